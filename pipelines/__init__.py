@@ -1,0 +1,1 @@
+"""Vistavox pipelines: audio, speech, kernel, tools and vision. No Qt imports here."""

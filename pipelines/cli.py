@@ -1,0 +1,107 @@
+"""The `vistavox` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..models.resolve import ModelError
+from .errors import NoSpeechError, VistavoxError
+
+
+def _cmd_reply(args: argparse.Namespace) -> int:
+    from .audio.files import check_writable, load_audio, write_atomic, write_wav
+
+    # Check everything the user gave us before loading any model.
+    audio_out = check_writable(args.audio_out)
+    text_out = check_writable(args.text_out) if args.text_out else None
+    question = load_audio(args.audio_in)
+
+    from .voice_turn import VoiceModels, run_voice_turn
+
+    models = VoiceModels.load_defaults()
+
+    def show_transcript(text: str) -> None:
+        print(f"You said: {text}", flush=True)
+        print("Vistavox: ", end="", flush=True)
+
+    def show_piece(piece: str) -> None:
+        print(piece, end="", flush=True)
+
+    try:
+        result = run_voice_turn(
+            models, question, on_transcript=show_transcript, on_reply_text=show_piece
+        )
+    except NoSpeechError as exc:
+        raise NoSpeechError(f"{args.audio_in}: {exc}") from exc
+    print(flush=True)
+    if not result.reply:
+        raise VistavoxError("the language model gave an empty reply; nothing to say")
+    write_wav(audio_out, result.audio, result.sample_rate)
+    if text_out:
+        write_atomic(text_out, (result.reply + "\n").encode("utf-8"))
+    seconds = result.audio.size / result.sample_rate
+    print(f"Answer audio: {audio_out} ({seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from ..models.manifest import MANIFEST
+    from ..models.resolve import resolve
+
+    failures = 0
+    for spec in MANIFEST:
+        try:
+            found = resolve(spec, verify_hashes=args.verify)
+            status = f"ok       {found.root}"
+        except ModelError as exc:
+            failures += 1
+            status = f"MISSING  {exc}"
+        default = "default" if spec.default else ""
+        print(
+            f"{spec.name:26} {spec.kind.value:4} {spec.size / 1e6:7.1f} MB "
+            f"{default:8} {spec.licence}\n    {status}"
+        )
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vistavox",
+        description="Vistavox: a private, local assistant you talk to and show things to.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    reply = sub.add_parser(
+        "reply",
+        help="answer one spoken question from an audio file, out loud into another file",
+        description="Transcribe the question in AUDIO_IN, answer it, and speak the answer.",
+    )
+    reply.add_argument("--audio-in", required=True, type=Path, help="wav/flac/mp3/ogg question")
+    reply.add_argument("--audio-out", required=True, type=Path, help="WAV file for the answer")
+    reply.add_argument("--text-out", type=Path, help="also write the answer's text here")
+    reply.set_defaults(run=_cmd_reply)
+
+    models = sub.add_parser("models", help="list the known models and whether they are present")
+    models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
+    models.set_defaults(run=_cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vistavox` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (VistavoxError, ModelError) as exc:
+        print(f"vistavox: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vistavox: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The LLM kernel: language-model backends and the conversation they run."""

@@ -1,0 +1,90 @@
+"""A local language model run by llama.cpp (llama-cpp-python), streaming its reply."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypedDict
+
+from llama_cpp import Llama
+
+from ...models.manifest import ModelKind
+from ...models.resolve import ModelError, ResolvedModel, resolve_default
+
+
+class ChatMessage(TypedDict):
+    """One message of a chat, in the OpenAI layout llama.cpp understands."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """How the model is loaded and sampled."""
+
+    context_tokens: int = 2048
+    threads: int = 0  # 0: all cores
+    temperature: float = 0.2
+    repeat_penalty: float = 1.1
+    max_reply_tokens: int = 120
+
+
+class LocalLlm:
+    """A chat GGUF loaded once; the chat template comes from the GGUF's own metadata."""
+
+    def __init__(self, model: ResolvedModel | None = None, settings: LlmSettings | None = None):
+        self.model_info = model or resolve_default(ModelKind.LLM)
+        self.settings = settings or LlmSettings()
+        threads = self.settings.threads or os.cpu_count() or 1
+        try:
+            self._llama = Llama(
+                model_path=str(self.model_info.main_file),
+                n_ctx=self.settings.context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp could not read the file
+            raise ModelError(
+                f"{self.model_info.spec.title} could not be loaded from "
+                f"{self.model_info.main_file} ({exc}). Reinstall it with: "
+                f"{self.model_info.spec.install_hint}"
+            ) from exc
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        """Exact token count of ``text`` with this model's tokenizer."""
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply piece by piece as the model writes it.
+
+        Setting ``cancel`` (or closing the iterator) stops generation after the current token.
+        """
+        with self._lock:
+            chunks = self._llama.create_chat_completion(
+                messages=list(messages),
+                max_tokens=max_tokens or self.settings.max_reply_tokens,
+                temperature=self.settings.temperature if temperature is None else temperature,
+                repeat_penalty=self.settings.repeat_penalty,
+                stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    if cancel is not None and cancel.is_set():
+                        break
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            finally:
+                chunks.close()

@@ -1,0 +1,1 @@
+"""Speech: voice activity detection, speech-to-text and text-to-speech."""

@@ -1,0 +1,1 @@
+"""Bundled data: sample audio, icons, styles and personas."""

@@ -1,0 +1,1 @@
+"""Benchmark runner: python -m tests.benchmarks NAME."""

@@ -1,0 +1,60 @@
+"""Run named benchmarks: python -m tests.benchmarks NAME [NAME ...] [--repeat N].
+
+Each benchmark prints a table and writes JSON (and sometimes a PNG) to
+tests/benchmarks/results/. Speed is measured here, never asserted in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+BENCHMARKS = {
+    "turn": "tests.benchmarks.bench_turn",
+    "stt": "tests.benchmarks.bench_stt",
+}
+
+
+def machine() -> dict[str, object]:
+    import os
+
+    return {
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="+", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per item")
+    args = parser.parse_args(argv)
+    names = list(BENCHMARKS) if "all" in args.names else args.names
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        print(f"== {name} ==", flush=True)
+        started = time.time()
+        result = module.run(repeat=args.repeat, results_dir=RESULTS)
+        result.update(
+            benchmark=name,
+            machine=machine(),
+            started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            wall_s=round(time.time() - started, 1),
+        )
+        out = RESULTS / f"{name}.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Shared fixtures: real models loaded once per test session, and the evaluation material."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "eval"))
+ARTIFACTS = Path(os.environ.get("VISTAVOX_TEST_ARTIFACTS", REPO / "tests" / "artifacts"))
+
+
+def normalise_words(text: str) -> str:
+    """Lower-case words without punctuation, for word error rates."""
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return " ".join(text.split())
+
+
+def word_error_rate(reference: str | list[str], hypothesis: str | list[str]) -> float:
+    """WER after normalisation (jiwer), over one pair or a corpus of pairs."""
+    import jiwer
+
+    if isinstance(reference, str):
+        reference, hypothesis = [reference], [hypothesis]  # type: ignore[list-item]
+    return float(
+        jiwer.wer([normalise_words(r) for r in reference], [normalise_words(h) for h in hypothesis])
+    )
+
+
+@pytest.fixture(scope="session")
+def eval_dir() -> Path:
+    """../shared/eval, or a clean skip when it is not beside the project."""
+    if not EVAL_DIR.is_dir():
+        pytest.skip(f"evaluation material not found at {EVAL_DIR} (set VISTAVOX_EVAL_DIR)")
+    return EVAL_DIR
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave files worth looking at (audio, screenshots)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    from vistavox.pipelines.speech.stt import Transcriber
+
+    return Transcriber()
+
+
+@pytest.fixture(scope="session")
+def synthesizer():
+    from vistavox.pipelines.speech.tts import Synthesizer
+
+    return Synthesizer()
+
+
+@pytest.fixture(scope="session")
+def llm():
+    from vistavox.pipelines.kernel.local_llm import LocalLlm
+
+    return LocalLlm()

@@ -1,0 +1,53 @@
+"""Voice activity detection and speech recognition on real and synthetic audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vistavox.pipelines.errors import NoSpeechError
+from vistavox.pipelines.speech.stt import looks_like_hallucination
+from vistavox.pipelines.speech.vad import speech_spans, trim_silence
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def spoken(synthesizer):
+    """'Turn on the kitchen lights' at 16 kHz, with 1.5 s of silence before and after."""
+    from vistavox.pipelines.audio.files import SPEECH_RATE
+    from vistavox.pipelines.audio.resample import resample
+
+    speech = resample(
+        synthesizer.speak("Turn on the kitchen lights."), synthesizer.sample_rate, SPEECH_RATE
+    )
+    gap = np.zeros(int(1.5 * RATE), dtype=np.float32)
+    return np.concatenate([gap, speech, gap]), speech.size
+
+
+def test_silence_and_noise_hold_no_speech():
+    rng = np.random.default_rng(1)
+    for audio in (np.zeros(3 * RATE, np.float32), rng.normal(0, 0.03, 3 * RATE).astype(np.float32)):
+        assert speech_spans(audio) == []
+        with pytest.raises(NoSpeechError):
+            trim_silence(audio)
+
+
+def test_trimming_keeps_the_speech_and_drops_the_silence(spoken):
+    audio, speech_len = spoken
+    trimmed = trim_silence(audio)
+    assert speech_len <= trimmed.size <= speech_len + int(0.6 * RATE)
+
+
+def test_whisper_transcribes_trimmed_speech(spoken, transcriber):
+    from tests.conftest import word_error_rate
+
+    text = transcriber.transcribe(trim_silence(spoken[0])).text
+    assert word_error_rate("turn on the kitchen lights", text) <= 0.2, text
+
+
+def test_known_silence_phrases_are_filtered_but_real_thanks_kept():
+    assert looks_like_hallucination("Thank you for watching!", 0.5, -0.9)
+    assert looks_like_hallucination(" you", 0.3, -0.8)
+    assert not looks_like_hallucination("Thank you for watching the kids.", 0.05, -0.2)
+    assert not looks_like_hallucination("Thank you.", 0.01, -0.1)
