@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the known models and whether they are present")
     models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
     models.set_defaults(run=_cmd_models)
+
+    from .converse_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

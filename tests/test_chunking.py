@@ -32,9 +32,16 @@ def test_first_phrase_may_end_at_a_clause_but_later_ones_do_not():
     assert phrases[2] == "Then, more."
 
 
+def test_a_long_first_clause_is_cut_at_a_word_boundary():
+    text = "There are approximately eight million people living in Paris today. Yes."
+    phrases = _stream(text, PhraseChunker(first_max_words=6))
+    assert phrases[0] == "There are approximately eight million people"
+    assert phrases[1] == "living in Paris today."
+
+
 def test_abbreviations_and_decimals_do_not_end_a_sentence():
     text = "Dr. Smith paid 3.5 dollars, e.g. a bargain. Done."
-    assert _stream(text, PhraseChunker(first_min_words=99)) == [
+    assert _stream(text, PhraseChunker(first_min_words=99, first_max_words=0)) == [
         "Dr. Smith paid 3.5 dollars, e.g. a bargain.",
         "Done.",
     ]

@@ -26,7 +26,10 @@ class LlmSettings:
     """How the model is loaded and sampled."""
 
     context_tokens: int = 2048
-    threads: int = 0  # 0: all cores
+    threads: int = 0  # generation threads; 0: all cores but one (llama.cpp's token loop
+    # collapses when its threads compete with speech synthesis: 2 threads fell to 35 tok/s
+    # under load on a 2-core CPU, 1 thread kept 108 tok/s)
+    batch_threads: int = 0  # prompt threads; 0: all cores
     temperature: float = 0.2
     repeat_penalty: float = 1.1
     max_reply_tokens: int = 120
@@ -38,13 +41,15 @@ class LocalLlm:
     def __init__(self, model: ResolvedModel | None = None, settings: LlmSettings | None = None):
         self.model_info = model or resolve_default(ModelKind.LLM)
         self.settings = settings or LlmSettings()
-        threads = self.settings.threads or os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+        threads = self.settings.threads or max(1, cores - 1)
+        batch_threads = self.settings.batch_threads or cores
         try:
             self._llama = Llama(
                 model_path=str(self.model_info.main_file),
                 n_ctx=self.settings.context_tokens,
                 n_threads=threads,
-                n_threads_batch=threads,
+                n_threads_batch=batch_threads,
                 verbose=False,
             )
         except ValueError as exc:  # llama.cpp could not read the file

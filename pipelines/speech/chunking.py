@@ -46,12 +46,14 @@ class PhraseChunker:
     """Feed it text as it streams; it hands back phrases ready to speak.
 
     The first phrase may end at a clause boundary once it has ``first_min_words`` words,
-    so speech can start early; later phrases end at sentence boundaries (or at a clause
-    boundary once they exceed ``max_words``).
+    or at any word boundary once it has ``first_max_words``, so speech can start early;
+    later phrases end at sentence boundaries (or at a clause boundary once they exceed
+    ``max_words``).
     """
 
-    def __init__(self, first_min_words: int = 4, max_words: int = 30):
+    def __init__(self, first_min_words: int = 3, first_max_words: int = 7, max_words: int = 30):
         self.first_min_words = first_min_words
+        self.first_max_words = first_max_words
         self.max_words = max_words
         self._buffer = ""
         self._emitted = 0
@@ -89,4 +91,9 @@ class PhraseChunker:
         for match in _CLAUSE_END.finditer(text):
             if len(text[: match.start()].split()) >= words_needed:
                 return match.end()
+        if self._emitted == 0 and self.first_max_words:
+            # A long first clause: cut at a word boundary so the first sound comes early.
+            words = list(re.finditer(r"\S+(?=\s)", text))
+            if len(words) > self.first_max_words:
+                return words[self.first_max_words - 1].end()
         return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import numpy as np
+import onnxruntime
 from piper import PiperVoice, SynthesisConfig
+from piper.config import PiperConfig
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ResolvedModel, resolve_default
@@ -14,10 +17,27 @@ from ...models.resolve import ResolvedModel, resolve_default
 class Synthesizer:
     """A loaded Piper voice. Load once and share."""
 
-    def __init__(self, model: ResolvedModel | None = None, *, length_scale: float | None = None):
+    def __init__(
+        self,
+        model: ResolvedModel | None = None,
+        *,
+        length_scale: float | None = None,
+        threads: int = 0,
+    ):
         self.model_info = model or resolve_default(ModelKind.TTS)
-        config = self.model_info.file(self.model_info.spec.files[1].path)
-        self._voice = PiperVoice.load(self.model_info.main_file, config_path=config)
+        config_path = self.model_info.file(self.model_info.spec.files[1].path)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: all cores (2 threads: 33 ms vs 57 ms/phrase)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._voice = PiperVoice(
+            config=PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8"))),
+            session=onnxruntime.InferenceSession(
+                str(self.model_info.main_file),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            ),
+        )
         self._config = SynthesisConfig(length_scale=length_scale)
 
     @property

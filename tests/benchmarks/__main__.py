@@ -18,6 +18,7 @@ RESULTS = Path(__file__).with_name("results")
 BENCHMARKS = {
     "turn": "tests.benchmarks.bench_turn",
     "stt": "tests.benchmarks.bench_stt",
+    "voice": "tests.benchmarks.bench_voice",
 }
 
 

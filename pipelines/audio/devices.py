@@ -1,0 +1,175 @@
+"""Audio devices: listing, choosing, remembering, and opening streams at a rate they accept.
+
+A device is named by a string:
+  ``default``          the system default;
+  ``pulse:NAME``       a PulseAudio/PipeWire source or sink by name (through ALSA's pulse plugin);
+  ``3``                a PortAudio device index;
+  anything else        a (sub)string of a PortAudio device name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import sounddevice as sd
+
+from ..errors import VistavoxError
+
+_ENV_LOCK = threading.Lock()
+
+
+class AudioDeviceError(VistavoxError):
+    """An audio device is missing or refuses the stream."""
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    """One PortAudio device."""
+
+    index: int
+    name: str
+    host_api: str
+    max_inputs: int
+    max_outputs: int
+    default_rate: float
+
+
+def list_devices() -> list[AudioDevice]:
+    """Every device PortAudio sees now."""
+    apis = sd.query_hostapis()
+    return [
+        AudioDevice(
+            index=i,
+            name=d["name"],
+            host_api=apis[d["hostapi"]]["name"],
+            max_inputs=d["max_input_channels"],
+            max_outputs=d["max_output_channels"],
+            default_rate=d["default_samplerate"],
+        )
+        for i, d in enumerate(sd.query_devices())
+    ]
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """A parsed device name: the PortAudio device and, for pulse:NAME, the Pulse name."""
+
+    spec: str
+    portaudio: int | str | None
+    pulse_name: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str | None) -> DeviceChoice:
+        spec = (spec or "default").strip()
+        if spec == "default":
+            return cls(spec, None)
+        if spec.startswith("pulse:"):
+            return cls(spec, "pulse", spec.removeprefix("pulse:") or None)
+        if spec.isdigit():
+            return cls(spec, int(spec))
+        return cls(spec, spec)
+
+
+@contextlib.contextmanager
+def _pulse_env(variable: str, value: str | None) -> Iterator[None]:
+    """libpulse reads PULSE_SOURCE/PULSE_SINK when a stream connects; set it just for that."""
+    with _ENV_LOCK:
+        old = os.environ.get(variable)
+        if value:
+            os.environ[variable] = value
+        try:
+            yield
+        finally:
+            if value:
+                if old is None:
+                    os.environ.pop(variable, None)
+                else:
+                    os.environ[variable] = old
+
+
+def _supported_rate(choice: DeviceChoice, wanted: int, is_input: bool) -> int:
+    check = sd.check_input_settings if is_input else sd.check_output_settings
+    try:
+        check(device=choice.portaudio, samplerate=wanted, channels=1, dtype="float32")
+        return wanted
+    except Exception:  # noqa: BLE001 - PortAudio says no in many ways
+        kind = "input" if is_input else "output"
+        info = sd.query_devices(choice.portaudio, kind)
+        return int(info["default_samplerate"])
+
+
+def open_stream(
+    spec: str | None,
+    *,
+    is_input: bool,
+    rate: int,
+    blocksize: int,
+    callback: Callable[..., None],
+    finished_callback: Callable[[], None] | None = None,
+    latency: str | float = "low",
+) -> tuple[sd.InputStream | sd.OutputStream, int]:
+    """Open (not start) a mono float32 stream; returns it with the rate actually used.
+
+    Raises AudioDeviceError with a clear message when the device is missing or refuses.
+    """
+    choice = DeviceChoice.parse(spec)
+    kind = "input" if is_input else "output"
+    variable = "PULSE_SOURCE" if is_input else "PULSE_SINK"
+    try:
+        with _pulse_env(variable, choice.pulse_name):
+            actual = _supported_rate(choice, rate, is_input)
+            cls = sd.InputStream if is_input else sd.OutputStream
+            stream = cls(
+                device=choice.portaudio,
+                samplerate=actual,
+                channels=1,
+                dtype="float32",
+                blocksize=int(blocksize * actual / rate),
+                latency=latency,
+                callback=callback,
+                finished_callback=finished_callback,
+            )
+    except (sd.PortAudioError, ValueError) as exc:
+        raise AudioDeviceError(f"cannot open {kind} device '{choice.spec}': {exc}") from exc
+    return stream, actual
+
+
+# --- remembering the user's choice -------------------------------------------------------
+
+
+def _settings_path() -> Path:
+    return Path(platformdirs.user_config_dir("vistavox")) / "audio-devices.json"
+
+
+@dataclass
+class DeviceSettings:
+    """The input and output devices the user chose last."""
+
+    input: str = "default"
+    output: str = "default"
+
+    @classmethod
+    def load(cls) -> DeviceSettings:
+        try:
+            data: dict[str, Any] = json.loads(_settings_path().read_text(encoding="utf-8"))
+            return cls(
+                input=str(data.get("input", "default")), output=str(data.get("output", "default"))
+            )
+        except (OSError, ValueError):
+            return cls()
+
+    def save(self) -> Path:
+        from .files import write_atomic
+
+        path = _settings_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(asdict(self), indent=2).encode("utf-8"))
+        return path

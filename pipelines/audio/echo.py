@@ -1,0 +1,118 @@
+"""Acoustic echo cancellation, so the assistant does not hear itself through speakers.
+
+Uses WebRTC's audio processing module (AEC3, noise suppression, high-pass filter) through
+the LiveKit Python SDK, which ships it prebuilt. The speaker's signal is the reference.
+
+AEC3 needs the reference to lead its echo by a roughly constant delay. Both streams are
+therefore put on sample clocks anchored to time.monotonic(): each microphone frame is paired
+with the reference that was sent to the speaker at the moment the frame was captured.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
+RATE = 16_000
+_RING_S = 4.0
+_REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
+
+
+def _to_int16(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+class SampleClock:
+    """Maps a stream's sample count to time.monotonic(), re-anchoring after gaps."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.count = 0
+
+    def advance(self, n: int, started_at: float) -> int:
+        """Register ``n`` samples that started at ``started_at``; returns their first index."""
+        expected = None if self.t0 is None else self.t0 + self.count / RATE
+        if expected is None or abs(expected - started_at) > _REANCHOR_S:
+            self.t0 = started_at - self.count / RATE
+        first = self.count
+        self.count += n
+        return first
+
+    def index_at(self, moment: float) -> int | None:
+        return None if self.t0 is None else round((moment - self.t0) * RATE)
+
+
+class EchoCanceller:
+    """Removes the speaker's sound from the microphone signal (both 16 kHz mono float32).
+
+    ``add_reference`` is called (from the audio callback) with what goes to the speaker, as
+    it goes; ``process`` with microphone audio in order, with its capture time.
+    """
+
+    def __init__(self, *, noise_suppression: bool = True, delay_hint_ms: int = 80) -> None:
+        from livekit import rtc  # imported here: loads the WebRTC library
+
+        self._rtc = rtc
+        self._apm = rtc.AudioProcessingModule(
+            echo_cancellation=True,
+            noise_suppression=noise_suppression,
+            high_pass_filter=True,
+            auto_gain_control=False,
+        )
+        self._apm.set_stream_delay_ms(delay_hint_ms)
+        self._ring = np.zeros(int(_RING_S * RATE), dtype=np.float32)
+        self._ref_clock = SampleClock()
+        self._mic_clock = SampleClock()
+        self._lock = threading.Lock()
+        self._mic_rest = np.zeros(0, dtype=np.float32)
+        self._mic_rest_index = 0
+
+    def add_reference(self, audio: np.ndarray, at: float | None = None) -> None:
+        """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
+        at = time.monotonic() if at is None else at
+        with self._lock:
+            first = self._ref_clock.advance(audio.size, at)
+            idx = (first + np.arange(audio.size)) % self._ring.size
+            self._ring[idx] = audio
+
+    def _reference_for(self, mic_index: int) -> np.ndarray:
+        """The reference samples sent when microphone sample ``mic_index`` was captured."""
+        with self._lock:
+            if self._mic_clock.t0 is None:
+                return np.zeros(FRAME, np.float32)
+            moment = self._mic_clock.t0 + mic_index / RATE
+            start = self._ref_clock.index_at(moment)
+            newest = self._ref_clock.count
+            if start is None or start + FRAME > newest or start < newest - self._ring.size:
+                return np.zeros(FRAME, np.float32)
+            return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
+
+    def process(self, mic: np.ndarray, captured_at: float | None = None) -> np.ndarray:
+        """Echo-cancelled copy of ``mic``; output lags input by less than one 10 ms frame.
+
+        ``captured_at`` is when the block's first sample was captured (time.monotonic()).
+        """
+        if captured_at is None:
+            captured_at = time.monotonic() - mic.size / RATE
+        with self._lock:
+            first = self._mic_clock.advance(mic.size, captured_at)
+        if not self._mic_rest.size:
+            self._mic_rest_index = first
+        data = np.concatenate([self._mic_rest, mic.astype(np.float32, copy=False)])
+        usable = data.size - data.size % FRAME
+        out = np.empty(usable, dtype=np.float32)
+        for start in range(0, usable, FRAME):
+            ref = self._reference_for(self._mic_rest_index + start)
+            ref_frame = self._rtc.AudioFrame(_to_int16(ref).tobytes(), RATE, 1, FRAME)
+            mic_frame = self._rtc.AudioFrame(
+                _to_int16(data[start : start + FRAME]).tobytes(), RATE, 1, FRAME
+            )
+            self._apm.process_reverse_stream(ref_frame)
+            self._apm.process_stream(mic_frame)
+            out[start : start + FRAME] = np.frombuffer(mic_frame.data, dtype=np.int16) / 32767.0
+        self._mic_rest = data[usable:]
+        self._mic_rest_index += usable
+        return out

@@ -1,0 +1,168 @@
+"""The capture stage: a microphone (or a WAV file played as if live) → 16 kHz blocks.
+
+The audio callback only copies the block into a queue; everything else happens on the
+reader's thread. A device that stops delivering is reported and reopened until it is back.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import soxr
+
+from .devices import AudioDeviceError, open_stream
+from .files import SPEECH_RATE, load_audio
+
+BLOCK = 320  # 20 ms at 16 kHz
+
+
+@dataclass(frozen=True)
+class MicBlock:
+    """16 kHz mono audio; ``start_s`` is its position on the input timeline."""
+
+    samples: np.ndarray
+    start_s: float
+    arrived: float  # time.monotonic() when it reached us
+
+
+class Microphone:
+    """Live capture from an input device, resampled to 16 kHz."""
+
+    STALL_S = 1.5  # no audio for this long means the device is gone
+
+    def __init__(self, device: str | None = None, *, on_problem=None, on_recovered=None):
+        self.device = device or "default"
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=1000)
+        self._stream = None
+        self._resampler: soxr.ResampleStream | None = None
+        self._rate = SPEECH_RATE
+        self._position = 0
+        self._last_block = 0.0
+        self._lost = False
+        self._lock = threading.Lock()
+        self.dropped_blocks = 0
+        self.on_problem = on_problem  # called with (code, message)
+        self.on_recovered = on_recovered
+        self._next_retry = 0.0
+
+    # audio thread ----------------------------------------------------------------------
+    def _callback(self, indata, frames, time_info, status) -> None:
+        try:
+            self._queue.put_nowait((indata[:, 0].copy(), time.monotonic()))
+        except queue.Full:
+            self.dropped_blocks += 1
+
+    # reader thread ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the device. Raises AudioDeviceError if it cannot be opened now."""
+        with self._lock:
+            stream, rate = open_stream(
+                self.device,
+                is_input=True,
+                rate=SPEECH_RATE,
+                blocksize=BLOCK,
+                callback=self._callback,
+            )
+            self._rate = rate
+            self._resampler = (
+                soxr.ResampleStream(rate, SPEECH_RATE, 1, dtype="float32", quality="HQ")
+                if rate != SPEECH_RATE
+                else None
+            )
+            stream.start()
+            self._stream = stream
+            self._last_block = time.monotonic()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                try:
+                    self._stream.abort()
+                    self._stream.close()
+                except Exception:  # noqa: BLE001 - the device may already be gone
+                    pass
+                self._stream = None
+
+    def read(self, timeout: float = 0.1) -> MicBlock | None:
+        """The next block, or None if nothing arrived within ``timeout``."""
+        try:
+            raw, arrived = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            self._watchdog()
+            return None
+        self._last_block = time.monotonic()
+        samples = self._resampler.resample_chunk(raw) if self._resampler else raw
+        block = MicBlock(
+            samples.astype(np.float32, copy=False), self._position / SPEECH_RATE, arrived
+        )
+        self._position += samples.size
+        return block
+
+    def _watchdog(self) -> None:
+        now = time.monotonic()
+        stalled = (
+            self._stream is None
+            or not self._stream.active
+            or (now - self._last_block > self.STALL_S)
+        )
+        if not stalled:
+            return
+        if not self._lost:
+            self._lost = True
+            self.stop()
+            if self.on_problem:
+                self.on_problem(
+                    "input-device-lost",
+                    f"the microphone '{self.device}' stopped delivering audio; "
+                    "retrying until it is back",
+                )
+        if now >= self._next_retry:
+            self._next_retry = now + 1.0
+            try:
+                self.start()
+            except AudioDeviceError:
+                return
+            self._lost = False
+            if self.on_recovered:
+                self.on_recovered(self.device)
+
+
+class FileMicrophone:
+    """Plays a WAV file into the loop in real time, as if spoken into a microphone,
+    followed by ``tail_s`` of silence."""
+
+    def __init__(self, path, *, tail_s: float = 3.0, speed: float = 1.0):
+        audio = load_audio(path)
+        self.audio = np.concatenate([audio, np.zeros(int(tail_s * SPEECH_RATE), np.float32)])
+        self.device = f"file:{path}"
+        self.speed = speed
+        self._position = 0
+        self._t0 = 0.0
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+
+    def stop(self) -> None:
+        self.finished.set()
+
+    def read(self, timeout: float = 0.1) -> MicBlock | None:
+        if self._position >= self.audio.size:
+            self.finished.set()
+            time.sleep(timeout)
+            return None
+        due = self._t0 + (self._position + BLOCK) / SPEECH_RATE / self.speed
+        wait = due - time.monotonic()
+        if wait > timeout:
+            time.sleep(timeout)
+            return None
+        if wait > 0:
+            time.sleep(wait)
+        samples = self.audio[self._position : self._position + BLOCK]
+        block = MicBlock(samples, self._position / SPEECH_RATE, time.monotonic())
+        self._position += samples.size
+        return block

@@ -1,0 +1,555 @@
+"""The real-time conversation loop: microphone → endpointing → transcription → kernel →
+phrases → speech → speaker, as threads joined by queues, publishing typed events.
+
+Turn-taking works speculatively: when the user pauses, the final transcript, the reply and
+its first phrase of speech are prepared at once; they play the moment the pause is confirmed
+as the end of the turn, and are dropped if the user goes on speaking. When the user speaks
+over the reply (barge-in), playback stops, generation and queued synthesis are cancelled,
+and only the part of the reply that was actually played goes into the history.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .audio.files import SPEECH_RATE
+from .audio.speaker import Phrase, PlaybackNote, Speaker
+from .events import (
+    DeviceRecovered,
+    EngineError,
+    EngineState,
+    EventBus,
+    FinalTranscript,
+    Interrupted,
+    LevelMeter,
+    ListeningStarted,
+    PartialTranscript,
+    PhraseSpoken,
+    ReplyFinished,
+    ReplyToken,
+    SpeechEnded,
+    SpeechStarted,
+    StateChanged,
+)
+from .kernel.local_llm import ChatMessage
+from .kernel.prompts import VOICE_SYSTEM_PROMPT
+from .speech.agreement import LocalAgreement
+from .speech.chunking import PhraseChunker
+from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
+from .voice_turn import VoiceModels
+
+_STOP = object()
+
+
+@dataclass
+class EngineSettings:
+    """How the conversation behaves."""
+
+    hands_free: bool = True
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    barge_in: bool = True
+    speculative: bool = True  # start work at a pause, before the endpoint is confirmed
+    stream_reply: bool = True  # speak phrase by phrase while the reply is being written
+    echo_cancellation: bool = True
+    partial_every_s: float = 0.8
+    preroll_s: float = 0.3
+    system_prompt: str = VOICE_SYSTEM_PROMPT
+    max_history_turns: int = 8
+    level_every_s: float = 0.1
+
+
+@dataclass
+class Turn:
+    """One user utterance and the reply to it, as it moves through the stages."""
+
+    id: int
+    audio: np.ndarray
+    speech_end_s: float  # end of speech on the input timeline
+    speech_end_at: float  # time.monotonic() estimate of that moment
+    cancel: threading.Event = field(default_factory=threading.Event)
+    confirmed: threading.Event = field(default_factory=threading.Event)
+    text: str = ""
+    reply: list[str] = field(default_factory=list)
+    phrases: list[Phrase] = field(default_factory=list)
+    generation_done: bool = False
+    finished: bool = False
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str) -> None:
+        self.marks.setdefault(name, time.monotonic())
+
+
+@dataclass
+class HistoryEntry:
+    """A message of the conversation as the user experienced it."""
+
+    role: str
+    content: str
+    interrupted: bool = False
+
+
+class Conversation:
+    """A hands-free (or push-to-talk) spoken conversation on given audio devices.
+
+    ``microphone`` is a Microphone or FileMicrophone, ``speaker`` a Speaker or
+    RecordingSpeaker built with ``source_rate=models.tts.sample_rate``.
+    """
+
+    def __init__(
+        self,
+        models: VoiceModels,
+        microphone,
+        speaker: Speaker,
+        *,
+        settings: EngineSettings | None = None,
+        bus: EventBus | None = None,
+    ):
+        self.models = models
+        self.mic = microphone
+        self.speaker = speaker
+        self.settings = settings or EngineSettings()
+        self.bus = bus or EventBus()
+        self.history: list[HistoryEntry] = []
+        self.turns: list[Turn] = []
+        self._stt_jobs: queue.Queue = queue.Queue()
+        self._think_jobs: queue.Queue = queue.Queue()
+        self._speak_jobs: queue.Queue = queue.Queue()
+        self._running = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._turn_lock = threading.RLock()
+        self._active: Turn | None = None  # the turn being answered (confirmed or not)
+        self._next_id = 1
+        self._state = EngineState.IDLE
+        self._ptt_pressed = False
+        self._ptt_changed = threading.Event()
+        self._echo = None
+        if self.settings.echo_cancellation:
+            from .audio.echo import EchoCanceller
+
+            self._echo = EchoCanceller()
+            self.speaker.on_reference = self._echo.add_reference
+        if hasattr(self.mic, "on_problem"):
+            self.mic.on_problem = self._device_problem
+            self.mic.on_recovered = lambda dev: self.bus.publish(
+                DeviceRecovered(kind="input", device=dev)
+            )
+        self.speaker.on_problem = self._device_problem
+        self.speaker.on_recovered = lambda dev: self.bus.publish(
+            DeviceRecovered(kind="output", device=dev)
+        )
+
+    # public API ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the devices (output first: the first input block can be slow) and listen."""
+        self.models.warm_up(self.settings.system_prompt)
+        self.speaker.start()
+        self.mic.start()
+        self._running.set()
+        for name, target in (
+            ("listen", self._listen_loop),
+            ("transcribe", self._stt_loop),
+            ("think", self._think_loop),
+            ("speak", self._speak_loop),
+            ("playback-notes", self._notes_loop),
+        ):
+            thread = threading.Thread(target=target, name=f"vistavox-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        mode = "hands-free" if self.settings.hands_free else "push-to-talk"
+        self.bus.publish(
+            ListeningStarted(
+                mode=mode, input_device=self.mic.device, output_device=self.speaker.device
+            )
+        )
+        self._set_state(EngineState.LISTENING)
+
+    def stop(self) -> None:
+        """Ordered shutdown: input, processing, output. Joins every thread."""
+        if not self._running.is_set():
+            return
+        self._running.clear()
+        self.interrupt(reason="shutdown")
+        for q in (self._stt_jobs, self._think_jobs, self._speak_jobs):
+            q.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+        self.mic.stop()
+        self.speaker.stop()
+        self._set_state(EngineState.STOPPED)
+
+    def push_to_talk(self, pressed: bool) -> None:
+        """Push-to-talk mode: speech is taken while pressed and answered on release."""
+        self._ptt_pressed = pressed
+        self._ptt_changed.set()
+
+    def interrupt(self, reason: str = "user") -> None:
+        """Stop speaking and thinking now (the stop button, or barge-in)."""
+        with self._turn_lock:
+            turn = self._active
+            if turn is None or turn.finished:
+                return
+            self._cancel_turn(turn, heard=True)
+
+    def messages(self) -> list[ChatMessage]:
+        """The chat as the language model sees it: system prompt and recent history."""
+        # Drop old turns in blocks, not one by one: every change at the start of the
+        # history invalidates the language model's cached prefix.
+        limit = 2 * self.settings.max_history_turns
+        excess = len(self.history) - limit
+        drop = 0 if excess <= 0 else (excess + limit // 2 - 1) // (limit // 2) * (limit // 2)
+        keep = self.history[drop:]
+        out: list[ChatMessage] = [{"role": "system", "content": self.settings.system_prompt}]
+        for entry in keep:
+            content = entry.content + (" [interrupted]" if entry.interrupted else "")
+            out.append({"role": entry.role, "content": content})
+        return out
+
+    @property
+    def state(self) -> EngineState:
+        return self._state
+
+    def is_idle(self) -> bool:
+        """True when nobody is speaking and no reply is being prepared or played."""
+        with self._turn_lock:
+            active = self._active is not None and not self._active.finished
+        return (
+            not active
+            and not self.speaker.busy
+            and self._state in (EngineState.LISTENING, EngineState.INTERRUPTED)
+        )
+
+    # helpers -----------------------------------------------------------------------------
+    def _set_state(self, state: EngineState) -> None:
+        if state != self._state:
+            self._state = state
+            self.bus.publish(StateChanged(state=state))
+
+    def _device_problem(self, code: str, message: str) -> None:
+        self.bus.publish(EngineError(code=code, message=message, recoverable=True))
+        if code == "output-device-lost":
+            self.interrupt(reason="device")
+
+    def _cancel_turn(self, turn: Turn, *, heard: bool) -> None:
+        """Drop a turn's queued and playing work. With ``heard``, record what was played."""
+        turn.cancel.set()
+        dropped = self.speaker.flush(turn.id)
+        turn.finished = True
+        if self._active is turn:
+            self._active = None
+        if not heard or not turn.confirmed.is_set():
+            return
+        heard_text = _heard_text(turn.phrases, dropped)
+        self.history.append(HistoryEntry("user", turn.text))
+        self.history.append(HistoryEntry("assistant", heard_text, interrupted=True))
+        self.bus.publish(Interrupted(turn_id=turn.id, heard=heard_text))
+        self.bus.publish(ReplyFinished(turn_id=turn.id, text=heard_text, interrupted=True))
+        self._set_state(EngineState.INTERRUPTED)
+
+    # stage 1: listening (capture → echo cancellation → VAD → endpointing) -----------------
+    def _listen_loop(self) -> None:
+        s = self.settings
+        vad = StreamingVad()
+        endpointer = Endpointer(s.endpoint)
+        preroll: deque[np.ndarray] = deque(maxlen=max(1, int(s.preroll_s * SPEECH_RATE / FRAME)))
+        utterance: list[np.ndarray] = []
+        pending = np.zeros(0, dtype=np.float32)
+        last_level = 0.0
+        last_partial_len = 0
+        speculative: Turn | None = None
+        recent: deque[float] = deque(maxlen=4)
+        ptt_was = False
+        while self._running.is_set():
+            block = self.mic.read(timeout=0.1)
+            self.speaker.watchdog()
+            if block is None:
+                continue
+            samples = block.samples
+            if self._echo is not None:
+                captured = block.arrived - samples.size / SPEECH_RATE
+                samples = self._echo.process(samples, captured)
+            now = time.monotonic()
+            if now - last_level >= s.level_every_s and samples.size:
+                last_level = now
+                self.bus.publish(_level(samples))
+            pending = np.concatenate([pending, samples])
+            # Timeline position of the first sample in ``pending``.
+            pending_end_s = block.start_s + block.samples.size / SPEECH_RATE
+            while pending.size >= FRAME:
+                frame, pending = pending[:FRAME], pending[FRAME:]
+                frame_end_s = pending_end_s - pending.size / SPEECH_RATE
+                if not s.hands_free:
+                    ptt = self._ptt_pressed
+                    if ptt and not ptt_was:
+                        utterance = list(preroll)
+                        self._on_speech_start(frame_end_s - FRAME / SPEECH_RATE, barge=False)
+                    if ptt:
+                        utterance.append(frame)
+                    if ptt_was and not ptt:
+                        speculative = self._new_turn(utterance, frame_end_s, now)
+                        self._confirm(speculative, frame_end_s, now)
+                        speculative, utterance = None, []
+                    ptt_was = ptt
+                    preroll.append(frame)
+                    continue
+                probability = vad(frame)
+                recent.append(probability)
+                decisions = endpointer.push(probability)
+                if endpointer.in_speech or decisions:
+                    utterance.append(frame)
+                else:
+                    preroll.append(frame)
+                for d in decisions:
+                    if d.decision is Decision.START:
+                        utterance = list(preroll) + utterance
+                        preroll.clear()
+                        last_partial_len = 0
+                        self._on_speech_start(d.at, barge=self.speaker.busy or self._thinking())
+                    elif d.decision is Decision.PAUSE and s.speculative:
+                        speculative = self._new_turn(
+                            utterance, d.at, _to_monotonic(d.at, frame_end_s, now)
+                        )
+                    elif d.decision is Decision.RESUME:
+                        if speculative is not None:
+                            with self._turn_lock:
+                                self._cancel_turn(speculative, heard=False)
+                            speculative = None
+                        self._set_state(EngineState.HEARING)
+                    elif d.decision is Decision.END:
+                        end_at = _to_monotonic(d.at, frame_end_s, now)
+                        if speculative is None:
+                            speculative = self._new_turn(utterance, d.at, end_at)
+                        self._confirm(speculative, d.at, end_at)
+                        speculative, utterance = None, []
+                        preroll.clear()
+                if (
+                    endpointer.in_speech
+                    and not endpointer.paused
+                    # Only while speech is strong: a decode started as the user trails off
+                    # would delay the final one at the pause.
+                    and min(recent) >= 0.7
+                    and s.partial_every_s > 0
+                    and len(utterance) - last_partial_len >= s.partial_every_s * SPEECH_RATE / FRAME
+                    and self._stt_jobs.empty()
+                ):
+                    last_partial_len = len(utterance)
+                    self._stt_jobs.put(("partial", np.concatenate(utterance)))
+
+    def _thinking(self) -> bool:
+        turn = self._active
+        return turn is not None and turn.confirmed.is_set() and not turn.finished
+
+    def _on_speech_start(self, audio_at: float, *, barge: bool) -> None:
+        if barge and self.settings.barge_in:
+            self.interrupt(reason="barge-in")
+        self.bus.publish(SpeechStarted(audio_at=audio_at, barge_in=barge))
+        self._set_state(EngineState.HEARING)
+
+    def _new_turn(self, utterance: list[np.ndarray], end_s: float, end_at: float) -> Turn:
+        with self._turn_lock:
+            turn = Turn(
+                self._next_id,
+                np.concatenate(utterance) if utterance else np.zeros(0, np.float32),
+                end_s,
+                end_at,
+            )
+            self._next_id += 1
+            turn.mark("pause")
+            self._active = turn
+        self._stt_jobs.put(("final", turn))
+        return turn
+
+    def _confirm(self, turn: Turn, end_s: float, end_at: float) -> None:
+        turn.mark("endpoint")
+        duration = turn.audio.size / SPEECH_RATE
+        self.bus.publish(SpeechEnded(audio_at=end_s, duration_s=duration))
+        with self._turn_lock:
+            if turn.cancel.is_set():
+                return
+            turn.confirmed.set()
+            self.turns.append(turn)
+            if turn.text:
+                self._publish_confirmed(turn)
+        self._set_state(EngineState.THINKING)
+
+    def _publish_confirmed(self, turn: Turn) -> None:
+        """Once a turn is both confirmed and transcribed: announce it and let it play."""
+        self.bus.publish(FinalTranscript(turn_id=turn.id, text=turn.text))
+        for piece in list(turn.reply):
+            self.bus.publish(ReplyToken(turn_id=turn.id, text=piece))
+        self.speaker.release(turn.id)
+
+    # stage 2: transcription ------------------------------------------------------------
+    def _stt_loop(self) -> None:
+        agreement = LocalAgreement()
+        while True:
+            job = self._stt_jobs.get()
+            if job is _STOP:
+                return
+            kind, payload = job
+            try:
+                if kind == "partial":
+                    text = self.models.stt.transcribe(payload).text
+                    stable, tentative = agreement.update(text)
+                    self.bus.publish(PartialTranscript(stable=stable, tentative=tentative))
+                    continue
+                turn: Turn = payload
+                agreement.reset()
+                if turn.cancel.is_set():
+                    continue
+                turn.mark("stt_start")
+                text = self.models.stt.transcribe(turn.audio).text if turn.audio.size else ""
+                turn.mark("stt_done")
+            except Exception as exc:  # noqa: BLE001 - report and keep listening
+                self.bus.publish(EngineError(code="stt-failed", message=str(exc)))
+                continue
+            with self._turn_lock:
+                if turn.cancel.is_set():
+                    continue
+                if not text:
+                    # Silence or noise that slipped through: no turn.
+                    turn.cancel.set()
+                    turn.finished = True
+                    if self._active is turn:
+                        self._active = None
+                    if turn.confirmed.is_set():
+                        self._set_state(EngineState.LISTENING)
+                    continue
+                turn.text = text
+                if turn.confirmed.is_set():
+                    self._publish_confirmed(turn)
+            self._think_jobs.put(turn)
+
+    # stage 3: the kernel ------------------------------------------------------------------
+    def _think_loop(self) -> None:
+        while True:
+            turn = self._think_jobs.get()
+            if turn is _STOP:
+                return
+            if turn.cancel.is_set():
+                continue
+            messages = self.messages() + [{"role": "user", "content": turn.text}]
+            chunker = PhraseChunker(first_min_words=2, first_max_words=5)
+            index = 0
+            turn.mark("llm_start")
+            try:
+                for piece in self.models.llm.stream_chat(messages, cancel=turn.cancel):
+                    turn.mark("first_token")
+                    with self._turn_lock:
+                        if turn.cancel.is_set():
+                            break
+                        turn.reply.append(piece)
+                        if turn.confirmed.is_set():
+                            self.bus.publish(ReplyToken(turn_id=turn.id, text=piece))
+                    if not self.settings.stream_reply:
+                        continue
+                    for phrase in chunker.feed(piece):
+                        turn.mark("first_phrase")
+                        self._speak_jobs.put((turn, index, phrase))
+                        index += 1
+            except Exception as exc:  # noqa: BLE001
+                self.bus.publish(EngineError(code="llm-failed", message=str(exc)))
+            if turn.cancel.is_set():
+                continue
+            rest = chunker.flush() if self.settings.stream_reply else ["".join(turn.reply)]
+            for phrase in (p for p in rest if p.strip()):
+                turn.mark("first_phrase")
+                self._speak_jobs.put((turn, index, phrase))
+                index += 1
+            self._speak_jobs.put((turn, None, None))  # end of reply
+
+    # stage 4: synthesis ------------------------------------------------------------------
+    def _speak_loop(self) -> None:
+        while True:
+            job = self._speak_jobs.get()
+            if job is _STOP:
+                return
+            turn, index, text = job
+            if turn.cancel.is_set():
+                continue
+            if index is None:
+                with self._turn_lock:
+                    turn.generation_done = True
+                    self._maybe_finish(turn)
+                continue
+            try:
+                audio = self.models.tts.speak(text)
+            except Exception as exc:  # noqa: BLE001
+                self.bus.publish(EngineError(code="tts-failed", message=str(exc)))
+                continue
+            if turn.cancel.is_set() or audio.size == 0:
+                continue
+            phrase = Phrase(turn.id, index, text, self.speaker.to_device_rate(audio))
+            with self._turn_lock:
+                if turn.cancel.is_set():
+                    continue
+                turn.phrases.append(phrase)
+                turn.mark("first_audio_ready")
+                self.speaker.enqueue(phrase)
+
+    # stage 5: playback notes → events, history -----------------------------------------
+    def _notes_loop(self) -> None:
+        while self._running.is_set() or not self.speaker.notes.empty():
+            try:
+                note: PlaybackNote = self.speaker.notes.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            turn = next((t for t in reversed(self.turns) if t.id == note.phrase.turn_id), None)
+            if turn is None or turn.cancel.is_set():
+                continue
+            if note.kind == "started":
+                turn.marks.setdefault("first_sample", note.at)
+                self.bus.publish(PhraseSpoken(turn_id=turn.id, text=note.phrase.text))
+                self._set_state(EngineState.SPEAKING)
+            else:
+                with self._turn_lock:
+                    self._maybe_finish(turn)
+
+    def _maybe_finish(self, turn: Turn) -> None:
+        """A turn is over when generation is done and all its phrases were played."""
+        if turn.finished or not turn.generation_done or not turn.confirmed.is_set():
+            return
+        if not all(p.done for p in turn.phrases):
+            return
+        turn.finished = True
+        # Exactly what the model wrote, so the next prompt reuses its KV cache.
+        reply = "".join(turn.reply).strip()
+        self.history.append(HistoryEntry("user", turn.text))
+        self.history.append(HistoryEntry("assistant", reply))
+        if self._active is turn:
+            self._active = None
+        self.bus.publish(ReplyFinished(turn_id=turn.id, text=reply, interrupted=False))
+        self._set_state(EngineState.LISTENING)
+
+
+def _heard_text(spoken: list[Phrase], dropped: list[Phrase]) -> str:
+    """The words of a reply that reached the user: whole phrases played, plus the share of
+    the phrase cut off, in proportion to the samples played."""
+    words: list[str] = []
+    for phrase in sorted(spoken, key=lambda p: p.index):
+        if phrase.played <= 0:
+            continue
+        phrase_words = phrase.text.split()
+        if phrase.done:
+            words += phrase_words
+        else:
+            share = phrase.played / max(1, phrase.samples.size)
+            words += phrase_words[: int(len(phrase_words) * share)]
+    return " ".join(words)
+
+
+def _level(samples: np.ndarray) -> LevelMeter:
+    rms = float(np.sqrt(np.mean(samples**2)) + 1e-10)
+    peak = float(np.max(np.abs(samples)) + 1e-10)
+    return LevelMeter(rms_db=20 * np.log10(rms), peak_db=20 * np.log10(peak))
+
+
+def _to_monotonic(audio_s: float, block_end_s: float, block_arrived: float) -> float:
+    """Map a position on the input timeline to time.monotonic(), via the latest block."""
+    return block_arrived - (block_end_s - audio_s)

@@ -1,0 +1,226 @@
+"""The real-time conversation loop through real audio devices: a private PulseAudio daemon
+with a virtual microphone and a virtual speaker. Real models, real streams, real threads."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from tests.audio_rig import MIC, RATE, SPEAKER, PulseRig, PulseUnavailable, speech_bounds
+from tests.conftest import word_error_rate
+
+
+@pytest.fixture(scope="module")
+def models():
+    from vistavox.pipelines.voice_turn import VoiceModels
+
+    return VoiceModels.load_defaults()
+
+
+@pytest.fixture(scope="module")
+def rig():
+    try:
+        rig = PulseRig().start()
+    except PulseUnavailable as exc:
+        pytest.skip(f"no virtual audio devices: {exc}")
+    rig.start_io()
+    yield rig
+    rig.close()
+
+
+def _speech(models, text: str) -> np.ndarray:
+    from vistavox.pipelines.audio.resample import resample
+
+    return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
+
+
+@pytest.fixture
+def engine(models, rig):
+    from vistavox.pipelines.audio.microphone import Microphone
+    from vistavox.pipelines.audio.speaker import Speaker
+    from vistavox.pipelines.conversation import Conversation
+    from vistavox.pipelines.events import EventBus, EventLog
+
+    made = []
+
+    def make(**settings):
+        from vistavox.pipelines.conversation import EngineSettings
+
+        bus = EventBus()
+        log = EventLog(bus)
+        conversation = Conversation(
+            models,
+            Microphone(MIC),
+            Speaker(SPEAKER, source_rate=models.tts.sample_rate),
+            settings=EngineSettings(**settings),
+            bus=bus,
+        )
+        conversation.start()
+        made.append(conversation)
+        time.sleep(1.5)  # the first input block can take over a second
+        return conversation, log
+
+    yield make
+    for conversation in made:
+        conversation.stop()
+        assert not [t for t in conversation._threads if t.is_alive()], "threads left running"
+
+
+def test_multi_turn_conversation_is_heard_answered_and_remembered(models, rig, engine, eval_dir):
+    from vistavox.pipelines.audio.files import load_audio
+    from vistavox.pipelines.events import FinalTranscript, PhraseSpoken, ReplyFinished
+
+    conversation, log = engine()
+    clip = json.loads((eval_dir / "speech" / "transcripts.jsonl").read_text().splitlines()[0])
+    turns = [
+        ("What is the capital of France?", _speech(models, "What is the capital of France?")),
+        (clip["transcript"], load_audio(eval_dir / "speech" / clip["file"])),
+    ]
+    for i, (text, audio) in enumerate(turns):
+        start, _ = rig.player.say(f"turn{i}", audio)
+        done = log.wait_for(ReplyFinished, i + 1, timeout=40)
+        assert done is not None, f"no reply to turn {i}"
+        heard = log.of_type(FinalTranscript)[i].text
+        assert word_error_rate(text, heard) <= 0.3, heard
+        reply = done[i].text
+        assert reply and not done[i].interrupted
+        # The reply was really played on the speaker: Whisper hears it in the recording.
+        spoken = log.of_type(PhraseSpoken)
+        first_phrase_at = next(e.at for e in spoken if e.turn_id == done[i].turn_id)
+        recorded = rig.recorder.audio_between(first_phrase_at - 0.2, done[i].at + 0.5)
+        heard_reply = models.stt.transcribe(recorded).text
+        assert word_error_rate(reply, heard_reply) <= 0.4, (reply, heard_reply)
+        time.sleep(1.0)
+    roles = [(h.role, h.interrupted) for h in conversation.history]
+    assert roles == [("user", False), ("assistant", False)] * 2
+    # The second turn's prompt carries the first exchange.
+    assert conversation.messages()[1]["content"] == log.of_type(FinalTranscript)[0].text
+
+
+def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine):
+    from vistavox.pipelines.events import Interrupted, PhraseSpoken, ReplyToken, SpeechStarted
+
+    conversation, log = engine()
+    rig.player.say(
+        "ask", _speech(models, "Tell me a long story about a brave knight and a dragon.")
+    )
+    assert log.wait_for(PhraseSpoken, 2, timeout=40) is not None, "the reply never started"
+    time.sleep(0.4)
+    stop = _speech(models, "Stop, wait a moment please.")
+    onset_in_clip, _ = speech_bounds(stop)
+    start, _ = rig.player.say("stop", stop, wait=False)
+    interrupted = log.wait_for(Interrupted, 1, timeout=10)
+    assert interrupted is not None, "talking over the reply did not interrupt it"
+    assert any(e.barge_in for e in log.of_type(SpeechStarted))
+    time.sleep(1.0)
+
+    onset = start + onset_in_clip
+    # Playback stopped: from shortly after the user started talking until the assistant
+    # answers the new turn, the speaker is silent.
+    later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
+    window_end = later[0] if later else onset + 1.5
+    tail = rig.recorder.audio_between(onset + 0.35, window_end)
+    assert tail.size and np.abs(tail).max() < 0.01, "the assistant kept talking"
+
+    generated = "".join(
+        e.text for e in log.of_type(ReplyToken) if e.turn_id == interrupted[0].turn_id
+    )
+    heard = interrupted[0].heard
+    entry = next(h for h in conversation.history if h.role == "assistant")
+    assert entry.interrupted and entry.content == heard
+    assert heard and generated.split()[: len(heard.split())] == heard.split()
+    assert len(heard.split()) < len(generated.split()), "the whole reply counted as heard"
+
+
+def test_own_voice_through_speakers_does_not_trigger_a_turn(models, rig, engine):
+    from vistavox.pipelines.events import FinalTranscript, ReplyFinished, SpeechStarted
+
+    rig.loop_speaker_into_mic()
+    try:
+        conversation, log = engine()
+        rig.player.say("q", _speech(models, "Tell me something interesting about the ocean."))
+        assert log.wait_for(ReplyFinished, 1, timeout=40) is not None
+        time.sleep(2.5)
+        assert len(log.of_type(FinalTranscript)) == 1, [
+            e.text for e in log.of_type(FinalTranscript)
+        ]
+        assert not any(e.barge_in for e in log.of_type(SpeechStarted))
+        assert not log.of_type(ReplyFinished)[0].interrupted
+    finally:
+        rig.pactl("unload-module", "module-loopback")
+
+
+def test_silence_and_noise_produce_no_turn(rig, engine):
+    from vistavox.pipelines.events import FinalTranscript, LevelMeter
+
+    conversation, log = engine()
+    rng = np.random.default_rng(3)
+    rig.player.say("silence", np.zeros(2 * RATE, np.float32))
+    rig.player.say("noise", rng.normal(0, 0.02, 3 * RATE).astype(np.float32))
+    time.sleep(1.5)
+    assert log.of_type(FinalTranscript) == []
+    assert conversation.history == []
+    assert max(e.rms_db for e in log.of_type(LevelMeter)) > -45, "the noise never reached the mic"
+
+
+def test_vanishing_microphone_is_reported_and_recovered(models, rig, engine):
+    from vistavox.pipelines.events import DeviceRecovered, EngineError, ReplyFinished
+
+    conversation, log = engine()
+    rig.unplug_mic()
+    try:
+        lost = log.wait_for(EngineError, 1, timeout=15)
+        assert lost is not None and lost[0].code == "input-device-lost"
+    finally:
+        rig.replug_mic()
+    assert log.wait_for(DeviceRecovered, 1, timeout=15) is not None
+    time.sleep(1.0)
+    rig.player.say("after", _speech(models, "Are you still there?"))
+    assert log.wait_for(ReplyFinished, 1, timeout=40) is not None, "no answer after recovery"
+
+
+def test_file_driven_runner_records_the_answers(models, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from vistavox.pipelines.audio.files import load_audio, write_wav
+
+    gap = np.zeros(3 * RATE, np.float32)
+    turns = np.concatenate(
+        [
+            gap[: RATE // 2],
+            _speech(models, "What is the capital of France?"),
+            gap,
+            _speech(models, "How many legs does a spider have?"),
+            gap,
+        ]
+    )
+    write_wav(tmp_path / "turns.wav", turns, RATE)
+    vistavox = Path(sys.executable).with_name("vistavox")
+    done = subprocess.run(
+        [
+            str(vistavox),
+            "converse",
+            "--input-file",
+            str(tmp_path / "turns.wav"),
+            "--output-file",
+            str(tmp_path / "assistant.wav"),
+            "--events",
+            str(tmp_path / "ev.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    finals = [e["text"] for e in events if e["type"] == "FinalTranscript"]
+    assert len(finals) == 2
+    replies = [e["text"] for e in events if e["type"] == "ReplyFinished"]
+    assert len(replies) == 2 and all(replies)
+    heard = models.stt.transcribe(load_audio(tmp_path / "assistant.wav")).text
+    assert word_error_rate(" ".join(replies), heard) <= 0.4, (replies, heard)

@@ -1,0 +1,58 @@
+"""Endpointing and streaming-transcript agreement: pure logic, no audio hardware."""
+
+from __future__ import annotations
+
+import pytest
+
+from vistavox.pipelines.speech.agreement import LocalAgreement
+from vistavox.pipelines.speech.endpoint import Decision, Endpointer, EndpointSettings
+
+FRAME_S = 0.032
+
+
+def _run(probs: list[float], settings: EndpointSettings | None = None):
+    ep = Endpointer(settings or EndpointSettings(min_speech_ms=96, pause_ms=96, hangover_ms=416))
+    out = []
+    for i, p in enumerate(probs):
+        out += [(i, d.decision, round(d.at, 3)) for d in ep.push(p)]
+    return out
+
+
+def test_speech_then_silence_gives_start_pause_end_with_true_times():
+    probs = [0.0] * 5 + [0.9] * 20 + [0.05] * 20
+    decisions = _run(probs)
+    assert [d for _, d, _ in decisions] == [Decision.START, Decision.PAUSE, Decision.END]
+    start, pause, end = decisions
+    assert start[2] == pytest.approx(5 * FRAME_S)  # onset where speech began
+    assert pause[2] == end[2] == pytest.approx(25 * FRAME_S)  # true end, not detection time
+    assert pause[0] == 25 + 2  # pause decided after 3 silent frames (96 ms)
+    assert end[0] == 25 + 12  # end decided after 13 silent frames (416 ms)
+
+
+def test_a_short_gap_resumes_instead_of_ending():
+    probs = [0.9] * 10 + [0.1] * 5 + [0.9] * 10 + [0.1] * 20
+    kinds = [d for _, d, _ in _run(probs)]
+    assert kinds == [Decision.START, Decision.PAUSE, Decision.RESUME, Decision.PAUSE, Decision.END]
+
+
+def test_clicks_shorter_than_min_speech_do_not_start_a_turn():
+    probs = ([0.9] * 2 + [0.0] * 10) * 5
+    assert _run(probs) == []
+
+
+def test_endless_speech_is_cut_at_the_turn_limit():
+    settings = EndpointSettings(max_turn_s=1.0)
+    kinds = [d for _, d, _ in _run([0.9] * 60, settings)]
+    assert kinds[:2] == [Decision.START, Decision.END]
+
+
+def test_local_agreement_commits_only_what_two_decodes_agree_on():
+    la = LocalAgreement()
+    assert la.update("what is the") == ("", "what is the")
+    assert la.update("what is the capital") == ("what is the", "capital")
+    assert la.update("What is the capital of France") == ("What is the capital", "of France")
+    # A later decode that rewrites committed words does not take them back.
+    stable, tentative = la.update("What's the capital of France?")
+    assert stable == "What is the capital"
+    la.reset()
+    assert la.stable == ""
