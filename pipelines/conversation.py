@@ -10,6 +10,7 @@ and only the part of the reply that was actually played goes into the history.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -45,6 +46,7 @@ from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, Stre
 from .voice_turn import VoiceModels
 
 _STOP = object()
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +56,10 @@ class EngineSettings:
     hands_free: bool = True
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     barge_in: bool = True
+    barge_in_holdoff_s: float = 0.5  # no barge-in while the assistant's first half second
+    # of speech trains the echo canceller
+    echo_gate_db: float = -45.0  # cancelled signal louder than this while the assistant
+    # talks is the user, not echo (AEC3 leaves echo tens of dB below this)
     speculative: bool = True  # start work at a pause, before the endpoint is confirmed
     stream_reply: bool = True  # speak phrase by phrase while the reply is being written
     echo_cancellation: bool = True
@@ -255,7 +261,11 @@ class Conversation:
     # stage 1: listening (capture → echo cancellation → VAD → endpointing) -----------------
     def _listen_loop(self) -> None:
         s = self.settings
-        vad = StreamingVad()
+        vad = StreamingVad()  # on the echo-cancelled signal
+        raw_vad = StreamingVad()  # on the microphone signal as it came
+        raw_pending = np.zeros(0, dtype=np.float32)
+        audible_since: float | None = None
+        pending_raw = np.zeros(0, dtype=np.float32)
         endpointer = Endpointer(s.endpoint)
         preroll: deque[np.ndarray] = deque(maxlen=max(1, int(s.preroll_s * SPEECH_RATE / FRAME)))
         utterance: list[np.ndarray] = []
@@ -270,19 +280,30 @@ class Conversation:
             self.speaker.watchdog()
             if block is None:
                 continue
-            samples = block.samples
+            raw = block.samples
+            cleaned = raw
             if self._echo is not None:
-                captured = block.arrived - samples.size / SPEECH_RATE
-                samples = self._echo.process(samples, captured)
+                captured = block.arrived - raw.size / SPEECH_RATE
+                cleaned = self._echo.process(raw, captured)
+                # The canceller's output lags by < 10 ms; keep both streams the same length.
+                raw_pending = np.concatenate([raw_pending, raw])
+                raw, raw_pending = raw_pending[: cleaned.size], raw_pending[cleaned.size :]
             now = time.monotonic()
-            if now - last_level >= s.level_every_s and samples.size:
+            if now - last_level >= s.level_every_s and cleaned.size:
                 last_level = now
-                self.bus.publish(_level(samples))
-            pending = np.concatenate([pending, samples])
+                self.bus.publish(_level(cleaned))
+            pending = np.concatenate([pending, cleaned])
+            pending_raw = np.concatenate([pending_raw, raw])
+            assistant_audible = (
+                self._echo is not None and self._echo.reference_level_db() > -50.0
+            )
             # Timeline position of the first sample in ``pending``.
             pending_end_s = block.start_s + block.samples.size / SPEECH_RATE
             while pending.size >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
+                raw_frame, pending_raw = pending_raw[:FRAME], pending_raw[FRAME:]
+                if not assistant_audible:
+                    frame = raw_frame  # nothing to cancel: the untouched signal is best
                 frame_end_s = pending_end_s - pending.size / SPEECH_RATE
                 if not s.hands_free:
                     ptt = self._ptt_pressed
@@ -299,6 +320,23 @@ class Conversation:
                     preroll.append(frame)
                     continue
                 probability = vad(frame)
+                raw_probability = raw_vad(raw_frame)
+                if assistant_audible and _rms_db(frame) > s.echo_gate_db:
+                    # Loud after cancellation, so not the assistant's echo: the canceller's
+                    # double-talk suppression blurs speech onsets, the raw signal does not.
+                    probability = max(probability, raw_probability)
+                if not assistant_audible:
+                    audible_since = None
+                elif audible_since is None:
+                    audible_since = frame_end_s
+                if (
+                    audible_since is not None
+                    and frame_end_s - audible_since < s.barge_in_holdoff_s
+                    and not endpointer.in_speech
+                ):
+                    # The canceller adapts during the first moments of the assistant's
+                    # voice; a turn cannot start then.
+                    probability = 0.0
                 recent.append(probability)
                 decisions = endpointer.push(probability)
                 if endpointer.in_speech or decisions:
@@ -306,6 +344,9 @@ class Conversation:
                 else:
                     preroll.append(frame)
                 for d in decisions:
+                    _log.debug("%s at %.3f: p=%.2f raw_p=%.2f level=%.1f dB audible=%s",
+                               d.decision, d.at, probability, raw_probability,
+                               _rms_db(frame), assistant_audible)
                     if d.decision is Decision.START:
                         utterance = list(preroll) + utterance
                         preroll.clear()
@@ -542,6 +583,10 @@ def _heard_text(spoken: list[Phrase], dropped: list[Phrase]) -> str:
             share = phrase.played / max(1, phrase.samples.size)
             words += phrase_words[: int(len(phrase_words) * share)]
     return " ".join(words)
+
+
+def _rms_db(samples: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(samples**2)) + 1e-10))
 
 
 def _level(samples: np.ndarray) -> LevelMeter:

@@ -48,7 +48,7 @@ class PulseRig:
                 "pulseaudio/pactl not installed (packaging/setup.sh test installs them)"
             )
         runtime = self.dir / "runtime"
-        runtime.mkdir(mode=0o700)
+        runtime.mkdir(mode=0o700, exist_ok=True)
         env = {
             "XDG_RUNTIME_DIR": str(runtime),
             "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
@@ -78,7 +78,7 @@ class PulseRig:
             stderr=subprocess.PIPE,
         )
         for key, value in env.items():
-            self._old_env[key] = os.environ.get(key)
+            self._old_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
         self.env = env
         deadline = time.monotonic() + 15
@@ -88,7 +88,8 @@ class PulseRig:
                 self.close()
                 raise PulseUnavailable(f"pulseaudio did not start: {err.strip()[:500]}")
             time.sleep(0.1)
-        _reinit_portaudio()
+        if self.player is None:
+            _reinit_portaudio()
         return self
 
     def pactl(self, *args: str) -> str:
@@ -119,6 +120,24 @@ class PulseRig:
             volume = int(65536 * 10 ** (gain_db / 20))
             self.pactl("set-sink-input-volume", idx, str(volume))
 
+    def stop_daemon(self) -> None:
+        """The audio server goes away (crash, restart, devices unplugged): every stream on
+        it fails."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+
+    def restart_daemon(self) -> None:
+        """Bring the server and its devices back, and the rig's own player and recorder."""
+        for part in (self.player, self.recorder):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - its server was gone
+                    pass
+        self.start()
+        self.start_io()
+
     def unplug_mic(self) -> None:
         module = self._module_of("vmic")
         self.pactl("unload-module", module)
@@ -148,7 +167,10 @@ class PulseRig:
     def close(self) -> None:
         for part in (self.player, self.recorder):
             if part is not None:
-                part.close()
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - its server may be gone already
+                    pass
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

@@ -74,7 +74,9 @@ def test_multi_turn_conversation_is_heard_answered_and_remembered(models, rig, e
     from vistavox.pipelines.events import FinalTranscript, PhraseSpoken, ReplyFinished
 
     conversation, log = engine()
-    clip = json.loads((eval_dir / "speech" / "transcripts.jsonl").read_text().splitlines()[0])
+    rows = [json.loads(line) for line in (eval_dir / "speech" / "transcripts.jsonl").open()]
+    # A short real recording: one sentence, no pause long enough to end a turn inside it.
+    clip = next(r for r in rows if r["duration_s"] <= 4.0)
     turns = [
         ("What is the capital of France?", _speech(models, "What is the capital of France?")),
         (clip["transcript"], load_audio(eval_dir / "speech" / clip["file"])),
@@ -122,7 +124,7 @@ def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine
     # answers the new turn, the speaker is silent.
     later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
     window_end = later[0] if later else onset + 1.5
-    tail = rig.recorder.audio_between(onset + 0.35, window_end)
+    tail = rig.recorder.audio_between(onset + 0.6, window_end)
     assert tail.size and np.abs(tail).max() < 0.01, "the assistant kept talking"
 
     generated = "".join(
@@ -166,18 +168,21 @@ def test_silence_and_noise_produce_no_turn(rig, engine):
     assert max(e.rms_db for e in log.of_type(LevelMeter)) > -45, "the noise never reached the mic"
 
 
-def test_vanishing_microphone_is_reported_and_recovered(models, rig, engine):
+def test_vanishing_audio_devices_are_reported_and_recovered(models, rig, engine):
     from vistavox.pipelines.events import DeviceRecovered, EngineError, ReplyFinished
 
     conversation, log = engine()
-    rig.unplug_mic()
+    rig.stop_daemon()  # the audio server and every device on it go away
     try:
-        lost = log.wait_for(EngineError, 1, timeout=15)
-        assert lost is not None and lost[0].code == "input-device-lost"
+        lost = log.wait_for(EngineError, 2, timeout=15)
+        assert lost is not None, "losing the devices was not reported"
+        assert {e.code for e in lost} == {"input-device-lost", "output-device-lost"}
+        assert conversation.state.value != "stopped"
     finally:
-        rig.replug_mic()
-    assert log.wait_for(DeviceRecovered, 1, timeout=15) is not None
-    time.sleep(1.0)
+        rig.restart_daemon()
+    recovered = log.wait_for(DeviceRecovered, 2, timeout=20)
+    assert recovered is not None and {e.kind for e in recovered} == {"input", "output"}
+    time.sleep(1.5)
     rig.player.say("after", _speech(models, "Are you still there?"))
     assert log.wait_for(ReplyFinished, 1, timeout=40) is not None, "no answer after recovery"
 

@@ -52,7 +52,7 @@ class EchoCanceller:
     it goes; ``process`` with microphone audio in order, with its capture time.
     """
 
-    def __init__(self, *, noise_suppression: bool = True, delay_hint_ms: int = 80) -> None:
+    def __init__(self, *, noise_suppression: bool = False, delay_hint_ms: int = 80) -> None:
         from livekit import rtc  # imported here: loads the WebRTC library
 
         self._rtc = rtc
@@ -89,6 +89,20 @@ class EchoCanceller:
             if start is None or start + FRAME > newest or start < newest - self._ring.size:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
+
+    def reference_level_db(self, window_s: float = 0.3) -> float:
+        """Level (dBFS) of what the speaker played during the last ``window_s`` before the
+        newest microphone sample: is the assistant's voice (or its echo tail) around?"""
+        with self._lock:
+            if self._mic_clock.t0 is None or self._ref_clock.t0 is None:
+                return -200.0
+            moment = self._mic_clock.t0 + self._mic_clock.count / RATE
+            end = min(self._ref_clock.index_at(moment) or 0, self._ref_clock.count)
+            start = max(end - int(window_s * RATE), self._ref_clock.count - self._ring.size, 0)
+            if end <= start:
+                return -200.0
+            chunk = self._ring[np.arange(start, end) % self._ring.size]
+        return float(20 * np.log10(np.sqrt(np.mean(chunk**2)) + 1e-10))
 
     def process(self, mic: np.ndarray, captured_at: float | None = None) -> np.ndarray:
         """Echo-cancelled copy of ``mic``; output lags input by less than one 10 ms frame.
