@@ -88,9 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
     models.set_defaults(run=_cmd_models)
 
-    from .converse_cli import add_commands
+    from . import ask_cli, converse_cli
 
-    add_commands(sub)
+    converse_cli.add_commands(sub)
+    ask_cli.add_commands(sub)
     return parser
 
 

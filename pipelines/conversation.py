@@ -43,6 +43,7 @@ from .kernel.prompts import VOICE_SYSTEM_PROMPT
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
+from .speech.wakeword import WakeWordDetector
 from .voice_turn import VoiceModels
 
 _STOP = object()
@@ -68,6 +69,8 @@ class EngineSettings:
     system_prompt: str = VOICE_SYSTEM_PROMPT
     max_history_turns: int = 8
     level_every_s: float = 0.1
+    wake_word: WakeWordDetector | None = None  # if set, a turn starts only after it is heard
+    wake_window_s: float = 8.0  # how long after the wake word speech is taken
 
 
 @dataclass
@@ -265,6 +268,7 @@ class Conversation:
         raw_vad = StreamingVad()  # on the microphone signal as it came
         raw_pending = np.zeros(0, dtype=np.float32)
         audible_since: float | None = None
+        awake_until = 0.0
         pending_raw = np.zeros(0, dtype=np.float32)
         endpointer = Endpointer(s.endpoint)
         preroll: deque[np.ndarray] = deque(maxlen=max(1, int(s.preroll_s * SPEECH_RATE / FRAME)))
@@ -294,9 +298,7 @@ class Conversation:
                 self.bus.publish(_level(cleaned))
             pending = np.concatenate([pending, cleaned])
             pending_raw = np.concatenate([pending_raw, raw])
-            assistant_audible = (
-                self._echo is not None and self._echo.reference_level_db() > -50.0
-            )
+            assistant_audible = self._echo is not None and self._echo.reference_level_db() > -50.0
             # Timeline position of the first sample in ``pending``.
             pending_end_s = block.start_s + block.samples.size / SPEECH_RATE
             while pending.size >= FRAME:
@@ -337,6 +339,11 @@ class Conversation:
                     # The canceller adapts during the first moments of the assistant's
                     # voice; a turn cannot start then.
                     probability = 0.0
+                if s.wake_word is not None and not endpointer.in_speech:
+                    if s.wake_word(raw_frame):
+                        awake_until = frame_end_s + s.wake_window_s
+                    if frame_end_s > awake_until:
+                        probability = 0.0  # asleep: wait for the wake word
                 recent.append(probability)
                 decisions = endpointer.push(probability)
                 if endpointer.in_speech or decisions:
@@ -344,9 +351,15 @@ class Conversation:
                 else:
                     preroll.append(frame)
                 for d in decisions:
-                    _log.debug("%s at %.3f: p=%.2f raw_p=%.2f level=%.1f dB audible=%s",
-                               d.decision, d.at, probability, raw_probability,
-                               _rms_db(frame), assistant_audible)
+                    _log.debug(
+                        "%s at %.3f: p=%.2f raw_p=%.2f level=%.1f dB audible=%s",
+                        d.decision,
+                        d.at,
+                        probability,
+                        raw_probability,
+                        _rms_db(frame),
+                        assistant_audible,
+                    )
                     if d.decision is Decision.START:
                         utterance = list(preroll) + utterance
                         preroll.clear()

@@ -10,6 +10,7 @@ Nothing is left running afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -129,12 +130,7 @@ class PulseRig:
 
     def restart_daemon(self) -> None:
         """Bring the server and its devices back, and the rig's own player and recorder."""
-        for part in (self.player, self.recorder):
-            if part is not None:
-                try:
-                    part.close()
-                except Exception:  # noqa: BLE001 - its server was gone
-                    pass
+        self._close_io()
         self.start()
         self.start_io()
 
@@ -164,13 +160,14 @@ class PulseRig:
                 return fields[0]
         return None
 
-    def close(self) -> None:
+    def _close_io(self) -> None:
         for part in (self.player, self.recorder):
             if part is not None:
-                try:
+                with contextlib.suppress(Exception):  # its server may be gone already
                     part.close()
-                except Exception:  # noqa: BLE001 - its server may be gone already
-                    pass
+
+    def close(self) -> None:
+        self._close_io()
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:

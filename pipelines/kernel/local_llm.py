@@ -8,7 +8,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-from llama_cpp import Llama
+from llama_cpp import Llama, LlamaGrammar
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ModelError, ResolvedModel, resolve_default
@@ -59,6 +60,24 @@ class LocalLlm:
                 f"{self.model_info.spec.install_hint}"
             ) from exc
         self._lock = threading.Lock()
+        self._grammars: dict[str, LlamaGrammar] = {}
+
+    @property
+    def context_tokens(self) -> int:
+        """Size of the context window in tokens."""
+        return int(self._llama.n_ctx())
+
+    def chat_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Exact token count of ``messages`` rendered with the model's own chat template,
+        including the generation prompt."""
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            return sum(self.count_tokens(m["content"]) + 8 for m in messages)
+        eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
+        bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
+        formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+        prompt = formatter(messages=list(messages)).prompt
+        return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
         """Exact token count of ``text`` with this model's tokenizer."""
@@ -71,13 +90,21 @@ class LocalLlm:
         max_tokens: int | None = None,
         temperature: float | None = None,
         cancel: threading.Event | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece as the model writes it.
 
         Setting ``cancel`` (or closing the iterator) stops generation after the current token.
         """
+        compiled = None
+        if grammar is not None:
+            compiled = self._grammars.get(grammar)
+            if compiled is None:
+                compiled = LlamaGrammar.from_string(grammar, verbose=False)
+                self._grammars[grammar] = compiled
         with self._lock:
             chunks = self._llama.create_chat_completion(
+                grammar=compiled,
                 messages=list(messages),
                 max_tokens=max_tokens or self.settings.max_reply_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,

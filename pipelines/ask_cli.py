@@ -1,0 +1,89 @@
+"""`vistavox ask`: one turn with the kernel, streamed as text (for scripts and checks)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def build_kernel(args: argparse.Namespace):
+    """The kernel the command line asks for: backend, store, persona, tools."""
+    from .kernel.kernel import Kernel
+    from .kernel.personas import load_persona
+    from .kernel.store import Store, default_db_path
+    from .tools.builtin import calculator_tool, datetime_tool, memory_tools
+    from .tools.registry import ToolRegistry
+
+    persona = load_persona(args.persona)
+    store = Store(args.db or default_db_path())
+    if args.backend:
+        from .kernel.remote_llm import RemoteLlm
+
+        llm = RemoteLlm(args.backend)
+    else:
+        from .kernel.local_llm import LocalLlm
+
+        llm = LocalLlm()
+
+    def confirm(tool, arguments) -> bool:
+        if args.allow_risky:
+            return True
+        if not sys.stdin.isatty():
+            print(
+                f"[refused] {tool.name} needs confirmation (use --allow-risky to allow headless)",
+                file=sys.stderr,
+            )
+            return False
+        answer = input(f"Allow {tool.name} {arguments}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    registry = ToolRegistry(
+        [calculator_tool(), datetime_tool(), *memory_tools(store)], confirm=confirm
+    )
+    return Kernel(llm, store, persona, tools=registry if not args.no_tools else None)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    kernel = build_kernel(args)
+    reply = kernel.ask(
+        args.question,
+        conversation_id=args.conversation,
+        files=[Path(f) for f in args.file],
+        images=[Path(i) for i in args.image],
+        on_token=lambda piece: print(piece, end="", flush=True),
+    )
+    print()
+    for result in reply.tool_results:
+        print(f"[tool] {result.tool} → {result.decision}: {result.content[:200]}", file=sys.stderr)
+    if args.show_context:
+        print(reply.plan.memory_map(), file=sys.stderr)
+    print(f"[conversation {reply.conversation_id}]", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    ask = sub.add_parser(
+        "ask",
+        help="ask the assistant in text; the answer streams out",
+        description="One turn with the kernel, as text.",
+    )
+    ask.add_argument("question")
+    ask.add_argument("--image", action="append", default=[], help="attach an image")
+    ask.add_argument("--file", action="append", default=[], help="attach a document")
+    ask.add_argument("--persona", default="assistant", help="persona name (default: assistant)")
+    ask.add_argument(
+        "--backend",
+        help="URL of an OpenAI-compatible server instead of the "
+        "local model, e.g. http://127.0.0.1:8000",
+    )
+    ask.add_argument("--conversation", type=int, help="continue this conversation")
+    ask.add_argument("--db", type=Path, help="conversation database (default: user data dir)")
+    ask.add_argument("--no-tools", action="store_true", help="answer without tools")
+    ask.add_argument(
+        "--allow-risky", action="store_true", help="headless: allow tools that need confirmation"
+    )
+    ask.add_argument(
+        "--show-context", action="store_true", help="print the context window's memory map"
+    )
+    ask.set_defaults(run=cmd_ask)

@@ -1,0 +1,173 @@
+"""The context window as RAM: what goes into the prompt, counted exactly, never overflowing.
+
+Regions, in order: the pinned system message (persona, safety rules, recalled memories), a
+rolling summary of turns paged out of the window, recent turns verbatim (as many as fit,
+newest first), the current message, and room reserved for the reply. ``plan_context`` is a
+pure function of its inputs; the memory map it returns is what the desktop displays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .untrusted import DATA_RULES
+
+TokenCounter = Callable[[str], int]
+MESSAGE_OVERHEAD = 8  # chat-template tokens around each message (ChatML uses 5)
+_TRUNCATED = "\n[… {n} characters left out to fit the context window …]\n"
+
+
+@dataclass(frozen=True)
+class TurnMessage:
+    """A stored message offered to the planner."""
+
+    id: int
+    role: str
+    content: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region of the memory map."""
+
+    name: str
+    tokens: int
+    items: int = 1
+    detail: str = ""
+
+
+@dataclass
+class ContextPlan:
+    """The messages to send and a map of where the tokens went."""
+
+    messages: list[dict[str, str]]
+    regions: list[Region]
+    context_tokens: int
+    paged_out: list[TurnMessage] = field(default_factory=list)
+
+    @property
+    def used_tokens(self) -> int:
+        return sum(r.tokens for r in self.regions if r.name not in ("reply reserve", "free"))
+
+    def memory_map(self) -> str:
+        """A text rendering of the regions, for `vistavox ask --show-context` and the UI."""
+        lines = [f"context window: {self.context_tokens} tokens"]
+        for r in self.regions:
+            share = 100 * r.tokens / self.context_tokens
+            extra = f" ({r.detail})" if r.detail else ""
+            lines.append(f"  {r.name:18} {r.tokens:6} tokens {share:5.1f}%  x{r.items}{extra}")
+        return "\n".join(lines)
+
+
+def system_message(persona_prompt: str, memories: Sequence[str] = ()) -> str:
+    """The pinned system message: persona, the data rules, and recalled memories."""
+    parts = [persona_prompt.strip(), DATA_RULES]
+    if memories:
+        facts = "\n".join(f"- {m}" for m in memories)
+        parts.append(f"Things the user asked you to remember:\n{facts}")
+    return "\n\n".join(parts)
+
+
+def _fit_text(text: str, budget: int, count: TokenCounter) -> str:
+    """Cut the middle out of ``text`` until it takes at most ``budget`` tokens."""
+    if count(text) <= budget:
+        return text
+    lo, hi = 0, len(text)
+    best = ""
+    while lo <= hi:  # binary search on how many characters to keep
+        keep = (lo + hi) // 2
+        head, tail = text[: keep // 2], text[len(text) - keep // 2 :] if keep // 2 else ""
+        candidate = head + _TRUNCATED.format(n=len(text) - len(head) - len(tail)) + tail
+        if count(candidate) <= budget:
+            best, lo = candidate, keep + 1
+        else:
+            hi = keep - 1
+    return best
+
+
+def plan_context(
+    *,
+    count: TokenCounter,
+    context_tokens: int,
+    reply_reserve: int,
+    system: str,
+    history: Sequence[TurnMessage],
+    current: str,
+    summary: str | None = None,
+    summary_share: float = 0.25,
+) -> ContextPlan:
+    """Choose what fits: pinned system message, summary, recent turns, current message."""
+
+    def cost(text: str) -> int:
+        return count(text) + MESSAGE_OVERHEAD
+
+    available = context_tokens - reply_reserve
+    system_cost = cost(system)
+    if system_cost > available // 2:
+        raise ValueError("the system message alone takes over half the context window")
+    room = available - system_cost
+
+    # The current message always goes in; oversized content is cut in the middle.
+    current_fitted = _fit_text(
+        current, max(16, room // 2 if history else room) - MESSAGE_OVERHEAD, count
+    )
+    current_cost = cost(current_fitted)
+    room -= current_cost
+
+    summary_text = None
+    summary_cost = 0
+    if summary:
+        summary_text = "Summary of the earlier conversation: " + summary.strip()
+        summary_text = _fit_text(summary_text, int(room * summary_share) - MESSAGE_OVERHEAD, count)
+        summary_cost = cost(summary_text)
+        room -= summary_cost
+
+    recent: list[TurnMessage] = []
+    recent_cost = 0
+    for message in reversed(history):
+        c = cost(_render(message))
+        if recent_cost + c > room:
+            break
+        recent.append(message)
+        recent_cost += c
+    recent.reverse()
+    # Start the verbatim part with a user message, so the chat alternates properly.
+    while recent and recent[0].role != "user":
+        recent_cost -= cost(_render(recent[0]))
+        recent.pop(0)
+    paged_out = list(history[: len(history) - len(recent)])
+    if not paged_out:
+        summary_text, room = None, room + summary_cost
+        summary_cost = 0
+
+    messages = [{"role": "system", "content": system}]
+    if summary_text:
+        messages[0] = {"role": "system", "content": system + "\n\n" + summary_text}
+    messages += [{"role": m.role, "content": _render(m)} for m in recent]
+    messages.append({"role": "user", "content": current_fitted})
+
+    used = system_cost + summary_cost + recent_cost + current_cost
+    regions = [
+        Region("system + persona", system_cost),
+        Region(
+            "summary",
+            summary_cost,
+            1 if summary_text else 0,
+            f"{len(paged_out)} messages paged out",
+        ),
+        Region("recent turns", recent_cost, len(recent)),
+        Region(
+            "current message",
+            current_cost,
+            detail="cut to fit" if current_fitted != current else "",
+        ),
+        Region("reply reserve", reply_reserve),
+        Region("free", max(0, context_tokens - reply_reserve - used)),
+    ]
+    return ContextPlan(messages, regions, context_tokens, paged_out)
+
+
+def _render(message: TurnMessage) -> str:
+    return message.content + (" [interrupted by the user]" if message.interrupted else "")

@@ -1,0 +1,340 @@
+"""The kernel of the LLM OS: one user turn in, one answer out.
+
+It stores the turn, pages the conversation into the context window (summary + recent turns
++ recalled memories), wraps everything that did not come from the user in keyed data blocks,
+runs the tool-call loop under a grammar when the persona has tools, streams the answer, stores
+it, and summarises what was paged out.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import VistavoxError
+from .context import ContextPlan, TurnMessage, plan_context, system_message
+from .personas import Persona
+from .store import Store
+from .untrusted import new_key, wrap_untrusted
+
+TEXT_SUFFIXES = {
+    ".txt",
+    ".md",
+    ".markdown",
+    ".csv",
+    ".json",
+    ".py",
+    ".js",
+    ".ts",
+    ".html",
+    ".htm",
+    ".css",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".log",
+    ".rst",
+    ".eml",
+}
+MAX_FILE_CHARS = 200_000
+
+
+class AttachmentError(VistavoxError):
+    """A dropped file cannot be used."""
+
+
+@dataclass
+class KernelReply:
+    """The answer to one turn, with how it was produced."""
+
+    text: str
+    conversation_id: int
+    message_id: int
+    plan: ContextPlan
+    tool_results: list = field(default_factory=list)
+    interrupted: bool = False
+
+
+TOOL_PROTOCOL = (
+    "You can use tools. Reply with exactly one JSON object and nothing else: either "
+    '{{"tool": "<name>", "arguments": {{...}}}} to use a tool, or {{"answer": "<text>"}} to '
+    "answer the user. Use the calculator for every calculation. Tools:\n{tools}"
+)
+
+
+def read_attachment(path: Path) -> str:
+    """The text of a dropped document (plain text formats; others give a clear error)."""
+    if not path.is_file():
+        raise AttachmentError(f"{path}: no such file")
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise AttachmentError(f"{path}: {path.suffix or 'this'} files cannot be read as text yet")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise AttachmentError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if path.suffix.lower() in (".html", ".htm"):
+        import html
+        import re
+
+        text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
+    return text[:MAX_FILE_CHARS]
+
+
+class Kernel:
+    """Answers turns of stored conversations with a language-model backend."""
+
+    def __init__(
+        self,
+        llm,
+        store: Store,
+        persona: Persona,
+        *,
+        tools=None,
+        reply_reserve: int = 256,
+        max_tool_steps: int = 4,
+    ):
+        self.llm = llm
+        self.store = store
+        self.persona = persona
+        self.tools = tools
+        self.reply_reserve = reply_reserve
+        self.max_tool_steps = max_tool_steps
+        self._summarise_lock = threading.Lock()
+
+    # --- building the context -----------------------------------------------------------
+    def _tool_specs(self) -> list[dict]:
+        if self.tools is None or not self.persona.tools:
+            return []
+        return self.tools.specs(self.persona.tools)
+
+    def _system(self, user_text: str) -> str:
+        memories = [m.content for m in self.store.search_memories(user_text, limit=5)]
+        prompt = self.persona.system_prompt
+        specs = self._tool_specs()
+        if specs:
+            listing = "\n".join(
+                f"- {s['name']}: {s['description']} Arguments: "
+                f"{json.dumps(s['parameters'].get('properties', {}))}"
+                for s in specs
+            )
+            prompt += "\n\n" + TOOL_PROTOCOL.format(tools=listing)
+        return system_message(prompt, memories)
+
+    def plan(
+        self,
+        conversation_id: int,
+        current: str,
+        before_id: int | None = None,
+        system: str | None = None,
+    ) -> ContextPlan:
+        """What the model will see for ``current``, fitted to the window exactly."""
+        history = [
+            TurnMessage(m.id, m.role, m.content, m.interrupted)
+            for m in self.store.messages(conversation_id)
+            if m.role in ("user", "assistant") and (before_id is None or m.id < before_id)
+        ]
+        summary = self.store.latest_summary(conversation_id)
+        system = system if system is not None else self._system(current)
+        window = self.llm.context_tokens
+        reserve = self.reply_reserve
+        for _ in range(4):
+            plan = plan_context(
+                count=self.llm.count_tokens,
+                context_tokens=window,
+                reply_reserve=reserve,
+                system=system,
+                history=history,
+                current=current,
+                summary=summary.content if summary else None,
+            )
+            exact = self._exact_tokens(plan.messages)
+            if exact + self.reply_reserve <= self.llm.context_tokens:
+                return plan
+            reserve += exact + self.reply_reserve - self.llm.context_tokens + 16
+        raise VistavoxError("the conversation could not be fitted into the context window")
+
+    def _exact_tokens(self, messages: list[dict]) -> int:
+        counter = getattr(self.llm, "chat_prompt_tokens", None)
+        if counter is None:
+            return sum(self.llm.count_tokens(m["content"]) + 8 for m in messages)
+        return counter(messages)
+
+    # --- a turn ----------------------------------------------------------------------------
+    def ask(
+        self,
+        text: str,
+        *,
+        conversation_id: int | None = None,
+        files: Sequence[Path] = (),
+        images: Sequence[Path] = (),
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> KernelReply:
+        """Answer ``text`` (with optional documents and images) in a stored conversation."""
+        if conversation_id is None:
+            title = " ".join(text.split()[:8]) or "New conversation"
+            conversation_id = self.store.new_conversation(title, self.persona.name).id
+        elif self.store.get_conversation(conversation_id) is None:
+            raise VistavoxError(f"there is no conversation {conversation_id}")
+
+        key = new_key()
+        blocks = [
+            wrap_untrusted(read_attachment(Path(f)), f"file {Path(f).name}", key) for f in files
+        ]
+        hashes = []
+        for image in images:
+            described, digest = self._describe_image(Path(image), key)
+            blocks.append(described)
+            hashes.append(digest)
+        content = "\n\n".join([text, *blocks]) if blocks else text
+        untrusted = bool(blocks)
+        user = self.store.add_message(
+            conversation_id, "user", content, untrusted=untrusted, image_hashes=tuple(hashes)
+        )
+        plan = self.plan(conversation_id, content, before_id=user.id)
+
+        if self._tool_specs():
+            answer, results, interrupted = self._tool_loop(plan, key, untrusted, on_token, cancel)
+        else:
+            answer, interrupted = self._stream(plan.messages, on_token, cancel)
+            results = []
+        reply = self.store.add_message(
+            conversation_id,
+            "assistant",
+            answer,
+            interrupted=interrupted,
+            meta={"tools": [r.tool for r in results]},
+        )
+        if plan.paged_out:
+            self.summarise(conversation_id, plan)
+        return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
+
+    def _describe_image(self, path: Path, key: str) -> tuple[str, str]:
+        if not path.is_file():
+            raise AttachmentError(f"{path}: no such file")
+        data = path.read_bytes()
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as im:
+                im.verify()
+            with Image.open(path) as im:
+                width, height = im.size
+                mime = Image.MIME.get(im.format or "", "image/octet-stream")
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise AttachmentError(f"{path}: not an image that can be read ({exc})") from exc
+        digest = self.store.put_image(data, mime, width, height)
+        note = (
+            f"The user attached an image ({path.name}, {width}x{height}). No vision model is "
+            "configured, so its content cannot be seen; say so honestly if asked about it."
+        )
+        return wrap_untrusted(note, f"image {path.name}", key), digest
+
+    def _stream(self, messages, on_token, cancel) -> tuple[str, bool]:
+        parts: list[str] = []
+        for piece in self.llm.stream_chat(
+            messages,
+            max_tokens=self.reply_reserve,
+            temperature=self.persona.temperature,
+            cancel=cancel,
+        ):
+            parts.append(piece)
+            if on_token:
+                on_token(piece)
+        interrupted = bool(cancel is not None and cancel.is_set())
+        return "".join(parts).strip(), interrupted
+
+    def _tool_loop(self, plan, key, untrusted, on_token, cancel):
+        from .grammar import ToolStepError, parse_tool_step, tool_call_grammar
+
+        specs = self._tool_specs()
+        grammar = tool_call_grammar(specs)
+        messages = list(plan.messages)
+        results = []
+        for _ in range(self.max_tool_steps):
+            raw, interrupted = self._stream_silently(messages, grammar, cancel)
+            if interrupted:
+                return "", results, True
+            try:
+                step = parse_tool_step(raw, specs)
+            except ToolStepError as exc:
+                messages += [
+                    {"role": "assistant", "content": raw},
+                    {
+                        "role": "user",
+                        "content": f"That was not valid: {exc}. Reply with one JSON object.",
+                    },
+                ]
+                continue
+            if step.answer is not None:
+                if on_token:
+                    on_token(step.answer)
+                return step.answer.strip(), results, False
+            result = self.tools.call(step.tool, step.arguments, untrusted_turn=untrusted)
+            results.append(result)
+            untrusted = True  # tool output is untrusted from here on
+            wrapped = wrap_untrusted(result.content, f"tool {step.tool}", key)
+            messages += [
+                {"role": "assistant", "content": raw},
+                {
+                    "role": "user",
+                    "content": f"Tool result ({result.decision}):\n{wrapped}\n"
+                    "Use another tool or give the answer.",
+                },
+            ]
+        # Out of steps: answer plainly with what was gathered.
+        messages.append({"role": "user", "content": "Now answer the user in plain words."})
+        answer, interrupted = self._stream(messages, on_token, cancel)
+        return answer, results, interrupted
+
+    def _stream_silently(self, messages, grammar, cancel) -> tuple[str, bool]:
+        parts = list(
+            self.llm.stream_chat(
+                messages,
+                max_tokens=self.reply_reserve,
+                temperature=self.persona.temperature,
+                cancel=cancel,
+                grammar=grammar,
+            )
+        )
+        return "".join(parts), bool(cancel is not None and cancel.is_set())
+
+    # --- paging ----------------------------------------------------------------------------
+    def summarise(self, conversation_id: int, plan: ContextPlan) -> None:
+        """Fold the paged-out turns into the rolling summary, chunk by chunk, and store it."""
+        with self._summarise_lock:
+            previous = self.store.latest_summary(conversation_id)
+            upto = previous.upto_message_id if previous else 0
+            fresh = [m for m in plan.paged_out if m.id > upto]
+            budget = self.llm.context_tokens // 2
+            while fresh:
+                chunk = list(fresh)
+                while len(chunk) > 1 and self.llm.count_tokens(_transcript(chunk)) > budget:
+                    chunk = chunk[: len(chunk) // 2]
+                text = self._summary_of(previous.content if previous else None, chunk)
+                previous = self.store.add_summary(conversation_id, chunk[-1].id, text)
+                fresh = fresh[len(chunk) :]
+
+    def _summary_of(self, previous: str | None, chunk: list[TurnMessage]) -> str:
+        prompt = (
+            ("Earlier summary: " + previous + "\n\n" if previous else "")
+            + "Conversation to add:\n"
+            + _transcript(chunk)
+            + "\n\nWrite a short summary (at most 80 words) of everything above: facts, "
+            "names, numbers, decisions and open questions."
+        )
+        messages = [
+            {"role": "system", "content": "You summarise conversations."},
+            {"role": "user", "content": prompt},
+        ]
+        text = "".join(self.llm.stream_chat(messages, max_tokens=160, temperature=0.1)).strip()
+        return text or _transcript(chunk)[-400:]
+
+
+def _transcript(messages: list[TurnMessage]) -> str:
+    return "\n".join(f"{m.role}: {m.content}" for m in messages)

@@ -1,0 +1,86 @@
+"""The conversation loop driven by a recording instead of a microphone (no audio devices):
+push-to-talk, and the wake-word seam."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import word_error_rate
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def models():
+    from vistavox.pipelines.voice_turn import VoiceModels
+
+    return VoiceModels.load_defaults()
+
+
+def _conversation(models, path, **settings):
+    from vistavox.pipelines.audio.microphone import FileMicrophone
+    from vistavox.pipelines.audio.speaker import RecordingSpeaker
+    from vistavox.pipelines.conversation import Conversation, EngineSettings
+    from vistavox.pipelines.events import EventBus, EventLog
+
+    bus = EventBus()
+    log = EventLog(bus)
+    mic = FileMicrophone(path, tail_s=4.0)
+    speaker = RecordingSpeaker(source_rate=models.tts.sample_rate)
+    conversation = Conversation(models, mic, speaker, settings=EngineSettings(**settings), bus=bus)
+    return conversation, mic, log
+
+
+def _speech(models, text):
+    from vistavox.pipelines.audio.resample import resample
+
+    return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
+
+
+def test_push_to_talk_takes_speech_only_while_pressed(models, tmp_path):
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.events import FinalTranscript, ReplyFinished
+
+    question = _speech(models, "What is the capital of France?")
+    chatter = _speech(models, "This part is said with the button up.")
+    gap = np.zeros(RATE, np.float32)
+    write_wav(tmp_path / "ptt.wav", np.concatenate([gap, chatter, gap, question, gap]), RATE)
+    conversation, mic, log = _conversation(models, tmp_path / "ptt.wav", hands_free=False)
+    conversation.start()
+    press_at = (2 * gap.size + chatter.size) / RATE - 0.2
+    release_at = press_at + question.size / RATE + 0.5
+    t0 = time.monotonic()
+    threading.Timer(press_at - (time.monotonic() - t0), conversation.push_to_talk, [True]).start()
+    threading.Timer(
+        release_at - (time.monotonic() - t0), conversation.push_to_talk, [False]
+    ).start()
+    assert log.wait_for(ReplyFinished, 1, timeout=60) is not None
+    mic.finished.wait(30)
+    conversation.stop()
+    finals = log.of_type(FinalTranscript)
+    assert len(finals) == 1
+    assert word_error_rate("What is the capital of France?", finals[0].text) <= 0.25
+
+
+def test_wake_word_seam_gates_hands_free_turns(models, tmp_path):
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.events import FinalTranscript
+
+    class Never:
+        def __call__(self, frame):
+            return False
+
+        def reset(self):
+            pass
+
+    gap = np.zeros(RATE, np.float32)
+    write_wav(tmp_path / "q.wav", np.concatenate([gap, _speech(models, "Hello there."), gap]), RATE)
+    conversation, mic, log = _conversation(models, tmp_path / "q.wav", wake_word=Never())
+    conversation.start()
+    mic.finished.wait(30)
+    conversation.stop()
+    assert log.of_type(FinalTranscript) == [], "spoke without the wake word and got a turn"
