@@ -162,28 +162,28 @@ def _barge_in(models, rig, calibration, trials: int):
 
 
 def _echo(models, rig, clips, cancel: bool):
-    """Speakers instead of headphones: count turns the assistant's own voice triggered."""
+    """Speakers instead of headphones: count speech onsets the assistant's own voice caused
+    (detected while no user clip was playing)."""
     from vistavox.pipelines.conversation import EngineSettings
-    from vistavox.pipelines.events import FinalTranscript, PhraseSpoken
+    from vistavox.pipelines.events import PhraseSpoken, SpeechStarted
 
     engine, log = _engine(models, rig, EngineSettings(echo_cancellation=cancel))
-    user_turns = 0
+    spans = []
     try:
         for i, (_, audio) in enumerate(clips):
-            _, end = rig.player.say(f"echo{cancel}-{i}", audio)
-            user_turns += 1
+            start, end = rig.player.say(f"echo{cancel}-{i}", audio)
+            spans.append((start, end))
             _wait_reply_after(log, end)
             time.sleep(2.0)  # let any self-triggered turn show up
             _wait_reply_after(log, time.monotonic() - 0.1, timeout=5)
     finally:
         engine.stop()
-    turns = len(log.of_type(FinalTranscript))
-    return {
-        "user_turns": user_turns,
-        "turns": turns,
-        "self_triggered_turns": max(0, turns - user_turns),
-        "phrases_spoken": len(log.of_type(PhraseSpoken)),
-    }
+    # Detection comes 0.1-0.5 s after an onset; allow a second after each user clip.
+    own = [e for e in log.of_type(SpeechStarted)
+           if not any(s <= e.at <= end + 1.0 for s, end in spans)]
+    return {"user_turns": len(clips), "speech_onsets": len(log.of_type(SpeechStarted)),
+            "self_triggers": len(own),
+            "phrases_spoken": len(log.of_type(PhraseSpoken))}
 
 
 def run(repeat: int, results_dir: Path) -> dict[str, object]:
@@ -204,8 +204,9 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         )
         reactions, heard = _barge_in(models, rig, calibration, trials=max(3, repeat))
         rig.loop_speaker_into_mic()
-        echo_on = _echo(models, rig, clips[:6], cancel=True)
-        echo_off = _echo(models, rig, clips[:6], cancel=False)
+        questions = clips[-len(EXTRA_QUESTIONS):]
+        echo_on = _echo(models, rig, questions * 2, cancel=True)
+        echo_off = _echo(models, rig, questions, cancel=False)
     finally:
         rig.close()
 
