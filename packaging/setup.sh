@@ -71,7 +71,7 @@ python_ok() {  # a working interpreter >= 3.11 with venv
 choose_python() {
   local candidates=()
   [ -n "${VISTAVOX_PYTHON:-}" ] && candidates+=("$VISTAVOX_PYTHON")
-  for v in 3.13 3.12; do
+  for v in 3.12 3.13; do  # 3.12 first: what Ubuntu 24.04 ships and what we test most
     for p in "$HOME"/.pyenv/versions/"$v"*/bin/python3 /usr/bin/python"$v" /usr/local/bin/python"$v"; do
       [ -x "$p" ] && candidates+=("$p")
     done
