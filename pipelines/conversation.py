@@ -59,6 +59,9 @@ class EngineSettings:
     barge_in: bool = True
     barge_in_holdoff_s: float = 0.5  # no barge-in while the assistant's first half second
     # of speech trains the echo canceller
+    duck_s: float = 0.25  # how long playback holds for a possible barge-in
+    echo_correlation: float = 0.8  # mic envelope following the speaker's this closely
+    # is echo
     echo_gate_db: float = -45.0  # cancelled signal louder than this while the assistant
     # talks is the user, not echo (AEC3 leaves echo tens of dB below this)
     speculative: bool = True  # start work at a pause, before the endpoint is confirmed
@@ -268,6 +271,7 @@ class Conversation:
         raw_vad = StreamingVad()  # on the microphone signal as it came
         raw_pending = np.zeros(0, dtype=np.float32)
         audible_since: float | None = None
+        ducked_until: float | None = None
         awake_until = 0.0
         pending_raw = np.zeros(0, dtype=np.float32)
         endpointer = Endpointer(s.endpoint)
@@ -311,7 +315,10 @@ class Conversation:
                     ptt = self._ptt_pressed
                     if ptt and not ptt_was:
                         utterance = list(preroll)
-                        self._on_speech_start(frame_end_s - FRAME / SPEECH_RATE, barge=False)
+                        barge = self.speaker.busy or self._thinking()
+                        if barge:
+                            self.interrupt(reason="push-to-talk")
+                        self._on_speech_start(frame_end_s - FRAME / SPEECH_RATE, barge=barge)
                     if ptt:
                         utterance.append(frame)
                     if ptt_was and not ptt:
@@ -327,6 +334,15 @@ class Conversation:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
                     probability = max(probability, raw_probability)
+                if (
+                    assistant_audible
+                    and not endpointer.in_speech
+                    and probability >= s.endpoint.start_threshold
+                    and self._echo.echo_likelihood() > s.echo_correlation
+                ):
+                    # The microphone is following the speaker's own signal: echo that the
+                    # canceller let through (e.g. while it re-adapts), not the user.
+                    probability = 0.0
                 if not assistant_audible:
                     audible_since = None
                 elif audible_since is None:
@@ -344,6 +360,16 @@ class Conversation:
                         awake_until = frame_end_s + s.wake_window_s
                     if frame_end_s > awake_until:
                         probability = 0.0  # asleep: wait for the wake word
+                # Duck at the first credible speech frame over the assistant, so barge-in
+                # is heard at once; resume if it does not turn out to be speech.
+                if s.barge_in and self.speaker.busy and not endpointer.in_speech:
+                    if probability >= s.endpoint.start_threshold:
+                        if ducked_until is None:
+                            self.speaker.pause()
+                        ducked_until = frame_end_s + s.duck_s
+                    elif ducked_until is not None and frame_end_s > ducked_until:
+                        self.speaker.resume()
+                        ducked_until = None
                 recent.append(probability)
                 decisions = endpointer.push(probability)
                 if endpointer.in_speech or decisions:
@@ -361,10 +387,16 @@ class Conversation:
                         assistant_audible,
                     )
                     if d.decision is Decision.START:
+                        barge = self.speaker.busy or self._thinking()
+                        if barge and s.barge_in:
+                            self.interrupt(reason="barge-in")
+                        if ducked_until is not None:
+                            self.speaker.resume()
+                            ducked_until = None
                         utterance = list(preroll) + utterance
                         preroll.clear()
                         last_partial_len = 0
-                        self._on_speech_start(d.at, barge=self.speaker.busy or self._thinking())
+                        self._on_speech_start(d.at, barge=barge)
                     elif d.decision is Decision.PAUSE and s.speculative:
                         speculative = self._new_turn(
                             utterance, d.at, _to_monotonic(d.at, frame_end_s, now)
@@ -400,8 +432,6 @@ class Conversation:
         return turn is not None and turn.confirmed.is_set() and not turn.finished
 
     def _on_speech_start(self, audio_at: float, *, barge: bool) -> None:
-        if barge and self.settings.barge_in:
-            self.interrupt(reason="barge-in")
         self.bus.publish(SpeechStarted(audio_at=audio_at, barge_in=barge))
         self._set_state(EngineState.HEARING)
 

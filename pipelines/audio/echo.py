@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import numpy as np
 
 FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
 RATE = 16_000
 _RING_S = 4.0
-_REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
+_REANCHOR_S = 0.15
+_ENVELOPE_FRAMES = 100  # a clock this far off its anchor means the stream restarted
+
+
+def _log_energy(x: np.ndarray) -> float:
+    return float(np.log10(np.mean(x * x) + 1e-10))
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
@@ -69,6 +75,10 @@ class EchoCanceller:
         self._lock = threading.Lock()
         self._mic_rest = np.zeros(0, dtype=np.float32)
         self._mic_rest_index = 0
+        # Log-energy envelopes (one value per 10 ms frame) of the raw microphone and of the
+        # reference it was paired with, for telling echo from the user's voice.
+        self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
+        self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
 
     def add_reference(self, audio: np.ndarray, at: float | None = None) -> None:
         """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
@@ -89,6 +99,25 @@ class EchoCanceller:
             if start is None or start + FRAME > newest or start < newest - self._ring.size:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
+
+    def echo_likelihood(self, window_frames: int = 30, max_lag_frames: int = 40) -> float:
+        """How well the last ``window_frames`` (10 ms each) of the raw microphone follow the
+        speaker's signal at some delay up to ``max_lag_frames``: the best correlation of the
+        two energy envelopes, near 1 for echo alone, lower when the user is talking too."""
+        mic = np.array(self._mic_env)[-window_frames:]
+        ref = np.array(self._ref_env)
+        if mic.size < window_frames or ref.size < window_frames + max_lag_frames:
+            return 0.0
+        if mic.std() < 1e-3:
+            return 0.0
+        best = 0.0
+        for lag in range(max_lag_frames + 1):
+            end = ref.size - lag
+            segment = ref[end - window_frames : end]
+            if segment.std() < 1e-3:
+                continue
+            best = max(best, float(np.corrcoef(mic, segment)[0, 1]))
+        return best
 
     def reference_level_db(self, window_s: float = 0.3) -> float:
         """Level (dBFS) of what the speaker played during the last ``window_s`` before the
@@ -124,6 +153,8 @@ class EchoCanceller:
             mic_frame = self._rtc.AudioFrame(
                 _to_int16(data[start : start + FRAME]).tobytes(), RATE, 1, FRAME
             )
+            self._mic_env.append(_log_energy(data[start : start + FRAME]))
+            self._ref_env.append(_log_energy(ref))
             self._apm.process_reverse_stream(ref_frame)
             self._apm.process_stream(mic_frame)
             out[start : start + FRAME] = np.frombuffer(mic_frame.data, dtype=np.int16) / 32767.0

@@ -79,6 +79,7 @@ class Speaker:
         self._lost = False
         self._next_retry = 0.0
         self._to16k: soxr.ResampleStream | None = None
+        self._paused = False
 
     # control (any thread) ---------------------------------------------------------------
     def start(self) -> None:
@@ -136,6 +137,14 @@ class Speaker:
                 self._released.discard(turn_id)
         return dropped
 
+    def pause(self) -> None:
+        """Hold playback where it is (silence from the next block), e.g. when the user may
+        be starting to talk; ``resume`` continues from the same sample."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+
     @property
     def busy(self) -> bool:
         """True while a released phrase is playing or waiting to play."""
@@ -159,7 +168,7 @@ class Speaker:
         self._last_callback = now
         written = 0
         with self._lock:
-            while written < out.size:
+            while written < out.size and not self._paused:
                 if self._current is None:
                     self._current = self._next_phrase()
                     if self._current is None:

@@ -19,6 +19,7 @@ BENCHMARKS = {
     "turn": "tests.benchmarks.bench_turn",
     "stt": "tests.benchmarks.bench_stt",
     "voice": "tests.benchmarks.bench_voice",
+    "kernel": "tests.benchmarks.bench_kernel",
 }
 
 
