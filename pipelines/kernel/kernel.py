@@ -256,6 +256,7 @@ class Kernel:
         grammar = tool_call_grammar(specs)
         messages = list(plan.messages)
         results = []
+        previous = None
         for _ in range(self.max_tool_steps):
             raw, interrupted = self._stream_silently(messages, grammar, cancel)
             if interrupted:
@@ -275,6 +276,9 @@ class Kernel:
                 if on_token:
                     on_token(step.answer)
                 return step.answer.strip(), results, False
+            if (step.tool, step.arguments) == previous:
+                break  # the model is repeating itself: answer with what it has
+            previous = (step.tool, step.arguments)
             result = self.tools.call(step.tool, step.arguments, untrusted_turn=untrusted)
             results.append(result)
             untrusted = True  # tool output is untrusted from here on

@@ -146,9 +146,12 @@ def _barge_in(models, rig, calibration, trials: int):
             time.sleep(stop.size / RATE + 0.2)
             if got is None:
                 continue
-            # The assistant's output must fall silent; the reply to "stop" comes later.
-            replies = [e for e in log.of_type(PhraseSpoken)[spoken_before:] if e.at > onset]
-            window_end = replies[0].at if replies else onset + 1.5
+            # The assistant's output must fall silent; the reply to "stop" comes later. Its
+            # first sample left the engine at the turn's "first_sample" mark, and cannot
+            # reach the recorder before that.
+            later = [t.marks["first_sample"] for t in engine.turns
+                     if "first_sample" in t.marks and t.marks["first_sample"] > onset]
+            window_end = min(later) if later else onset + 1.5
             last = rig.recorder.last_sound_between(onset - 1.0, window_end)
             if last is not None:
                 reactions.append(round(max(0.0, last - onset - calibration), 4))
@@ -179,11 +182,15 @@ def _echo(models, rig, clips, cancel: bool):
     finally:
         engine.stop()
     # Detection comes 0.1-0.5 s after an onset; allow a second after each user clip.
-    own = [e for e in log.of_type(SpeechStarted)
-           if not any(s <= e.at <= end + 1.0 for s, end in spans)]
-    return {"user_turns": len(clips), "speech_onsets": len(log.of_type(SpeechStarted)),
-            "self_triggers": len(own),
-            "phrases_spoken": len(log.of_type(PhraseSpoken))}
+    own = [
+        e for e in log.of_type(SpeechStarted) if not any(s <= e.at <= end + 1.0 for s, end in spans)
+    ]
+    return {
+        "user_turns": len(clips),
+        "speech_onsets": len(log.of_type(SpeechStarted)),
+        "self_triggers": len(own),
+        "phrases_spoken": len(log.of_type(PhraseSpoken)),
+    }
 
 
 def run(repeat: int, results_dir: Path) -> dict[str, object]:
@@ -204,7 +211,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         )
         reactions, heard = _barge_in(models, rig, calibration, trials=max(3, repeat))
         rig.loop_speaker_into_mic()
-        questions = clips[-len(EXTRA_QUESTIONS):]
+        questions = clips[-len(EXTRA_QUESTIONS) :]
         echo_on = _echo(models, rig, questions * 2, cancel=True)
         echo_off = _echo(models, rig, questions, cancel=False)
     finally:

@@ -1,0 +1,170 @@
+"""JSON Schema (the subset tool schemas use) → llama.cpp GBNF grammar, for tool calls that
+small local models cannot get wrong: every output parses, every string stays on one line and
+within its length, and only declared tools and arguments can appear.
+
+llama-cpp-python ships a converter, but its strings admit raw newlines and unbounded length
+(a 135M model ran out of tokens inside a string); this one does not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..tools.registry import validate
+
+_BASE = r"""
+ws ::= " "?
+char ::= [^"\\\x00-\x1f\x7f] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F]{4} )
+integer ::= "-"? ( "0" | [1-9] [0-9]{0,15} )
+number ::= integer ( "." [0-9]{1,12} )? ( [eE] [-+]? [0-9]{1,3} )?
+boolean ::= "true" | "false"
+null ::= "null"
+"""
+
+
+class _Builder:
+    def __init__(self, max_string_chars: int):
+        self.max_string_chars = max_string_chars
+        self.rules: dict[str, str] = {}
+        self._n = 0
+
+    def rule(self, body: str, hint: str = "r") -> str:
+        for name, existing in self.rules.items():
+            if existing == body:
+                return name
+        self._n += 1
+        name = f"{hint}{self._n}"
+        self.rules[name] = body
+        return name
+
+    def string(self, max_len: int | None) -> str:
+        n = min(max_len if max_len is not None else self.max_string_chars, self.max_string_chars)
+        return self.rule(f'"\\"" char{{0,{n}}} "\\""', "str")
+
+    def value(self, schema: dict[str, Any]) -> str:
+        if "const" in schema:
+            return self.rule(_literal(schema["const"]), "const")
+        if "enum" in schema:
+            return self.rule(" | ".join(_literal(v) for v in schema["enum"]), "enum")
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                return self.rule(" | ".join(self.value(s) for s in schema[key]), "any")
+        kind = schema.get("type", "string")
+        if isinstance(kind, list):
+            return self.rule(" | ".join(self.value({**schema, "type": k}) for k in kind), "any")
+        if kind == "string":
+            return self.string(schema.get("maxLength"))
+        if kind in ("integer", "number", "boolean", "null"):
+            return kind
+        if kind == "array":
+            return self.array(schema)
+        if kind == "object":
+            return self.object(schema)
+        raise ValueError(f"unsupported schema type {kind!r}")
+
+    def array(self, schema: dict[str, Any]) -> str:
+        item = self.value(schema.get("items", {"type": "string"}))
+        low = int(schema.get("minItems", 0))
+        high = int(schema.get("maxItems", 16))
+        if high == 0:
+            return self.rule('"[" ws "]"', "arr")
+        more = f'( "," ws {item} ){{{max(0, low - 1)},{high - 1}}}'
+        body = f'"[" ws {item} {more} ws "]"'
+        if low == 0:
+            body = f'"[" ws ( {item} {more} )? ws "]"'
+        return self.rule(body, "arr")
+
+    def object(self, schema: dict[str, Any]) -> str:
+        props = list(schema.get("properties", {}).items())
+        required = set(schema.get("required", []))
+        memo: dict[tuple[int, bool], str] = {}
+
+        def rest(i: int, comma: bool) -> str:
+            if i == len(props):
+                return '""'
+            if (i, comma) in memo:
+                return memo[(i, comma)]
+            key, sub = props[i]
+            pair = ('"," ws ' if comma else "") + f'{_literal(key)} ws ":" ws ' + self.value(sub)
+            if key in required:
+                body = f"{pair} {rest(i + 1, True)}"
+            else:
+                body = f"( {pair} {rest(i + 1, True)} ) | {rest(i + 1, comma)}"
+            memo[(i, comma)] = self.rule(body, "obj")
+            return memo[(i, comma)]
+
+        return self.rule(f'"{{" ws {rest(0, False)} ws "}}"', "obj")
+
+
+def _literal(value: Any) -> str:
+    """A GBNF literal matching the JSON text of ``value``."""
+    return json.dumps(json.dumps(value))
+
+
+def schema_to_gbnf(schema: dict[str, Any], *, max_string_chars: int = 512) -> str:
+    """A complete GBNF grammar whose root accepts JSON values matching ``schema``."""
+    builder = _Builder(max_string_chars)
+    root = builder.value(schema)
+    lines = [f"root ::= {root}"] + [f"{n} ::= {b}" for n, b in builder.rules.items()]
+    return "\n".join(lines) + _BASE
+
+
+def tool_call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The schema of one agent step: a call of one of ``tools``, or the final answer."""
+    steps: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {"tool": {"const": t["name"]}, "arguments": t["parameters"]},
+            "required": ["tool", "arguments"],
+        }
+        for t in tools
+    ]
+    steps.append(
+        {
+            "type": "object",
+            "properties": {"answer": {"type": "string", "maxLength": 600}},
+            "required": ["answer"],
+        }
+    )
+    return {"anyOf": steps}
+
+
+def tool_call_grammar(tools: list[dict[str, Any]]) -> str:
+    return schema_to_gbnf(tool_call_schema(tools), max_string_chars=600)
+
+
+class ToolStepError(ValueError):
+    """A step the model wrote is not a valid call; the message tells it what to fix."""
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    tool: str | None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    answer: str | None = None
+
+
+def parse_tool_step(text: str, tools: list[dict[str, Any]]) -> ToolStep:
+    """Parse and validate one step; ToolStepError explains what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ToolStepError(f"not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise ToolStepError("the step must be a JSON object")
+    if "answer" in data:
+        if set(data) != {"answer"} or not isinstance(data["answer"], str):
+            raise ToolStepError('an answer is {"answer": "<text>"} and nothing else')
+        return ToolStep(None, {}, data["answer"])
+    name = data.get("tool")
+    by_name = {t["name"]: t for t in tools}
+    if name not in by_name:
+        raise ToolStepError(f"unknown tool {name!r} (tools: {', '.join(by_name)})")
+    if set(data) != {"tool", "arguments"}:
+        raise ToolStepError('a call is {"tool": "<name>", "arguments": {...}} and nothing else')
+    problem = validate(data["arguments"], by_name[name]["parameters"])
+    if problem:
+        raise ToolStepError(problem)
+    return ToolStep(name, data["arguments"], None)
