@@ -26,7 +26,9 @@ class ModelFile(BaseModel, frozen=True):
     """One file of a model, relative to the model's root folder."""
 
     path: str
-    size: int = Field(gt=0, description="Exact size in bytes; a mismatch means a corrupt copy.")
+    size: int | None = Field(
+        default=None, gt=0, description="Exact size in bytes; a mismatch means a corrupt copy."
+    )
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
@@ -63,11 +65,16 @@ class ModelSpec(BaseModel, frozen=True):
     source: Source
     default: bool = False
     notes: str = ""
+    chat_handler: str | None = Field(
+        default=None, description="Vision models: llama-cpp-python chat handler (see HANDLERS)."
+    )
+    projector: str | None = Field(default=None, description="Vision models: the mmproj file.")
+    image_size: int | None = Field(default=None, description="Side the projector expects (px).")
 
     @property
     def size(self) -> int:
         """Total size of the model's files in bytes."""
-        return sum(f.size for f in self.files)
+        return sum(f.size or 0 for f in self.files)
 
     @property
     def install_hint(self) -> str:
@@ -164,6 +171,90 @@ MANIFEST: tuple[ModelSpec, ...] = (
         ),
     ),
 )
+
+
+def _vision(name, title, repo, model, projector, handler, size, licence, notes=""):
+    return ModelSpec(
+        name=name,
+        title=title,
+        kind=ModelKind.VISION,
+        licence=licence,
+        source=HubSource(repo_id=repo),
+        files=(ModelFile(path=model), ModelFile(path=projector)),
+        chat_handler=handler,
+        projector=projector,
+        image_size=size,
+        notes=notes,
+    )
+
+
+# Vision models come from the Hugging Face Hub through the model manager (no PyPI package
+# carries their weights). File sizes are checked after download.
+VISION_MODELS: tuple[ModelSpec, ...] = (
+    _vision(
+        "llava-1.5-7b",
+        "LLaVA 1.5 7B (Q4_K)",
+        "mys/ggml_llava-v1.5-7b",
+        "ggml-model-q4_k.gguf",
+        "mmproj-model-f16.gguf",
+        "llava-1.5",
+        336,
+        "Llama 2 Community Licence",
+    ),
+    _vision(
+        "llava-1.6-mistral-7b",
+        "LLaVA 1.6 Mistral 7B (Q4_K_M)",
+        "cjpais/llava-1.6-mistral-7b-gguf",
+        "llava-v1.6-mistral-7b.Q4_K_M.gguf",
+        "mmproj-model-f16.gguf",
+        "llava-1.6",
+        672,
+        "Apache-2.0",
+    ),
+    _vision(
+        "moondream2",
+        "moondream2 (f16)",
+        "vikhyatk/moondream2",
+        "moondream2-text-model-f16.gguf",
+        "moondream2-mmproj-f16.gguf",
+        "moondream",
+        378,
+        "Apache-2.0",
+    ),
+    _vision(
+        "minicpm-v-2.6",
+        "MiniCPM-V 2.6 (Q4_K_M)",
+        "openbmb/MiniCPM-V-2_6-gguf",
+        "ggml-model-Q4_K_M.gguf",
+        "mmproj-model-f16.gguf",
+        "minicpm-v-2.6",
+        448,
+        "MiniCPM Model Licence",
+    ),
+    _vision(
+        "qwen2.5-vl-3b",
+        "Qwen2.5-VL 3B Instruct (Q4_K_M)",
+        "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF",
+        "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf",
+        "mmproj-Qwen2.5-VL-3B-Instruct-f16.gguf",
+        "qwen2.5-vl",
+        448,
+        "Qwen Research",
+    ),
+    _vision(
+        "smolvlm-256m",
+        "SmolVLM 256M Instruct (Q8_0)",
+        "ggml-org/SmolVLM-256M-Instruct-GGUF",
+        "SmolVLM-256M-Instruct-Q8_0.gguf",
+        "mmproj-SmolVLM-256M-Instruct-Q8_0.gguf",
+        "mtmd",
+        512,
+        "Apache-2.0",
+        "Tiny; uses the GGUF's own chat template (generic mtmd handler).",
+    ),
+)
+
+MANIFEST = MANIFEST + VISION_MODELS
 
 
 def defaults() -> dict[ModelKind, ModelSpec]:

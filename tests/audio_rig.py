@@ -232,6 +232,8 @@ class MicPlayer:
         """Play 16 kHz audio into the mic; returns its (start, end) in time.monotonic()."""
         from vistavox.pipelines.audio.resample import resample
 
+        self._count = getattr(self, "_count", 0) + 1
+        label = f"{label}#{self._count}"  # each clip is its own, even if a label repeats
         self._queue.put((label, resample(audio_16k, RATE, self.rate)))
         deadline = time.monotonic() + 10 + audio_16k.size / RATE
         while label not in self.played and time.monotonic() < deadline:

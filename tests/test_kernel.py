@@ -131,8 +131,10 @@ def test_images_without_a_vision_model_are_stored_and_declared_unseen(
     reply = kernel.ask("What is in this picture?", images=[picture])
     user = store.messages(reply.conversation_id)[0]
     assert len(user.image_hashes) == 1
-    assert store.get_image(user.image_hashes[0]) == picture.read_bytes()
+    assert store.get_image(user.image_hashes[0]).startswith(b"\x89PNG")
     assert "cannot be seen" in user.content
+    again = kernel.ask("Same picture?", conversation_id=reply.conversation_id, images=[picture])
+    assert store.messages(again.conversation_id)[2].image_hashes == user.image_hashes
     broken = tmp_path / "broken.png"
     broken.write_bytes(picture.read_bytes()[:30])
     with pytest.raises(AttachmentError, match="not an image"):
@@ -184,3 +186,76 @@ def test_killed_during_a_turn_keeps_everything_already_written(tmp_path):
         assert [m.role for m in messages] == ["user"]
         assert messages[0].content == "Tell me a very long story about the sea."
     time.sleep(0)
+
+
+def test_vision_path_runs_the_real_llava_handler_up_to_the_projector(tmp_path):
+    """No vision weights can be had here: a real llama.cpp LLaVA handler gets a real image and
+    a damaged projector, and the user gets a clear error instead of a crash."""
+    import io
+
+    from PIL import Image
+
+    from vistavox.models.manifest import ModelKind, get_spec
+    from vistavox.models.resolve import ModelError, ResolvedModel, resolve_default
+    from vistavox.pipelines.kernel.local_llm import LocalLlm
+    from vistavox.pipelines.kernel.vision import image_part, make_chat_handler, prepare_image
+
+    spec = get_spec("llava-1.5-7b")
+    (tmp_path / spec.projector).write_bytes(b"GGUF" + bytes(range(256)) * 16)
+    handler = make_chat_handler(ResolvedModel(spec, tmp_path))
+    vision = LocalLlm(resolve_default(ModelKind.LLM), chat_handler=handler)
+    vision.model_info = ResolvedModel(spec, tmp_path)
+    assert vision.supports_images
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (640, 480), "blue").save(photo)
+    png = prepare_image(photo.read_bytes(), spec.image_size)
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.size == (336, 336)
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "What is this?"}, image_part(png)]}
+    ]
+    with pytest.raises(ModelError, match="vistavox models download llava-1.5-7b"):
+        list(vision.stream_chat(messages, max_tokens=4))
+    (tmp_path / spec.projector).unlink()
+    with pytest.raises(ModelError, match="projector cannot be used"):
+        make_chat_handler(ResolvedModel(spec, tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"not an image at all", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not an image"),
+    ],
+)
+def test_bad_images_get_a_clear_error(data, message):
+    from vistavox.pipelines.kernel.vision import ImageError, prepare_image
+
+    with pytest.raises(ImageError, match=message):
+        prepare_image(data)
+
+
+def test_image_preparation_uprights_flattens_and_refuses_bombs():
+    import io
+
+    from PIL import Image
+
+    from vistavox.pipelines.kernel import vision
+
+    rgba = Image.new("RGBA", (40, 20), (255, 0, 0, 0))  # fully transparent red
+    buf = io.BytesIO()
+    rgba.save(buf, format="PNG")
+    with Image.open(io.BytesIO(vision.prepare_image(buf.getvalue()))) as im:
+        assert im.mode == "RGB" and im.getpixel((5, 5)) == (255, 255, 255)
+    tall = Image.new("RGB", (30, 60), "green")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90°: shown upright it is 60 wide, 30 tall
+    buf = io.BytesIO()
+    tall.save(buf, format="JPEG", exif=exif)
+    with Image.open(io.BytesIO(vision.prepare_image(buf.getvalue()))) as im:
+        assert im.size == (60, 30)
+    huge = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(huge, format="PNG")
+    with pytest.raises(vision.ImageError, match="too large"):
+        vision.prepare_image(huge.getvalue())

@@ -20,7 +20,7 @@ FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
 RATE = 16_000
 _RING_S = 4.0
 _REANCHOR_S = 0.15
-_ENVELOPE_FRAMES = 100  # a clock this far off its anchor means the stream restarted
+_ENVELOPE_FRAMES = 150
 
 
 def _log_energy(x: np.ndarray) -> float:
@@ -100,7 +100,7 @@ class EchoCanceller:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
 
-    def echo_likelihood(self, window_frames: int = 30, max_lag_frames: int = 40) -> float:
+    def echo_likelihood(self, window_frames: int = 30, max_lag_frames: int = 80) -> float:
         """How well the last ``window_frames`` (10 ms each) of the raw microphone follow the
         speaker's signal at some delay up to ``max_lag_frames``: the best correlation of the
         two energy envelopes, near 1 for echo alone, lower when the user is talking too."""
@@ -119,9 +119,10 @@ class EchoCanceller:
             best = max(best, float(np.corrcoef(mic, segment)[0, 1]))
         return best
 
-    def reference_level_db(self, window_s: float = 0.3) -> float:
+    def reference_level_db(self, window_s: float = 0.8) -> float:
         """Level (dBFS) of what the speaker played during the last ``window_s`` before the
-        newest microphone sample: is the assistant's voice (or its echo tail) around?"""
+        newest microphone sample: is the assistant's voice (or its echo tail, which a slow
+        echo path delays) around?"""
         with self._lock:
             if self._mic_clock.t0 is None or self._ref_clock.t0 is None:
                 return -200.0

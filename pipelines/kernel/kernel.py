@@ -42,6 +42,7 @@ TEXT_SUFFIXES = {
     ".eml",
 }
 MAX_FILE_CHARS = 200_000
+IMAGE_TOKENS = 768  # room kept per image for the projector's tokens (LLaVA-1.5 uses 576)
 
 
 class AttachmentError(VistavoxError):
@@ -131,6 +132,7 @@ class Kernel:
         current: str,
         before_id: int | None = None,
         system: str | None = None,
+        extra_tokens: int = 0,
     ) -> ContextPlan:
         """What the model will see for ``current``, fitted to the window exactly."""
         history = [
@@ -141,7 +143,7 @@ class Kernel:
         summary = self.store.latest_summary(conversation_id)
         system = system if system is not None else self._system(current)
         window = self.llm.context_tokens
-        reserve = self.reply_reserve
+        reserve = self.reply_reserve + extra_tokens
         for _ in range(4):
             plan = plan_context(
                 count=self.llm.count_tokens,
@@ -152,7 +154,7 @@ class Kernel:
                 current=current,
                 summary=summary.content if summary else None,
             )
-            exact = self._exact_tokens(plan.messages)
+            exact = self._exact_tokens(plan.messages) + extra_tokens
             if exact + self.reply_reserve <= self.llm.context_tokens:
                 return plan
             reserve += exact + self.reply_reserve - self.llm.context_tokens + 16
@@ -186,17 +188,26 @@ class Kernel:
         blocks = [
             wrap_untrusted(read_attachment(Path(f)), f"file {Path(f).name}", key) for f in files
         ]
-        hashes = []
+        hashes, parts = [], []
         for image in images:
-            described, digest = self._describe_image(Path(image), key)
+            described, digest, part = self._describe_image(Path(image), key)
             blocks.append(described)
             hashes.append(digest)
+            if part is not None:
+                parts.append(part)
         content = "\n\n".join([text, *blocks]) if blocks else text
         untrusted = bool(blocks)
         user = self.store.add_message(
             conversation_id, "user", content, untrusted=untrusted, image_hashes=tuple(hashes)
         )
-        plan = self.plan(conversation_id, content, before_id=user.id)
+        plan = self.plan(
+            conversation_id, content, before_id=user.id, extra_tokens=IMAGE_TOKENS * len(parts)
+        )
+        if parts:  # the vision model sees the images themselves, next to the text
+            plan.messages[-1] = {
+                "role": "user",
+                "content": [{"type": "text", "text": content}, *parts],
+            }
 
         if self._tool_specs():
             answer, results, interrupted = self._tool_loop(plan, key, untrusted, on_token, cancel)
@@ -214,26 +225,35 @@ class Kernel:
             self.summarise(conversation_id, plan)
         return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
 
-    def _describe_image(self, path: Path, key: str) -> tuple[str, str]:
+    def _describe_image(self, path: Path, key: str) -> tuple[str, str, dict | None]:
+        """Store the image; returns the text the model gets about it, its hash, and the
+        image itself as a message part when the model can see."""
+        import io
+
+        from PIL import Image
+
+        from .vision import ImageError, image_part, prepare_image
+
         if not path.is_file():
             raise AttachmentError(f"{path}: no such file")
         data = path.read_bytes()
-        from PIL import Image, UnidentifiedImageError
-
         try:
-            with Image.open(path) as im:
-                im.verify()
-            with Image.open(path) as im:
-                width, height = im.size
-                mime = Image.MIME.get(im.format or "", "image/octet-stream")
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise AttachmentError(f"{path}: not an image that can be read ({exc})") from exc
-        digest = self.store.put_image(data, mime, width, height)
+            png = prepare_image(data)
+        except ImageError as exc:
+            raise AttachmentError(f"{path}: {exc}") from exc
+        with Image.open(io.BytesIO(png)) as im:
+            width, height = im.size
+        digest = self.store.put_image(png, "image/png", width, height)
+        if getattr(self.llm, "supports_images", False):
+            size = self.llm.model_info.spec.image_size
+            note = f"The user attached an image ({path.name}, {width}x{height}); it follows."
+            part = image_part(prepare_image(data, size))
+            return wrap_untrusted(note, f"image {path.name}", key), digest, part
         note = (
             f"The user attached an image ({path.name}, {width}x{height}). No vision model is "
             "configured, so its content cannot be seen; say so honestly if asked about it."
         )
-        return wrap_untrusted(note, f"image {path.name}", key), digest
+        return wrap_untrusted(note, f"image {path.name}", key), digest, None
 
     def _stream(self, messages, on_token, cancel) -> tuple[str, bool]:
         parts: list[str] = []

@@ -39,8 +39,15 @@ class LlmSettings:
 class LocalLlm:
     """A chat GGUF loaded once; the chat template comes from the GGUF's own metadata."""
 
-    def __init__(self, model: ResolvedModel | None = None, settings: LlmSettings | None = None):
+    def __init__(
+        self,
+        model: ResolvedModel | None = None,
+        settings: LlmSettings | None = None,
+        *,
+        chat_handler=None,
+    ):
         self.model_info = model or resolve_default(ModelKind.LLM)
+        self.chat_handler = chat_handler
         self.settings = settings or LlmSettings()
         cores = os.cpu_count() or 1
         threads = self.settings.threads or max(1, cores - 1)
@@ -51,6 +58,7 @@ class LocalLlm:
                 n_ctx=self.settings.context_tokens,
                 n_threads=threads,
                 n_threads_batch=batch_threads,
+                chat_handler=chat_handler,
                 verbose=False,
             )
         except ValueError as exc:  # llama.cpp could not read the file
@@ -61,6 +69,11 @@ class LocalLlm:
             ) from exc
         self._lock = threading.Lock()
         self._grammars: dict[str, LlamaGrammar] = {}
+
+    @property
+    def supports_images(self) -> bool:
+        """True for a vision model (loaded with a projector's chat handler)."""
+        return self.chat_handler is not None
 
     @property
     def context_tokens(self) -> int:
@@ -103,14 +116,17 @@ class LocalLlm:
                 compiled = LlamaGrammar.from_string(grammar, verbose=False)
                 self._grammars[grammar] = compiled
         with self._lock:
-            chunks = self._llama.create_chat_completion(
-                grammar=compiled,
-                messages=list(messages),
-                max_tokens=max_tokens or self.settings.max_reply_tokens,
-                temperature=self.settings.temperature if temperature is None else temperature,
-                repeat_penalty=self.settings.repeat_penalty,
-                stream=True,
-            )
+            try:
+                chunks = self._llama.create_chat_completion(
+                    grammar=compiled,
+                    messages=list(messages),
+                    max_tokens=max_tokens or self.settings.max_reply_tokens,
+                    temperature=self.settings.temperature if temperature is None else temperature,
+                    repeat_penalty=self.settings.repeat_penalty,
+                    stream=True,
+                )
+            except ValueError as exc:
+                raise self._explain(exc) from exc
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
@@ -118,5 +134,18 @@ class LocalLlm:
                     piece = chunk["choices"][0]["delta"].get("content")
                     if piece:
                         yield piece
+            except ValueError as exc:
+                raise self._explain(exc) from exc
             finally:
                 chunks.close()
+
+    def _explain(self, exc: ValueError) -> Exception:
+        """llama.cpp reports a broken vision projector or an oversized prompt as ValueError:
+        turn it into an error that says what to do."""
+        spec = self.model_info.spec
+        if self.chat_handler is not None:
+            return ModelError(
+                f"{spec.title}: the vision projector could not be used ({exc}). "
+                f"Download it again with: vistavox models download {spec.name}"
+            )
+        return exc

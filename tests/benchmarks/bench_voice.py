@@ -149,8 +149,11 @@ def _barge_in(models, rig, calibration, trials: int):
             # The assistant's output must fall silent; the reply to "stop" comes later. Its
             # first sample left the engine at the turn's "first_sample" mark, and cannot
             # reach the recorder before that.
-            later = [t.marks["first_sample"] for t in engine.turns
-                     if "first_sample" in t.marks and t.marks["first_sample"] > onset]
+            later = [
+                t.marks["first_sample"]
+                for t in engine.turns
+                if "first_sample" in t.marks and t.marks["first_sample"] > onset
+            ]
             window_end = min(later) if later else onset + 1.5
             last = rig.recorder.last_sound_between(onset - 1.0, window_end)
             if last is not None:

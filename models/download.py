@@ -1,0 +1,68 @@
+"""Downloading models from the Hugging Face Hub into the user's model folder.
+
+Files land in a partial folder first and are moved into place only when every file arrived
+with the right size, so an interrupted download never looks like a usable model.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from .manifest import HubSource, ModelSpec
+from .resolve import ModelError, ResolvedModel, resolve, user_models_dir
+
+Progress = Callable[[str, int, int], None]  # file, bytes done, bytes total (0 if unknown)
+
+
+def download(spec: ModelSpec, *, progress: Progress | None = None) -> ResolvedModel:
+    """Fetch every file of ``spec`` (resuming partial downloads) and return it resolved."""
+    if not isinstance(spec.source, HubSource):
+        raise ModelError(f"{spec.title} is not downloaded: it comes with {spec.install_hint}")
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    except ImportError as exc:  # pragma: no cover - a dependency of faster-whisper
+        raise ModelError("huggingface_hub is needed to download models") from exc
+
+    final = user_models_dir() / spec.name
+    partial = user_models_dir() / f".{spec.name}.partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    for i, entry in enumerate(spec.files):
+        if progress:
+            progress(entry.path, i, len(spec.files))
+        try:
+            hf_hub_download(
+                repo_id=spec.source.repo_id,
+                filename=entry.path,
+                revision=spec.source.revision,
+                local_dir=partial,
+            )
+        except LocalEntryNotFoundError as exc:
+            raise ModelError(
+                f"cannot download {spec.title}: the Hugging Face Hub cannot be reached "
+                "(offline?). Connect to the internet and run the command again; "
+                "finished files are kept."
+            ) from exc
+        except (HfHubHTTPError, OSError) as exc:
+            raise ModelError(f"cannot download {spec.title}: {exc}") from exc
+    for entry in spec.files:
+        got = partial / entry.path
+        if entry.size is not None and got.stat().st_size != entry.size:
+            raise ModelError(f"{got} has the wrong size; delete it and download again")
+    if final.exists():
+        shutil.rmtree(final)
+    partial.rename(final)
+    if progress:
+        progress("done", len(spec.files), len(spec.files))
+    return resolve(spec)
+
+
+def downloaded_size(spec: ModelSpec) -> int:
+    """Bytes of the model already on disk (finished or partial)."""
+    total = 0
+    for folder in (user_models_dir() / spec.name, user_models_dir() / f".{spec.name}.partial"):
+        if folder.is_dir():
+            total += sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    return total

@@ -1,0 +1,81 @@
+"""Images for vision-capable language models: choosing llama-cpp-python's chat handler from
+the model manifest, and preparing images the way the projector expects them."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image, ImageOps
+
+from ...models.resolve import ModelError, ResolvedModel
+from ..errors import VistavoxError
+
+# Manifest name → llama-cpp-python chat handler (each takes the mmproj as clip_model_path).
+HANDLERS = {
+    "llava-1.5": "Llava15ChatHandler",
+    "llava-1.6": "Llava16ChatHandler",
+    "moondream": "MoondreamChatHandler",
+    "nanollava": "NanoLlavaChatHandler",
+    "minicpm-v-2.6": "MiniCPMv26ChatHandler",
+    "qwen2.5-vl": "Qwen25VLChatHandler",
+    "llama3-vision-alpha": "Llama3VisionAlphaChatHandler",
+    "mtmd": "MTMDChatHandler",  # generic: the GGUF's own template (SmolVLM, Gemma 3, ...)
+}
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+
+
+class ImageError(VistavoxError):
+    """An image cannot be used (not an image, truncated, too large)."""
+
+
+def make_chat_handler(model: ResolvedModel):
+    """The chat handler for a vision model, with its projector loaded lazily by llama.cpp."""
+    from llama_cpp import llama_chat_format
+
+    spec = model.spec
+    name = spec.chat_handler
+    if name not in HANDLERS or not spec.projector:
+        raise ModelError(f"{spec.title} is not a vision model Vistavox knows how to run")
+    handler_class = getattr(llama_chat_format, HANDLERS[name])
+    try:
+        return handler_class(clip_model_path=str(model.file(spec.projector)), verbose=False)
+    except ValueError as exc:
+        raise ModelError(f"{spec.title}: its projector cannot be used ({exc})") from exc
+
+
+def prepare_image(data: bytes, size: int | None = None) -> bytes:
+    """Decode, upright (EXIF), flatten transparency on white, and letterbox to a square of
+    ``size`` pixels when given (what LLaVA-style projectors expect). Returns PNG bytes."""
+    if not data:
+        raise ImageError("the image file is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(f"the image is too large ({width}x{height} pixels)")
+        with Image.open(io.BytesIO(data)) as im:
+            im.seek(0)  # first frame of animations
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "P"):
+                rgba = im.convert("RGBA")
+                flat = Image.new("RGB", rgba.size, "white")
+                flat.paste(rgba, mask=rgba.getchannel("A"))
+                im = flat
+            im = im.convert("RGB")
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"not an image that can be read ({exc})") from exc
+    if size:
+        im = ImageOps.pad(im, (size, size), color="white")
+    out = io.BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
+
+
+def image_part(png: bytes) -> dict:
+    """An OpenAI-style message part carrying the image (llama.cpp and servers accept it)."""
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": url}}
