@@ -19,7 +19,7 @@ import numpy as np
 FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
 RATE = 16_000
 _RING_S = 4.0
-_REANCHOR_S = 0.15
+_REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
 _ENVELOPE_FRAMES = 150
 
 
