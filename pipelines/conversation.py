@@ -334,6 +334,8 @@ class Conversation:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
                     probability = max(probability, raw_probability)
+                if assistant_audible and not endpointer.in_speech:
+                    self._echo.learn_echo_path()
                 if (
                     assistant_audible
                     and not endpointer.in_speech

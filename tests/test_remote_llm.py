@@ -21,13 +21,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     pytest.importorskip("fastapi", reason="llama_cpp.server needs the test extras")
     from vistavox.models.manifest import ModelKind
     from vistavox.models.resolve import resolve_default
 
     port = _free_port()
     model = resolve_default(ModelKind.LLM).main_file
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -45,9 +46,11 @@ def server():
             "1",
             "--model_alias",
             "smollm2",
+            "--verbose",
+            "False",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file: a pipe nobody reads would fill up and stall the server
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -59,10 +62,11 @@ def server():
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            err = proc.stderr.read().decode()[-800:] if proc.stderr else ""
-            pytest.fail(f"llama_cpp.server did not start: {err}")
+            log.seek(0)
+            pytest.fail(f"llama_cpp.server did not start: {log.read()[-800:]}")
         time.sleep(0.3)
     yield url
+    log.close()
     proc.terminate()
     try:
         proc.wait(timeout=10)

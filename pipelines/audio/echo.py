@@ -79,6 +79,7 @@ class EchoCanceller:
         # reference it was paired with, for telling echo from the user's voice.
         self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
+        self.echo_lag: int | None = None  # learned delay of the echo path, in 10 ms frames
 
     def add_reference(self, audio: np.ndarray, at: float | None = None) -> None:
         """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
@@ -100,24 +101,40 @@ class EchoCanceller:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
 
-    def echo_likelihood(self, window_frames: int = 30, max_lag_frames: int = 80) -> float:
-        """How well the last ``window_frames`` (10 ms each) of the raw microphone follow the
-        speaker's signal at some delay up to ``max_lag_frames``: the best correlation of the
-        two energy envelopes, near 1 for echo alone, lower when the user is talking too."""
-        mic = np.array(self._mic_env)[-window_frames:]
+    def _correlations(self, window: int, lags: range) -> list[tuple[float, int]]:
+        mic = np.array(self._mic_env)[-window:]
         ref = np.array(self._ref_env)
-        if mic.size < window_frames or ref.size < window_frames + max_lag_frames:
-            return 0.0
-        if mic.std() < 1e-3:
-            return 0.0
-        best = 0.0
-        for lag in range(max_lag_frames + 1):
+        if mic.size < window or mic.std() < 1e-3:
+            return []
+        out = []
+        for lag in lags:
             end = ref.size - lag
-            segment = ref[end - window_frames : end]
-            if segment.std() < 1e-3:
-                continue
-            best = max(best, float(np.corrcoef(mic, segment)[0, 1]))
-        return best
+            if end - window < 0:
+                break
+            segment = ref[end - window : end]
+            if segment.std() >= 1e-3:
+                out.append((float(np.corrcoef(mic, segment)[0, 1]), lag))
+        return out
+
+    def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = 80) -> None:
+        """While the assistant talks, find the delay at which the raw microphone follows the
+        speaker (a real echo path); without one (headphones) nothing is learned."""
+        found = self._correlations(window_frames, range(max_lag_frames + 1))
+        if found:
+            corr, lag = max(found)
+            if corr > 0.9:
+                self.echo_lag = lag
+
+    def echo_likelihood(self, window_frames: int = 30) -> float:
+        """How closely the last ``window_frames`` (10 ms each) of the raw microphone follow
+        the speaker's signal at the learned echo delay: near 1 for echo alone, lower when the
+        user talks too, 0 when no echo path was ever seen."""
+        if self.echo_lag is None:
+            return 0.0
+        found = self._correlations(
+            window_frames, range(max(0, self.echo_lag - 3), self.echo_lag + 4)
+        )
+        return max((c for c, _ in found), default=0.0)
 
     def reference_level_db(self, window_s: float = 0.8) -> float:
         """Level (dBFS) of what the speaker played during the last ``window_s`` before the
