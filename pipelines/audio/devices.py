@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -140,6 +141,39 @@ def open_stream(
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioDeviceError(f"cannot open {kind} device '{choice.spec}': {exc}") from exc
     return stream, actual
+
+
+class Reconnector:
+    """Reports a device that stopped working once, then reopens it every second until it
+    is back (shared by the microphone and speaker stages)."""
+
+    RETRY_S = 1.0
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+        self.lost = False
+        self._next_retry = 0.0
+
+    def check(self, alive: bool, *, close, reopen, on_problem, on_recovered, device) -> None:
+        """Call periodically with whether the stream is healthy."""
+        if alive:
+            return
+        now = time.monotonic()
+        if not self.lost:
+            self.lost = True
+            close()
+            if on_problem:
+                on_problem(self.code, self.message)
+        if now < self._next_retry:
+            return
+        self._next_retry = now + self.RETRY_S
+        try:
+            reopen()
+        except AudioDeviceError:
+            return
+        self.lost = False
+        if on_recovered:
+            on_recovered(device)
 
 
 # --- remembering the user's choice -------------------------------------------------------

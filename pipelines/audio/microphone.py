@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from .devices import AudioDeviceError, open_stream
+from .devices import Reconnector, open_stream
 from .files import SPEECH_RATE, load_audio
 
 BLOCK = 320  # 20 ms at 16 kHz
@@ -42,12 +42,14 @@ class Microphone:
         self._rate = SPEECH_RATE
         self._position = 0
         self._last_block = 0.0
-        self._lost = False
         self._lock = threading.Lock()
         self.dropped_blocks = 0
         self.on_problem = on_problem  # called with (code, message)
         self.on_recovered = on_recovered
-        self._next_retry = 0.0
+        self._reconnect = Reconnector(
+            "input-device-lost",
+            f"the microphone '{self.device}' stopped delivering audio; retrying until it is back",
+        )
 
     # audio thread ----------------------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
@@ -104,31 +106,19 @@ class Microphone:
 
     def _watchdog(self) -> None:
         now = time.monotonic()
-        stalled = (
-            self._stream is None
-            or not self._stream.active
-            or (now - self._last_block > self.STALL_S)
+        alive = (
+            self._stream is not None
+            and self._stream.active
+            and now - self._last_block <= self.STALL_S
         )
-        if not stalled:
-            return
-        if not self._lost:
-            self._lost = True
-            self.stop()
-            if self.on_problem:
-                self.on_problem(
-                    "input-device-lost",
-                    f"the microphone '{self.device}' stopped delivering audio; "
-                    "retrying until it is back",
-                )
-        if now >= self._next_retry:
-            self._next_retry = now + 1.0
-            try:
-                self.start()
-            except AudioDeviceError:
-                return
-            self._lost = False
-            if self.on_recovered:
-                self.on_recovered(self.device)
+        self._reconnect.check(
+            alive,
+            close=self.stop,
+            reopen=self.start,
+            on_problem=self.on_problem,
+            on_recovered=self.on_recovered,
+            device=self.device,
+        )
 
 
 class FileMicrophone:

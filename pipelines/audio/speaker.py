@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import soxr
 
-from .devices import AudioDeviceError, open_stream
+from .devices import Reconnector, open_stream
 from .files import SPEECH_RATE
 
 BLOCK_S = 0.02
@@ -76,8 +76,10 @@ class Speaker:
         self._lock = threading.Lock()
         self._stream = None
         self._last_callback = 0.0
-        self._lost = False
-        self._next_retry = 0.0
+        self._reconnect = Reconnector(
+            "output-device-lost",
+            f"the speaker '{self.device}' stopped playing; retrying until it is back",
+        )
         self._to16k: soxr.ResampleStream | None = None
         self._paused = False
 
@@ -199,26 +201,19 @@ class Speaker:
             and self._stream.active
             and (now - self._last_callback < self.STALL_S)
         )
-        if alive:
-            return
-        if not self._lost:
-            self._lost = True
+
+        def close() -> None:
             self.stop()
             self.flush()
-            if self.on_problem:
-                self.on_problem(
-                    "output-device-lost",
-                    f"the speaker '{self.device}' stopped playing; retrying until it is back",
-                )
-        if now >= self._next_retry:
-            self._next_retry = now + 1.0
-            try:
-                self.start()
-            except AudioDeviceError:
-                return
-            self._lost = False
-            if self.on_recovered:
-                self.on_recovered(self.device)
+
+        self._reconnect.check(
+            alive,
+            close=close,
+            reopen=self.start,
+            on_problem=self.on_problem,
+            on_recovered=self.on_recovered,
+            device=self.device,
+        )
 
 
 class RecordingSpeaker(Speaker):
