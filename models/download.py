@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 from .manifest import HubSource, ModelSpec
 from .resolve import ModelError, ResolvedModel, resolve, user_models_dir
@@ -57,12 +56,3 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> ResolvedMo
     if progress:
         progress("done", len(spec.files), len(spec.files))
     return resolve(spec)
-
-
-def downloaded_size(spec: ModelSpec) -> int:
-    """Bytes of the model already on disk (finished or partial)."""
-    total = 0
-    for folder in (user_models_dir() / spec.name, user_models_dir() / f".{spec.name}.partial"):
-        if folder.is_dir():
-            total += sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-    return total

@@ -139,7 +139,6 @@ class Conversation:
         self._next_id = 1
         self._state = EngineState.IDLE
         self._ptt_pressed = False
-        self._ptt_changed = threading.Event()
         self._echo = None
         if self.settings.echo_cancellation:
             from .audio.echo import EchoCanceller
@@ -199,7 +198,6 @@ class Conversation:
     def push_to_talk(self, pressed: bool) -> None:
         """Push-to-talk mode: speech is taken while pressed and answered on release."""
         self._ptt_pressed = pressed
-        self._ptt_changed.set()
 
     def interrupt(self, reason: str = "user") -> None:
         """Stop speaking and thinking now (the stop button, or barge-in)."""
@@ -251,13 +249,13 @@ class Conversation:
     def _cancel_turn(self, turn: Turn, *, heard: bool) -> None:
         """Drop a turn's queued and playing work. With ``heard``, record what was played."""
         turn.cancel.set()
-        dropped = self.speaker.flush(turn.id)
+        self.speaker.flush(turn.id)
         turn.finished = True
         if self._active is turn:
             self._active = None
         if not heard or not turn.confirmed.is_set():
             return
-        heard_text = _heard_text(turn.phrases, dropped)
+        heard_text = _heard_text(turn.phrases)
         self.history.append(HistoryEntry("user", turn.text))
         self.history.append(HistoryEntry("assistant", heard_text, interrupted=True))
         self.bus.publish(Interrupted(turn_id=turn.id, heard=heard_text))
@@ -323,13 +321,14 @@ class Conversation:
                         utterance.append(frame)
                     if ptt_was and not ptt:
                         speculative = self._new_turn(utterance, frame_end_s, now)
-                        self._confirm(speculative, frame_end_s, now)
+                        self._confirm(speculative, frame_end_s)
                         speculative, utterance = None, []
                     ptt_was = ptt
                     preroll.append(frame)
                     continue
                 probability = vad(frame)
-                raw_probability = raw_vad(raw_frame)
+                # Without a canceller both signals are the same: one VAD pass is enough.
+                raw_probability = raw_vad(raw_frame) if self._echo is not None else probability
                 if assistant_audible and _rms_db(frame) > s.echo_gate_db:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
@@ -413,7 +412,7 @@ class Conversation:
                         end_at = _to_monotonic(d.at, frame_end_s, now)
                         if speculative is None:
                             speculative = self._new_turn(utterance, d.at, end_at)
-                        self._confirm(speculative, d.at, end_at)
+                        self._confirm(speculative, d.at)
                         speculative, utterance = None, []
                         preroll.clear()
                 if (
@@ -451,7 +450,7 @@ class Conversation:
         self._stt_jobs.put(("final", turn))
         return turn
 
-    def _confirm(self, turn: Turn, end_s: float, end_at: float) -> None:
+    def _confirm(self, turn: Turn, end_s: float) -> None:
         turn.mark("endpoint")
         duration = turn.audio.size / SPEECH_RATE
         self.bus.publish(SpeechEnded(audio_at=end_s, duration_s=duration))
@@ -614,7 +613,7 @@ class Conversation:
         self._set_state(EngineState.LISTENING)
 
 
-def _heard_text(spoken: list[Phrase], dropped: list[Phrase]) -> str:
+def _heard_text(spoken: list[Phrase]) -> str:
     """The words of a reply that reached the user: whole phrases played, plus the share of
     the phrase cut off, in proportion to the samples played."""
     words: list[str] = []
@@ -635,9 +634,8 @@ def _rms_db(samples: np.ndarray) -> float:
 
 
 def _level(samples: np.ndarray) -> LevelMeter:
-    rms = float(np.sqrt(np.mean(samples**2)) + 1e-10)
     peak = float(np.max(np.abs(samples)) + 1e-10)
-    return LevelMeter(rms_db=20 * np.log10(rms), peak_db=20 * np.log10(peak))
+    return LevelMeter(rms_db=_rms_db(samples), peak_db=20 * np.log10(peak))
 
 
 def _to_monotonic(audio_s: float, block_end_s: float, block_arrived: float) -> float:

@@ -143,6 +143,17 @@ def open_stream(
     return stream, actual
 
 
+def close_stream(stream: sd.InputStream | sd.OutputStream | None) -> None:
+    """Stop and close a stream at once, even if its device is already gone."""
+    if stream is None:
+        return
+    try:
+        stream.abort()
+        stream.close()
+    except Exception:  # noqa: BLE001 - PortAudio fails in many ways on a vanished device
+        pass
+
+
 class Reconnector:
     """Reports a device that stopped working once, then reopens it every second until it
     is back (shared by the microphone and speaker stages)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from .devices import Reconnector, open_stream
+from .devices import Reconnector, close_stream, open_stream
 from .files import SPEECH_RATE, load_audio
 
 BLOCK = 320  # 20 ms at 16 kHz
@@ -39,7 +39,6 @@ class Microphone:
         self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=1000)
         self._stream = None
         self._resampler: soxr.ResampleStream | None = None
-        self._rate = SPEECH_RATE
         self._position = 0
         self._last_block = 0.0
         self._lock = threading.Lock()
@@ -69,7 +68,6 @@ class Microphone:
                 blocksize=BLOCK,
                 callback=self._callback,
             )
-            self._rate = rate
             self._resampler = (
                 soxr.ResampleStream(rate, SPEECH_RATE, 1, dtype="float32", quality="HQ")
                 if rate != SPEECH_RATE
@@ -81,13 +79,8 @@ class Microphone:
 
     def stop(self) -> None:
         with self._lock:
-            if self._stream is not None:
-                try:
-                    self._stream.abort()
-                    self._stream.close()
-                except Exception:  # noqa: BLE001 - the device may already be gone
-                    pass
-                self._stream = None
+            close_stream(self._stream)
+            self._stream = None
 
     def read(self, timeout: float = 0.1) -> MicBlock | None:
         """The next block, or None if nothing arrived within ``timeout``."""

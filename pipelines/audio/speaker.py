@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import soxr
 
-from .devices import Reconnector, open_stream
+from .devices import Reconnector, close_stream, open_stream
 from .files import SPEECH_RATE
 
 BLOCK_S = 0.02
@@ -99,13 +99,8 @@ class Speaker:
         self._last_callback = time.monotonic()
 
     def stop(self) -> None:
-        if self._stream is not None:
-            try:
-                self._stream.abort()
-                self._stream.close()
-            except Exception:  # noqa: BLE001 - the device may be gone already
-                pass
-            self._stream = None
+        close_stream(self._stream)
+        self._stream = None
 
     def to_device_rate(self, samples: np.ndarray) -> np.ndarray:
         if self.rate == self.source_rate:

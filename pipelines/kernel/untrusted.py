@@ -31,7 +31,3 @@ def wrap_untrusted(text: str, source: str, key: str) -> str:
     safe = _DELIMITER_LOOKALIKE.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
     safe_source = source.replace('"', "'").replace("\n", " ")[:200]
     return f'<<<DATA key={key} source="{safe_source}">>>\n{safe}\n<<<END DATA key={key}>>>'
-
-
-def contains_data_block(text: str) -> bool:
-    return "<<<DATA key=" in text

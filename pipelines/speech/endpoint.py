@@ -92,10 +92,6 @@ class Endpointer:
         self._speech_start = 0.0
         self._last_speech_end = 0.0
 
-    @property
-    def speech_started_at(self) -> float:
-        return self._speech_start
-
     def push(self, probability: float) -> list[Endpoint]:
         """Feed one frame's speech probability; returns the decisions it triggers."""
         s = self.settings
