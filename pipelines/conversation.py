@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -38,8 +41,11 @@ from .events import (
     SpeechStarted,
     StateChanged,
 )
-from .kernel.local_llm import ChatMessage
+from .kernel.context import ContextPlan
+from .kernel.kernel import Kernel
+from .kernel.personas import Persona
 from .kernel.prompts import VOICE_SYSTEM_PROMPT
+from .kernel.store import Store
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
@@ -69,8 +75,9 @@ class EngineSettings:
     echo_cancellation: bool = True
     partial_every_s: float = 0.8
     preroll_s: float = 0.3
-    system_prompt: str = VOICE_SYSTEM_PROMPT
-    max_history_turns: int = 8
+    system_prompt: str = VOICE_SYSTEM_PROMPT  # used when no kernel is given
+    store_path: Path | None = None  # conversation database when no kernel is given
+    # (None: a temporary one, removed at stop)
     level_every_s: float = 0.1
     wake_word: WakeWordDetector | None = None  # if set, a turn starts only after it is heard
     wake_window_s: float = 8.0  # how long after the wake word speech is taken
@@ -92,6 +99,7 @@ class Turn:
     generation_done: bool = False
     finished: bool = False
     marks: dict[str, float] = field(default_factory=dict)
+    plan: ContextPlan | None = None  # what the model saw for the reply
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, time.monotonic())
@@ -121,13 +129,19 @@ class Conversation:
         *,
         settings: EngineSettings | None = None,
         bus: EventBus | None = None,
+        kernel: Kernel | None = None,
+        conversation_id: int | None = None,
     ):
         self.models = models
         self.mic = microphone
         self.speaker = speaker
         self.settings = settings or EngineSettings()
         self.bus = bus or EventBus()
-        self.history: list[HistoryEntry] = []
+        self._own_store: Path | None = None
+        if kernel is None:
+            kernel, self._own_store = _default_kernel(models, self.settings)
+        self.kernel = kernel
+        self.conversation_id = conversation_id  # created with the first finished turn
         self.turns: list[Turn] = []
         self._stt_jobs: queue.Queue = queue.Queue()
         self._think_jobs: queue.Queue = queue.Queue()
@@ -158,7 +172,8 @@ class Conversation:
     # public API ---------------------------------------------------------------------------
     def start(self) -> None:
         """Open the devices (output first: the first input block can be slow) and listen."""
-        self.models.warm_up(self.settings.system_prompt)
+        self.models.warm_up_speech()
+        self.kernel.warm_up(self.conversation_id)
         self.speaker.start()
         self.mic.start()
         self._running.set()
@@ -193,6 +208,9 @@ class Conversation:
         self._threads.clear()
         self.mic.stop()
         self.speaker.stop()
+        if self._own_store is not None:
+            self.kernel.store.close()
+            shutil.rmtree(self._own_store, ignore_errors=True)
         self._set_state(EngineState.STOPPED)
 
     def push_to_talk(self, pressed: bool) -> None:
@@ -207,19 +225,20 @@ class Conversation:
                 return
             self._cancel_turn(turn, heard=True)
 
-    def messages(self) -> list[ChatMessage]:
-        """The chat as the language model sees it: system prompt and recent history."""
-        # Drop old turns in blocks, not one by one: every change at the start of the
-        # history invalidates the language model's cached prefix.
-        limit = 2 * self.settings.max_history_turns
-        excess = len(self.history) - limit
-        drop = 0 if excess <= 0 else (excess + limit // 2 - 1) // (limit // 2) * (limit // 2)
-        keep = self.history[drop:]
-        out: list[ChatMessage] = [{"role": "system", "content": self.settings.system_prompt}]
-        for entry in keep:
-            content = entry.content + (" [interrupted]" if entry.interrupted else "")
-            out.append({"role": entry.role, "content": content})
-        return out
+    @property
+    def history(self) -> list[HistoryEntry]:
+        """The stored conversation as the user experienced it (replies as heard)."""
+        if self.conversation_id is None:
+            return []
+        return [
+            HistoryEntry(m.role, m.content, m.interrupted)
+            for m in self.kernel.store.messages(self.conversation_id)
+        ]
+
+    def messages(self) -> list[dict]:
+        """The chat as the language model will see it before the next turn (the kernel's
+        context plan: pinned system prompt, summary, recent turns)."""
+        return self.kernel.plan(self.conversation_id, "").messages[:-1]
 
     @property
     def state(self) -> EngineState:
@@ -256,8 +275,7 @@ class Conversation:
         if not heard or not turn.confirmed.is_set():
             return
         heard_text = _heard_text(turn.phrases)
-        self.history.append(HistoryEntry("user", turn.text))
-        self.history.append(HistoryEntry("assistant", heard_text, interrupted=True))
+        self._record(turn, heard_text, interrupted=True)
         self.bus.publish(Interrupted(turn_id=turn.id, heard=heard_text))
         self.bus.publish(ReplyFinished(turn_id=turn.id, text=heard_text, interrupted=True))
         self._set_state(EngineState.INTERRUPTED)
@@ -519,25 +537,30 @@ class Conversation:
                 return
             if turn.cancel.is_set():
                 continue
-            messages = self.messages() + [{"role": "user", "content": turn.text}]
             chunker = PhraseChunker(first_min_words=2, first_max_words=5)
             index = 0
+
+            def take(piece: str, turn: Turn = turn, chunker: PhraseChunker = chunker) -> None:
+                nonlocal index
+                turn.mark("first_token")
+                with self._turn_lock:
+                    if turn.cancel.is_set():
+                        return
+                    turn.reply.append(piece)
+                    if turn.confirmed.is_set():
+                        self.bus.publish(ReplyToken(turn_id=turn.id, text=piece))
+                if not self.settings.stream_reply:
+                    return
+                for phrase in chunker.feed(piece):
+                    turn.mark("first_phrase")
+                    self._speak_jobs.put((turn, index, phrase))
+                    index += 1
+
             turn.mark("llm_start")
             try:
-                for piece in self.models.llm.stream_chat(messages, cancel=turn.cancel):
-                    turn.mark("first_token")
-                    with self._turn_lock:
-                        if turn.cancel.is_set():
-                            break
-                        turn.reply.append(piece)
-                        if turn.confirmed.is_set():
-                            self.bus.publish(ReplyToken(turn_id=turn.id, text=piece))
-                    if not self.settings.stream_reply:
-                        continue
-                    for phrase in chunker.feed(piece):
-                        turn.mark("first_phrase")
-                        self._speak_jobs.put((turn, index, phrase))
-                        index += 1
+                _, turn.plan, _ = self.kernel.draft_answer(
+                    self.conversation_id, turn.text, on_token=take, cancel=turn.cancel
+                )
             except Exception as exc:  # noqa: BLE001
                 self.bus.publish(EngineError(code="llm-failed", message=str(exc)))
             if turn.cancel.is_set():
@@ -605,12 +628,47 @@ class Conversation:
         turn.finished = True
         # Exactly what the model wrote, so the next prompt reuses its KV cache.
         reply = "".join(turn.reply).strip()
-        self.history.append(HistoryEntry("user", turn.text))
-        self.history.append(HistoryEntry("assistant", reply))
+        self._record(turn, reply, interrupted=False)
         if self._active is turn:
             self._active = None
         self.bus.publish(ReplyFinished(turn_id=turn.id, text=reply, interrupted=False))
         self._set_state(EngineState.LISTENING)
+
+    def _record(self, turn: Turn, reply: str, *, interrupted: bool) -> None:
+        """Store the exchange as the user experienced it; a storage failure is reported,
+        and the conversation goes on."""
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.kernel.start_conversation(_title(turn.text))
+            self.kernel.record_exchange(
+                self.conversation_id, turn.text, reply, interrupted=interrupted, plan=turn.plan
+            )
+        except Exception as exc:  # noqa: BLE001
+            self.bus.publish(EngineError(code="store-failed", message=str(exc), recoverable=True))
+
+
+def _title(text: str) -> str:
+    return " ".join(text.split()[:8]) or "Voice conversation"
+
+
+def _default_kernel(models: VoiceModels, settings: EngineSettings) -> tuple[Kernel, Path | None]:
+    """A kernel on the voice model with the settings' system prompt; its store is the
+    settings' file, or a temporary one (returned, to be removed at stop)."""
+    temporary = None
+    path = settings.store_path
+    if path is None:
+        temporary = Path(tempfile.mkdtemp(prefix="vistavox-conversation-"))
+        path = temporary / "conversation.db"
+    persona = Persona(
+        name="voice",
+        title="Voice",
+        system_prompt=settings.system_prompt,
+        temperature=models.llm.settings.temperature,
+    )
+    kernel = Kernel(
+        models.llm, Store(path), persona, reply_reserve=models.llm.settings.max_reply_tokens
+    )
+    return kernel, temporary
 
 
 def _heard_text(spoken: list[Phrase]) -> str:

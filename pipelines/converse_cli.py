@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from .errors import VistavoxError
 from .events import (
     EngineError,
     Event,
@@ -75,6 +76,28 @@ class JsonEventWriter:
         self._fh.close()
 
 
+def _voice_kernel(models, args: argparse.Namespace):
+    """The kernel for a spoken conversation: the voice model, the user's conversation
+    database, and the chosen persona (default: short spoken answers)."""
+    from .kernel.kernel import Kernel
+    from .kernel.personas import Persona, load_persona
+    from .kernel.prompts import VOICE_SYSTEM_PROMPT
+    from .kernel.store import Store, default_db_path
+
+    if args.persona:
+        persona = load_persona(args.persona)
+    else:
+        persona = Persona(
+            name="voice",
+            title="Voice",
+            system_prompt=VOICE_SYSTEM_PROMPT,
+            temperature=models.llm.settings.temperature,
+        )
+    store = Store(args.db or default_db_path())
+    # Spoken replies are short: the model's reply budget, not the kernel's text default.
+    return Kernel(models.llm, store, persona, reply_reserve=models.llm.settings.max_reply_tokens)
+
+
 def cmd_converse(args: argparse.Namespace) -> int:
     from .audio.devices import DeviceSettings
     from .audio.files import check_writable, write_wav
@@ -109,7 +132,23 @@ def cmd_converse(args: argparse.Namespace) -> int:
     writer = JsonEventWriter(args.events) if args.events else None
     if writer:
         bus.subscribe(writer)
-    conversation = Conversation(models, mic, speaker, settings=settings, bus=bus)
+    kernel = None
+    if not args.no_save:
+        kernel = _voice_kernel(models, args)
+        if (
+            args.conversation is not None
+            and kernel.store.get_conversation(args.conversation) is None
+        ):
+            raise VistavoxError(f"there is no conversation {args.conversation}")
+    conversation = Conversation(
+        models,
+        mic,
+        speaker,
+        settings=settings,
+        bus=bus,
+        kernel=kernel,
+        conversation_id=args.conversation,
+    )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -131,6 +170,11 @@ def cmd_converse(args: argparse.Namespace) -> int:
         conversation.stop()
         if writer:
             writer.close()
+    if kernel is not None and conversation.conversation_id is not None:
+        print(
+            f"[conversation {conversation.conversation_id} saved in {kernel.store.path}]",
+            file=sys.stderr,
+        )
     if file_mode and args.output_file:
         write_wav(args.output_file, speaker.audio(), speaker.rate)
         print(f"Assistant audio: {args.output_file}", file=sys.stderr)
@@ -183,6 +227,12 @@ def add_commands(sub) -> None:
         help="seconds of silence after the input file (default 4)",
     )
     converse.add_argument("--events", type=Path, help="write every event as JSON lines here")
+    converse.add_argument("--persona", help="persona name (default: short spoken answers)")
+    converse.add_argument("--conversation", type=int, help="continue this saved conversation")
+    converse.add_argument("--db", type=Path, help="conversation database (default: user data dir)")
+    converse.add_argument(
+        "--no-save", action="store_true", help="do not keep this conversation after it ends"
+    )
     converse.add_argument("--max-seconds", type=float, help="stop after this long")
     converse.set_defaults(run=cmd_converse)
 

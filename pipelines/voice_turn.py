@@ -34,17 +34,10 @@ class VoiceModels:
         """Load the default (embedded) speech recogniser, language model and voice."""
         return cls(stt=Transcriber(), llm=LocalLlm(), tts=Synthesizer())
 
-    def warm_up(self, system_prompt: str = VOICE_SYSTEM_PROMPT) -> None:
-        """Run each model once so the first real turn is as fast as the others, and leave
-        the system prompt's KV state in the language model's cache."""
+    def warm_up_speech(self) -> None:
+        """Run the speech models once so the first real turn is as fast as the others."""
         self.stt.transcribe(np.zeros(SPEECH_RATE // 2, dtype=np.float32))
         self.tts.speak("Ready.")
-        messages: list[ChatMessage] = [
-            {"role": "system", "content": system_prompt},
-            {"role": "user", "content": "Hello."},
-        ]
-        for _ in self.llm.stream_chat(messages, max_tokens=1):
-            pass
 
 
 @dataclass

@@ -84,3 +84,59 @@ def test_wake_word_seam_gates_hands_free_turns(models, tmp_path):
     mic.finished.wait(30)
     conversation.stop()
     assert log.of_type(FinalTranscript) == [], "spoke without the wake word and got a turn"
+
+
+def test_spoken_turns_are_stored_and_a_later_session_continues_them(models, tmp_path):
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.audio.microphone import FileMicrophone
+    from vistavox.pipelines.audio.speaker import RecordingSpeaker
+    from vistavox.pipelines.conversation import Conversation, EngineSettings
+    from vistavox.pipelines.events import EventBus, EventLog, ReplyFinished
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import load_persona
+    from vistavox.pipelines.kernel.store import Store
+
+    gap = np.zeros(RATE, np.float32)
+    write_wav(
+        tmp_path / "q.wav",
+        np.concatenate([gap, _speech(models, "My name is Ada. What is two plus two?"), gap]),
+        RATE,
+    )
+
+    def session(conversation_id):
+        store = Store(tmp_path / "conversations.db")
+        kernel = Kernel(models.llm, store, load_persona("assistant"))
+        bus = EventBus()
+        log = EventLog(bus)
+        mic = FileMicrophone(tmp_path / "q.wav", tail_s=4.0)
+        speaker = RecordingSpeaker(source_rate=models.tts.sample_rate)
+        conversation = Conversation(
+            models,
+            mic,
+            speaker,
+            settings=EngineSettings(),
+            bus=bus,
+            kernel=kernel,
+            conversation_id=conversation_id,
+        )
+        conversation.start()
+        assert log.wait_for(ReplyFinished, 1, timeout=60) is not None
+        mic.finished.wait(30)
+        conversation.stop()
+        return conversation, store, log
+
+    first, store, log = session(None)
+    stored = store.messages(first.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert "Ada" in stored[0].content
+    assert stored[1].content == log.of_type(ReplyFinished)[0].text
+    assert store.get_conversation(first.conversation_id).title.startswith("My name is Ada")
+    store.close()
+
+    # A new session (a new process would do the same) continues the saved conversation:
+    # the model's context for the next question holds the first exchange.
+    second, store, _ = session(first.conversation_id)
+    assert len(store.messages(first.conversation_id)) == 4
+    context = second.messages()
+    assert any("Ada" in m["content"] for m in context if m["role"] == "user")
+    store.close()

@@ -96,9 +96,20 @@ def plan_context(
     history: Sequence[TurnMessage],
     current: str,
     summary: str | None = None,
+    recalled: Sequence[str] = (),
     summary_share: float = 0.25,
+    page_share: float = 0.5,
 ) -> ContextPlan:
-    """Choose what fits: pinned system message, summary, recent turns, current message."""
+    """Choose what fits: pinned system message, summary, recent turns, recalled memories and
+    the current message.
+
+    ``history`` holds the turns not yet folded into ``summary`` (which is pinned whenever it
+    is given). When they no longer all fit, the oldest are paged out in one block, keeping
+    only ``page_share`` of the room for the recent turns: the prompt's prefix then stays the
+    same for the next several turns, so the model's cached state for it is reused instead of
+    recomputed every turn. Recalled memories sit just before the current message, for the
+    same reason: they change with every question.
+    """
 
     def cost(text: str) -> int:
         return count(text) + MESSAGE_OVERHEAD
@@ -116,6 +127,18 @@ def plan_context(
     current_cost = cost(current_fitted)
     room -= current_cost
 
+    recalled_text = None
+    recalled_cost = 0
+    if recalled:
+        facts = "\n".join(f"- {m}" for m in recalled)
+        recalled_text = _fit_text(
+            f"Things the user asked you to remember:\n{facts}",
+            max(16, room // 4) - MESSAGE_OVERHEAD,
+            count,
+        )
+        recalled_cost = cost(recalled_text)
+        room -= recalled_cost
+
     summary_text = None
     summary_cost = 0
     if summary:
@@ -124,11 +147,12 @@ def plan_context(
         summary_cost = cost(summary_text)
         room -= summary_cost
 
+    costs = [cost(_render(m)) for m in history]
+    limit = room if sum(costs) <= room else int(room * page_share)
     recent: list[TurnMessage] = []
     recent_cost = 0
-    for message in reversed(history):
-        c = cost(_render(message))
-        if recent_cost + c > room:
+    for message, c in zip(reversed(history), reversed(costs), strict=True):
+        if recent_cost + c > limit:
             break
         recent.append(message)
         recent_cost += c
@@ -138,17 +162,16 @@ def plan_context(
         recent_cost -= cost(_render(recent[0]))
         recent.pop(0)
     paged_out = list(history[: len(history) - len(recent)])
-    if not paged_out:
-        summary_text, room = None, room + summary_cost
-        summary_cost = 0
 
     messages = [{"role": "system", "content": system}]
     if summary_text:
         messages[0] = {"role": "system", "content": system + "\n\n" + summary_text}
     messages += [{"role": m.role, "content": _render(m)} for m in recent]
+    if recalled_text:
+        current_fitted = recalled_text + "\n\n" + current_fitted
     messages.append({"role": "user", "content": current_fitted})
 
-    used = system_cost + summary_cost + recent_cost + current_cost
+    used = system_cost + summary_cost + recent_cost + recalled_cost + current_cost
     regions = [
         Region("system + persona", system_cost),
         Region(
@@ -158,10 +181,11 @@ def plan_context(
             f"{len(paged_out)} messages paged out",
         ),
         Region("recent turns", recent_cost, len(recent)),
+        Region("recalled memories", recalled_cost, len(recalled)),
         Region(
             "current message",
             current_cost,
-            detail="cut to fit" if current_fitted != current else "",
+            detail="cut to fit" if not current_fitted.endswith(current) else "",
         ),
         Region("reply reserve", reply_reserve),
         Region("free", max(0, context_tokens - reply_reserve - used)),

@@ -113,8 +113,7 @@ class Kernel:
             return []
         return self.tools.specs(self.persona.tools)
 
-    def _system(self, user_text: str) -> str:
-        memories = [m.content for m in self.store.search_memories(user_text, limit=5)]
+    def _system(self) -> str:
         prompt = self.persona.system_prompt
         specs = self._tool_specs()
         if specs:
@@ -124,24 +123,29 @@ class Kernel:
                 for s in specs
             )
             prompt += "\n\n" + TOOL_PROTOCOL.format(tools=listing)
-        return system_message(prompt, memories)
+        return system_message(prompt)
 
     def plan(
         self,
-        conversation_id: int,
+        conversation_id: int | None,
         current: str,
         before_id: int | None = None,
         system: str | None = None,
         extra_tokens: int = 0,
     ) -> ContextPlan:
-        """What the model will see for ``current``, fitted to the window exactly."""
-        history = [
-            TurnMessage(m.id, m.role, m.content, m.interrupted)
-            for m in self.store.messages(conversation_id)
-            if m.role in ("user", "assistant") and (before_id is None or m.id < before_id)
-        ]
-        summary = self.store.latest_summary(conversation_id)
-        system = system if system is not None else self._system(current)
+        """What the model will see for ``current`` in the stored conversation (None: a new
+        one), fitted to the window exactly."""
+        summary, history = None, []
+        if conversation_id is not None:
+            summary = self.store.latest_summary(conversation_id)
+            folded = summary.upto_message_id if summary else 0
+            history = [
+                TurnMessage(m.id, m.role, m.content, m.interrupted)
+                for m in self.store.messages(conversation_id, after_id=folded)
+                if m.role in ("user", "assistant") and (before_id is None or m.id < before_id)
+            ]
+        system = system if system is not None else self._system()
+        recalled = [m.content for m in self.store.search_memories(current, limit=5)]
         window = self.llm.context_tokens
         reserve = self.reply_reserve + extra_tokens
         for _ in range(4):
@@ -153,6 +157,7 @@ class Kernel:
                 history=history,
                 current=current,
                 summary=summary.content if summary else None,
+                recalled=recalled,
             )
             exact = self._exact_tokens(plan.messages) + extra_tokens
             if exact + self.reply_reserve <= self.llm.context_tokens:
@@ -208,12 +213,7 @@ class Kernel:
                 "role": "user",
                 "content": [{"type": "text", "text": content}, *parts],
             }
-
-        if self._tool_specs():
-            answer, results, interrupted = self._tool_loop(plan, key, untrusted, on_token, cancel)
-        else:
-            answer, interrupted = self._stream(plan.messages, on_token, cancel)
-            results = []
+        answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
         reply = self.store.add_message(
             conversation_id,
             "assistant",
@@ -224,6 +224,68 @@ class Kernel:
         if plan.paged_out:
             self.summarise(conversation_id, plan)
         return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
+
+    def _answer(self, plan, key, untrusted, on_token, cancel):
+        if self._tool_specs():
+            return self._tool_loop(plan, key, untrusted, on_token, cancel)
+        answer, interrupted = self._stream(plan.messages, on_token, cancel)
+        return answer, [], interrupted
+
+    # --- spoken turns -------------------------------------------------------------------------
+    # A voice turn may be abandoned (the user kept talking) after the answer has started, and
+    # only the part of the answer the user heard belongs in the history. So the answer is
+    # produced first, from the stored conversation, and the exchange is stored when it ends.
+    def start_conversation(self, title: str = "Voice conversation") -> int:
+        """A new stored conversation with this kernel's persona; returns its id."""
+        return self.store.new_conversation(title, self.persona.name).id
+
+    def draft_answer(
+        self,
+        conversation_id: int | None,
+        text: str,
+        *,
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> tuple[str, ContextPlan, bool]:
+        """Answer ``text`` in the context of the stored conversation (None: a new one)
+        without storing anything; returns the answer, the context plan and whether it was
+        cancelled."""
+        plan = self.plan(conversation_id, text)
+        answer, _, interrupted = self._answer(plan, new_key(), False, on_token, cancel)
+        return answer, plan, interrupted
+
+    def record_exchange(
+        self,
+        conversation_id: int,
+        user_text: str,
+        reply_text: str,
+        *,
+        interrupted: bool,
+        plan: ContextPlan | None = None,
+        summarise_in_background: bool = True,
+    ) -> None:
+        """Store a finished spoken exchange (the reply as heard), then fold whatever the plan
+        paged out into the summary (in the background: it needs the model for a while)."""
+        self.store.add_message(conversation_id, "user", user_text)
+        self.store.add_message(conversation_id, "assistant", reply_text, interrupted=interrupted)
+        if plan is None or not plan.paged_out:
+            return
+        if not summarise_in_background:
+            self.summarise(conversation_id, plan)
+            return
+        threading.Thread(
+            target=self.summarise,
+            args=(conversation_id, plan),
+            name="vistavox-summary",
+            daemon=True,
+        ).start()
+
+    def warm_up(self, conversation_id: int | None = None) -> None:
+        """Leave the pinned prefix (and a stored conversation's history) in the model's cache,
+        so the first real turn starts as fast as the others."""
+        messages = self.plan(conversation_id, "Hello.").messages
+        for _ in self.llm.stream_chat(messages, max_tokens=1):
+            pass
 
     def _describe_image(self, path: Path, key: str) -> tuple[str, str, dict | None]:
         """Store the image; returns the text the model gets about it, its hash, and the

@@ -10,6 +10,7 @@ from PIL import Image, ImageOps
 
 from ...models.resolve import ModelError, ResolvedModel
 from ..errors import VistavoxError
+from .image_cache import cache_image_embeddings
 
 # Manifest name → llama-cpp-python chat handler (each takes the mmproj as clip_model_path).
 HANDLERS = {
@@ -39,9 +40,11 @@ def make_chat_handler(model: ResolvedModel):
         raise ModelError(f"{spec.title} is not a vision model Vistavox knows how to run")
     handler_class = getattr(llama_chat_format, HANDLERS[name])
     try:
-        return handler_class(clip_model_path=str(model.file(spec.projector)), verbose=False)
+        handler = handler_class(clip_model_path=str(model.file(spec.projector)), verbose=False)
     except ValueError as exc:
         raise ModelError(f"{spec.title}: its projector cannot be used ({exc})") from exc
+    cache_image_embeddings(handler)
+    return handler
 
 
 def prepare_image(data: bytes, size: int | None = None) -> bytes:
