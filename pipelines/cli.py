@@ -84,6 +84,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_desktop(args: argparse.Namespace) -> int:
+    from ..desktop.app import main as desktop_main
+
+    return desktop_main(["--db", str(args.db)] if args.db else [])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vistavox",
@@ -113,10 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
     models.set_defaults(run=_cmd_models)
 
-    from . import ask_cli, converse_cli
+    desktop = sub.add_parser("desktop", help="open the desktop app (same as vistavox-desktop)")
+    desktop.add_argument("--db", type=Path, help="conversation database (default: user data)")
+    desktop.set_defaults(run=_cmd_desktop)
+
+    from . import ask_cli, converse_cli, tools_cli, vision_cli
 
     converse_cli.add_commands(sub)
     ask_cli.add_commands(sub)
+    tools_cli.add_commands(sub)
+    vision_cli.add_commands(sub)
     return parser
 
 

@@ -128,6 +128,75 @@ class DeviceRecovered(Event):
     device: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ModelsLoading(Event):
+    """Progress of loading the models (off the GUI thread)."""
+
+    stage: str
+    fraction: float  # 0..1 of the whole load
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelsReady(Event):
+    """Every model is loaded; the assistant can listen and answer."""
+
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserTurn(Event):
+    """A typed (or dropped) question entered the conversation."""
+
+    turn_id: int
+    text: str
+    images: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolCalled(Event):
+    """A tool call went through the executor (with its decision)."""
+
+    tool: str
+    arguments: str  # JSON
+    decision: str
+    summary: str
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmationRequested(Event):
+    """A tool asks the user before it runs; answer with ``Assistant.confirm``."""
+
+    request_id: int
+    tool: str
+    arguments: str  # JSON
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContextUpdated(Event):
+    """What is in the context window now (the kernel's memory map)."""
+
+    conversation_id: int | None
+    memory_map: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationOpened(Event):
+    """The current conversation changed (new, or one picked from the saved ones)."""
+
+    conversation_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageUpdated(Event):
+    """An HTML page in the workspace was written (e.g. from a sketch); preview it."""
+
+    path: str
+    note: str = ""
+
+
 Subscriber = Callable[[Event], None]
 E = TypeVar("E", bound=Event)
 

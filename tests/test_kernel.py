@@ -121,18 +121,22 @@ def test_wrap_untrusted_defuses_delimiters():
 def test_images_without_a_vision_model_are_stored_and_declared_unseen(
     llm, store, persona, tmp_path
 ):
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
     from vistavox.pipelines.kernel.kernel import AttachmentError, Kernel
 
     picture = tmp_path / "photo.png"
-    Image.new("RGB", (64, 48), "red").save(picture)
+    image = Image.new("RGB", (640, 200), "white")
+    ImageDraw.Draw(image).text((40, 70), "INVOICE 4521 TOTAL 37.50", fill="black", font_size=40)
+    image.save(picture)
     kernel = Kernel(llm, store, persona)
     reply = kernel.ask("What is in this picture?", images=[picture])
     user = store.messages(reply.conversation_id)[0]
     assert len(user.image_hashes) == 1
     assert store.get_image(user.image_hashes[0]).startswith(b"\x89PNG")
-    assert "cannot be seen" in user.content
+    assert "cannot see it" in user.content
+    # The text in the picture was read (OCR) and handed over as data, with its position.
+    assert "[centre] INVOICE 4521 TOTAL 37.50" in user.content
     again = kernel.ask("Same picture?", conversation_id=reply.conversation_id, images=[picture])
     assert store.messages(again.conversation_id)[2].image_hashes == user.image_hashes
     broken = tmp_path / "broken.png"
@@ -230,7 +234,8 @@ def test_vision_path_runs_the_real_llava_handler_up_to_the_projector(tmp_path):
     ],
 )
 def test_bad_images_get_a_clear_error(data, message):
-    from vistavox.pipelines.kernel.vision import ImageError, prepare_image
+    from vistavox.pipelines.kernel.vision import prepare_image
+    from vistavox.pipelines.vision.ingest import ImageError
 
     with pytest.raises(ImageError, match=message):
         prepare_image(data)
@@ -257,5 +262,7 @@ def test_image_preparation_uprights_flattens_and_refuses_bombs():
         assert im.size == (60, 30)
     huge = io.BytesIO()
     Image.new("1", (8000, 8000)).save(huge, format="PNG")
-    with pytest.raises(vision.ImageError, match="too large"):
+    from vistavox.pipelines.vision.ingest import ImageError
+
+    with pytest.raises(ImageError, match="too large"):
         vision.prepare_image(huge.getvalue())

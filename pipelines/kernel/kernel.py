@@ -72,6 +72,14 @@ def read_attachment(path: Path) -> str:
     """The text of a dropped document (plain text formats; others give a clear error)."""
     if not path.is_file():
         raise AttachmentError(f"{path}: no such file")
+    if path.suffix.lower() == ".pdf":
+        from ..tools.documents import DocumentError, read_passages
+
+        try:
+            passages = read_passages(path)
+        except DocumentError as exc:
+            raise AttachmentError(str(exc)) from exc
+        return "\n\n".join(f"[{p.place}] {p.text}" for p in passages)[:MAX_FILE_CHARS]
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise AttachmentError(f"{path}: {path.suffix or 'this'} files cannot be read as text yet")
     try:
@@ -288,32 +296,32 @@ class Kernel:
             pass
 
     def _describe_image(self, path: Path, key: str) -> tuple[str, str, dict | None]:
-        """Store the image; returns the text the model gets about it, its hash, and the
-        image itself as a message part when the model can see."""
-        import io
-
-        from PIL import Image
-
-        from .vision import ImageError, image_part, prepare_image
+        """Store the image; returns the text the model gets about it (the text read from it
+        by OCR, with its layout), its hash, and the image itself as a message part when
+        the model can see."""
+        from ..vision.describe import describe_image
+        from ..vision.ingest import ImageError
+        from .vision import image_part, prepare_image
 
         if not path.is_file():
             raise AttachmentError(f"{path}: no such file")
         data = path.read_bytes()
         try:
             png = prepare_image(data)
+            described = describe_image(png, name=path.name)
         except ImageError as exc:
             raise AttachmentError(f"{path}: {exc}") from exc
-        with Image.open(io.BytesIO(png)) as im:
-            width, height = im.size
+        width, height = described.size
         digest = self.store.put_image(png, "image/png", width, height)
         if getattr(self.llm, "supports_images", False):
             size = self.llm.model_info.spec.image_size
-            note = f"The user attached an image ({path.name}, {width}x{height}); it follows."
+            note = f"The user attached an image; it follows. {described.as_text()}"
             part = image_part(prepare_image(data, size))
             return wrap_untrusted(note, f"image {path.name}", key), digest, part
         note = (
-            f"The user attached an image ({path.name}, {width}x{height}). No vision model is "
-            "configured, so its content cannot be seen; say so honestly if asked about it."
+            "The user attached an image. No vision model is configured, so you cannot see "
+            "it: you only have the text read from it below. Say so honestly when asked about "
+            f"anything else in it.\n{described.as_text()}"
         )
         return wrap_untrusted(note, f"image {path.name}", key), digest, None
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import io
 
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 from ...models.resolve import ModelError, ResolvedModel
-from ..errors import VistavoxError
+from ..vision.ingest import load_image
 from .image_cache import cache_image_embeddings
 
 # Manifest name → llama-cpp-python chat handler (each takes the mmproj as clip_model_path).
@@ -23,11 +23,6 @@ HANDLERS = {
     "llama3-vision-alpha": "Llama3VisionAlphaChatHandler",
     "mtmd": "MTMDChatHandler",  # generic: the GGUF's own template (SmolVLM, Gemma 3, ...)
 }
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-
-
-class ImageError(VistavoxError):
-    """An image cannot be used (not an image, truncated, too large)."""
 
 
 def make_chat_handler(model: ResolvedModel):
@@ -50,27 +45,7 @@ def make_chat_handler(model: ResolvedModel):
 def prepare_image(data: bytes, size: int | None = None) -> bytes:
     """Decode, upright (EXIF), flatten transparency on white, and letterbox to a square of
     ``size`` pixels when given (what LLaVA-style projectors expect). Returns PNG bytes."""
-    if not data:
-        raise ImageError("the image file is empty")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            width, height = probe.size
-            if width * height > MAX_PIXELS:
-                raise ImageError(f"the image is too large ({width}x{height} pixels)")
-        with Image.open(io.BytesIO(data)) as im:
-            im.seek(0)  # first frame of animations
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "P"):
-                rgba = im.convert("RGBA")
-                flat = Image.new("RGB", rgba.size, "white")
-                flat.paste(rgba, mask=rgba.getchannel("A"))
-                im = flat
-            im = im.convert("RGB")
-    except ImageError:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"not an image that can be read ({exc})") from exc
+    im = load_image(data).image
     if size:
         im = ImageOps.pad(im, (size, size), color="white")
     out = io.BytesIO()

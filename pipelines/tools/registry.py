@@ -6,8 +6,9 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 _audit = logging.getLogger("vistavox.tools.audit")
@@ -82,6 +83,7 @@ class ToolRegistry:
         self.permissions = dict(permissions or {})
         self.confirm = confirm  # asks the user; None means "no one to ask" → refuse
         self.audit: list[AuditEntry] = []
+        self.audit_file: Path | None = None  # where entries are also appended (JSON lines)
 
     def add(self, tool: Tool) -> None:
         self._tools[tool.name] = tool
@@ -164,6 +166,13 @@ class ToolRegistry:
         summary = content if len(content) <= 200 else content[:197] + "..."
         entry = AuditEntry(name, arguments, decision, summary, seconds, untrusted)
         self.audit.append(entry)
+        if self.audit_file is not None:
+            try:
+                self.audit_file.parent.mkdir(parents=True, exist_ok=True)
+                with self.audit_file.open("a", encoding="utf-8") as log:
+                    log.write(json.dumps(asdict(entry), default=str) + "\n")
+            except OSError as exc:
+                _audit.warning("audit log %s cannot be written: %s", self.audit_file, exc)
         _audit.info(
             "%s %s → %s (%.3f s): %s",
             name,

@@ -20,6 +20,8 @@ BENCHMARKS = {
     "stt": "tests.benchmarks.bench_stt",
     "voice": "tests.benchmarks.bench_voice",
     "kernel": "tests.benchmarks.bench_kernel",
+    "desktop": "tests.benchmarks.bench_desktop",
+    "sketch": "tests.benchmarks.bench_sketch",
 }
 
 

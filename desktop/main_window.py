@@ -1,0 +1,509 @@
+"""The main window: saved conversations on the left, the conversation in the middle (with
+the composer and the voice strip), preview / tools / memory on the right.
+
+It only shows things and forwards the user's actions: the work is done by
+``vistavox.pipelines.assistant.Assistant``, whose events arrive through an EventBridge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vistavox.pipelines.assistant import Assistant
+from vistavox.pipelines.events import (
+    ConfirmationRequested,
+    ContextUpdated,
+    ConversationOpened,
+    EngineError,
+    EngineState,
+    EventBus,
+    FinalTranscript,
+    LevelMeter,
+    ModelsLoading,
+    ModelsReady,
+    PageUpdated,
+    PhraseSpoken,
+    ReplyFinished,
+    ReplyToken,
+    StateChanged,
+    ToolCalled,
+    UserTurn,
+)
+
+from .bridge import EventBridge
+from .composer import Composer
+from .preview import PreviewPanel
+from .rendering import ChatEntry, conversation_html
+from .side_panels import MemoryPanel, ToolsPanel
+from .sidebar import ConversationSidebar
+from .voice_controls import VoiceControls, icon
+
+RENDER_EVERY_MS = 60
+PUSH_TO_TALK_KEY = Qt.Key.Key_F8
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, assistant: Assistant, bus: EventBus, *, owns_assistant: bool = True):
+        super().__init__()
+        self.assistant = assistant
+        self.owns_assistant = owns_assistant  # shut it down when the window closes
+        self.setWindowTitle("Vistavox")
+        self.setWindowIcon(icon("vistavox"))
+        self.setAcceptDrops(True)
+        self.entries: list[ChatEntry] = []
+        self.by_turn: dict[int, ChatEntry] = {}
+        self._render_pending = False
+        self._image_cache = Path(tempfile.mkdtemp(prefix="vistavox-images-"))
+        self._dark = QApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+        # centre: conversation (or the first-run page), composer, voice strip
+        self.chat = QTextBrowser(self)
+        self.chat.setOpenExternalLinks(True)
+        self.chat.setAccessibleName("Conversation")
+        self.first_run = QLabel(self)
+        self.first_run.setWordWrap(True)
+        self.first_run.setTextFormat(Qt.TextFormat.RichText)
+        self.first_run.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.first_run.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.centre_stack = QStackedWidget(self)
+        self.centre_stack.addWidget(self.chat)
+        self.centre_stack.addWidget(self.first_run)
+        self.composer = Composer(self)
+        self.voice = VoiceControls(self)
+        centre = QWidget(self)
+        column = QVBoxLayout(centre)
+        column.addWidget(self.centre_stack, 1)
+        column.addWidget(self.composer)
+        column.addWidget(self.voice)
+
+        self.sidebar = ConversationSidebar(self)
+        self.preview = PreviewPanel(self)
+        self.tools = ToolsPanel(self)
+        self.memory = MemoryPanel(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.preview, "Preview")
+        self.tabs.addTab(self.tools, "Tools")
+        self.tabs.addTab(self.memory, "Memory")
+        splitter = QSplitter(self)
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([220, 620, 420])
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(220)
+        self.progress.setAccessibleName("Loading progress")
+        self.statusBar().addPermanentWidget(self.progress)
+        self.undo_button = QPushButton("Undo delete", self)
+        self.undo_button.hide()
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self.statusBar().showMessage("Loading the models…")
+
+        self._connect(bus)
+        self._actions()
+        self._restore_geometry()
+        self.composer.edit.setFocus()
+
+    # --- wiring -----------------------------------------------------------------------------
+    def _connect(self, bus: EventBus) -> None:
+        self.bridge = EventBridge(bus, self)
+        self.bridge.event.connect(self.on_event)
+        self.composer.send.connect(self.send)
+        self.composer.problem.connect(self.notice)
+        self.composer.screenshot_requested.connect(self.screenshot_menu)
+        self.composer.sketch_requested.connect(self.sketch)
+        self.voice.hands_free_toggled.connect(self.toggle_hands_free)
+        self.voice.talk.connect(self.push_to_talk)
+        self.voice.stop.connect(self.stop)
+        self.sidebar.opened.connect(self.open_conversation)
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.deleted.connect(self._offer_undo)
+        self.tools.answered.connect(self.assistant.confirm)
+
+    def _actions(self) -> None:
+        def add(text: str, keys, slot) -> QAction:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            return action
+
+        menu = self.menuBar().addMenu("&Conversation")
+        menu.addAction(add("&New conversation", "Ctrl+N", self.new_conversation))
+        menu.addAction(add("&Attach files…", "Ctrl+O", self.composer.choose_files))
+        menu.addAction(add("Take a &screenshot", "Ctrl+Shift+S", self.screenshot_full))
+        menu.addAction(add("Screenshot of a &region", "Ctrl+Shift+R", self.screenshot_region))
+        menu.addAction(add("&Rename", "F2", self.sidebar.rename_current))
+        menu.addAction(add("&Delete", "Ctrl+Delete", self.sidebar.delete_current))
+        menu.addSeparator()
+        menu.addAction(add("&Settings…", "Ctrl+,", self.open_settings))
+        menu.addAction(add("&Quit", "Ctrl+Q", self.close))
+        voice = self.menuBar().addMenu("&Voice")
+        voice.addAction(add("&Hands-free listening", "Ctrl+M", self.voice.mic_button.toggle))
+        voice.addAction(add("&Stop", "Esc", self.stop))
+        view = self.menuBar().addMenu("&View")
+        view.addAction(add("Focus the &message box", "Ctrl+L", self.composer.edit.setFocus))
+
+    # --- events from the assistant ------------------------------------------------------
+    @Slot(object)
+    def on_event(self, event) -> None:  # noqa: C901 - one dispatch table, kept flat
+        if isinstance(event, LevelMeter):
+            self.voice.show_level(event.rms_db)
+        elif isinstance(event, StateChanged):
+            self.voice.show_state(event.state)
+        elif isinstance(event, ModelsLoading):
+            self.progress.show()
+            self.progress.setValue(int(event.fraction * 100))
+            self.statusBar().showMessage(f"Loading {event.stage}…")
+        elif isinstance(event, ModelsReady):
+            self.progress.hide()
+            self.statusBar().showMessage(f"Ready: {event.summary}", 8000)
+            self.voice.set_enabled(True)
+            self.voice.show_state(EngineState.IDLE)
+            self.sidebar.set_store(self.assistant.store)
+        elif isinstance(event, EngineError):
+            self.show_error(event)
+        elif isinstance(event, UserTurn):
+            images = [QUrl.fromLocalFile(p).toString() for p in event.images]
+            files = [Path(p).name for p in event.files]
+            self._add(ChatEntry("user", event.text, images=images, files=files))
+            self._reply_entry(event.turn_id)
+        elif isinstance(event, FinalTranscript):
+            self._add(ChatEntry("user", event.text))
+        elif isinstance(event, ReplyToken):
+            entry = self._reply_entry(event.turn_id)
+            entry.text += event.text
+            self.schedule_render()
+        elif isinstance(event, PhraseSpoken):
+            self._mark_spoken(event.turn_id, event.text)
+        elif isinstance(event, ReplyFinished):
+            self._finish(event)
+        elif isinstance(event, ToolCalled):
+            self.tools.add_call(event)
+            self._add(ChatEntry("tool", f"`{event.tool}` → {event.decision}: {event.summary}"))
+        elif isinstance(event, ConfirmationRequested):
+            self.tools.ask(event)
+            self.tabs.setCurrentWidget(self.tools)
+            self.raise_()
+            self.activateWindow()
+        elif isinstance(event, ContextUpdated):
+            self.memory.setPlainText(event.memory_map)
+        elif isinstance(event, ConversationOpened):
+            self.sidebar.refresh()
+            self.sidebar.select(event.conversation_id)
+        elif isinstance(event, PageUpdated):
+            self.preview.show_page(Path(event.path), event.note)
+            self.tabs.setCurrentWidget(self.preview)
+            self._add(ChatEntry("notice", f"Page ready: {Path(event.path).name} ({event.note})"))
+
+    def show_error(self, event: EngineError) -> None:
+        if event.code in ("models-missing", "models-failed"):
+            self.progress.hide()
+            heading = (
+                "Vistavox needs its models"
+                if event.code == "models-missing"
+                else "Vistavox could not start its models"
+            )
+            self.first_run.setText(
+                f"<h2>{heading}</h2>"
+                f"<p>{_escape(event.message)}</p>"
+                "<p>The default models come with the app's install. To repair it, run "
+                "<code>bash packaging/setup.sh setup</code> in the Vistavox folder, or check "
+                "which models are present with <code>vistavox models --verify</code>. Optional "
+                "models are fetched with <code>vistavox models download NAME</code>.</p>"
+            )
+            self.centre_stack.setCurrentWidget(self.first_run)
+            self.statusBar().showMessage("Models are missing: see the window for what to do")
+            return
+        self._add(ChatEntry("notice", event.message))
+        self.statusBar().showMessage(event.message, 10000)
+
+    def notice(self, message: str) -> None:
+        self._add(ChatEntry("notice", message))
+        self.statusBar().showMessage(message, 8000)
+
+    # --- the conversation view ------------------------------------------------------------
+    def _add(self, entry: ChatEntry) -> ChatEntry:
+        self.entries.append(entry)
+        self.schedule_render()
+        return entry
+
+    def _reply_entry(self, turn_id: int) -> ChatEntry:
+        entry = self.by_turn.get(turn_id)
+        if entry is None:
+            entry = self._add(ChatEntry("assistant", streaming=True))
+            self.by_turn[turn_id] = entry
+        return entry
+
+    def _mark_spoken(self, turn_id: int, phrase: str) -> None:
+        entry = self.by_turn.get(turn_id)
+        if entry is None:
+            return
+        found = entry.text.find(phrase.strip(), max(0, entry.spoken_chars - 1))
+        if found >= 0:
+            entry.spoken_chars = found + len(phrase.strip())
+            self.schedule_render()
+
+    def _finish(self, event: ReplyFinished) -> None:
+        entry = self._reply_entry(event.turn_id)
+        entry.streaming = False
+        entry.interrupted = event.interrupted
+        if event.text and not event.interrupted:
+            entry.text = event.text
+        if not entry.text and not event.interrupted:
+            entry.text = "(no answer)"
+        entry.spoken_chars = 0
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        if not self._render_pending:
+            self._render_pending = True
+            QTimer.singleShot(RENDER_EVERY_MS, self.render)
+
+    def render(self) -> None:
+        self._render_pending = False
+        bar = self.chat.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 4
+        self.chat.setHtml(conversation_html(self.entries, self._dark))
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def load_history(self, conversation_id: int) -> None:
+        """Show a saved conversation's messages."""
+        self.entries, self.by_turn = [], {}
+        store = self.assistant.store
+        for message in store.messages(conversation_id):
+            if message.role not in ("user", "assistant"):
+                continue
+            images = []
+            for digest in message.image_hashes:
+                path = self._image_cache / f"{digest}.png"
+                if not path.exists():
+                    data = store.get_image(digest)
+                    if data:
+                        path.write_bytes(data)
+                images.append(QUrl.fromLocalFile(str(path)).toString())
+            text = message.content.split("\n\n<<<DATA")[0] if message.untrusted else message.content
+            self.entries.append(
+                ChatEntry(message.role, text, images=images, interrupted=message.interrupted)
+            )
+        self.render()
+
+    # --- user actions -------------------------------------------------------------------------
+    @Slot(str, list, list)
+    def send(self, text: str, images: list, documents: list) -> None:
+        if not self.assistant.ready:
+            self.notice("The models are still loading; your message was kept in the box.")
+            self.composer.edit.setPlainText(text)
+            return
+        self.centre_stack.setCurrentWidget(self.chat)
+        self.assistant.ask(text, images=images, files=documents)
+
+    def stop(self) -> None:
+        self.assistant.interrupt()
+
+    def toggle_hands_free(self, on: bool) -> None:
+        try:
+            if on:
+                self.assistant.settings.hands_free = True
+                self.assistant.stop_voice()
+                self.assistant.start_voice()
+            else:
+                self.assistant.stop_voice()
+                self.voice.show_state(EngineState.IDLE)
+        except Exception as exc:  # noqa: BLE001 - a missing microphone is shown, not fatal
+            self.voice.mic_button.blockSignals(True)
+            self.voice.mic_button.setChecked(False)
+            self.voice.mic_button.blockSignals(False)
+            self.notice(f"The microphone could not be opened: {exc}")
+
+    def push_to_talk(self, pressed: bool) -> None:
+        if not self.assistant.ready:
+            return
+        if pressed and not self.assistant.voice_active:
+            try:
+                self.assistant.settings.hands_free = False
+                self.assistant.start_voice()
+            except Exception as exc:  # noqa: BLE001
+                self.notice(f"The microphone could not be opened: {exc}")
+                return
+        self.assistant.push_to_talk(pressed)
+
+    # F8 held down is push-to-talk wherever the focus is in the window (key events that a
+    # widget does not use travel up to the window). No application-wide event filter: one
+    # in Python crashes QtWebEngine.
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == PUSH_TO_TALK_KEY:
+            if not event.isAutoRepeat():
+                self.push_to_talk(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.key() == PUSH_TO_TALK_KEY:
+            if not event.isAutoRepeat():
+                self.push_to_talk(False)
+            return
+        super().keyReleaseEvent(event)
+
+    def new_conversation(self) -> None:
+        self.assistant.new_conversation()
+        self.entries, self.by_turn = [], {}
+        self.memory.clear()
+        self.render()
+        self.composer.edit.setFocus()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        try:
+            self.assistant.open_conversation(conversation_id)
+        except Exception as exc:  # noqa: BLE001
+            self.notice(str(exc))
+            return
+        self.centre_stack.setCurrentWidget(self.chat)
+        self.load_history(conversation_id)
+
+    def _offer_undo(self, conversation_id: int, title: str) -> None:
+        if self.assistant.conversation_id == conversation_id:
+            self.new_conversation()
+        self.statusBar().showMessage(f"Deleted “{title}”", 10000)
+        self.undo_button.show()
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.undo_button.clicked.disconnect()
+        self.undo_button.clicked.connect(lambda: self._undo(conversation_id))
+        QTimer.singleShot(10000, self.undo_button.hide)
+
+    def _undo(self, conversation_id: int) -> None:
+        self.sidebar.undelete(conversation_id)
+        self.undo_button.hide()
+        self.statusBar().showMessage("Restored", 4000)
+
+    def sketch(self, photo: Path) -> None:
+        if not self.assistant.ready:
+            self.notice("The models are still loading.")
+            return
+        self._add(
+            ChatEntry(
+                "user",
+                "Make a web page from this sketch.",
+                images=[QUrl.fromLocalFile(str(photo)).toString()],
+            )
+        )
+        self.assistant.sketch_to_page(photo)
+
+    # --- screenshots ------------------------------------------------------------------------
+    def screenshot_menu(self) -> None:
+        menu = QMenu(self)
+        menu.addAction("Whole screen", self.screenshot_full)
+        menu.addAction("Drag a region…", self.screenshot_region)
+        menu.exec(
+            self.composer.screenshot_button.mapToGlobal(
+                self.composer.screenshot_button.rect().bottomLeft()
+            )
+        )
+
+    def _capture(self):
+        from vistavox.pipelines.vision.screenshot import capture_screen
+
+        def hide() -> None:
+            self.hide()
+            QApplication.processEvents()
+
+        try:
+            return capture_screen(before_capture=hide)
+        except Exception as exc:  # noqa: BLE001
+            self.notice(f"The screenshot failed: {exc}")
+            return None
+        finally:
+            self.show()
+
+    def screenshot_full(self) -> None:
+        image = self._capture()
+        if image is not None:
+            self.composer.add_pil_image(image, "screenshot.png")
+
+    def screenshot_region(self) -> None:
+        from .region_picker import RegionPicker
+
+        image = self._capture()
+        if image is None:
+            return
+        picker = RegionPicker(image, self)
+        picker.picked.connect(lambda region: self.composer.add_pil_image(region, "region.png"))
+        picker.start()
+
+    # --- drag and drop ----------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        data = event.mimeData()
+        if data.hasUrls():
+            self.composer.add_paths([Path(u.toLocalFile()) for u in data.urls()])
+        elif data.hasImage():
+            self.composer.add_image(data.imageData())
+        event.acceptProposedAction()
+
+    # --- settings and lifetime ------------------------------------------------------------
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.assistant.settings, self)
+        if dialog.exec():
+            dialog.apply()
+            QMessageBox.information(
+                self,
+                "Settings saved",
+                "Saved. Devices and sensitivity apply the next time listening starts; "
+                "models and persona apply after a restart of Vistavox.",
+            )
+
+    def _restore_geometry(self) -> None:
+        settings = QSettings("Vistavox", "Vistavox")
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        state = settings.value("window/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        settings = QSettings("Vistavox", "Vistavox")
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        self.bridge.close()
+        if self.owns_assistant:
+            self.assistant.shutdown()
+        self.preview.close_view()
+        super().closeEvent(event)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

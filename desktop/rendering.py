@@ -1,0 +1,81 @@
+"""Conversation messages as HTML for the conversation view: Markdown with highlighted code,
+images as thumbnails, the spoken part of a reply marked. Pure functions (no widgets)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import markdown
+from pygments.formatters import HtmlFormatter
+
+_MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "sane_lists", "nl2br"]
+_MARKDOWN_CONFIG = {"codehilite": {"guess_lang": False, "noclasses": True}}
+
+
+@dataclass
+class ChatEntry:
+    """One message as shown: who, what (Markdown), images, notes, speech progress."""
+
+    role: str  # "user", "assistant", "tool", "notice"
+    text: str = ""
+    images: list[str] = field(default_factory=list)  # file URLs of thumbnails
+    files: list[str] = field(default_factory=list)
+    spoken_chars: int = 0  # how much of an assistant reply has been spoken aloud
+    interrupted: bool = False
+    streaming: bool = False
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown (with fenced code) → HTML; raw HTML in the text is shown, not run."""
+    return markdown.markdown(
+        html.escape(text, quote=False),
+        extensions=_MARKDOWN_EXTENSIONS,
+        extension_configs=_MARKDOWN_CONFIG,
+    )
+
+
+def entry_html(entry: ChatEntry, dark: bool) -> str:
+    """One message bubble."""
+    colours = {
+        "user": ("#2d4a7a", "#dce8ff") if dark else ("#dce8ff", "#2d4a7a"),
+        "assistant": ("#2c2c30", "#e8e8ea") if dark else ("#f1f1f3", "#2c2c30"),
+        "tool": ("#2f3a2f", "#d9ecd9") if dark else ("#eaf5ea", "#2f3a2f"),
+        "notice": ("#4a3a22", "#ffe9c4") if dark else ("#fff3dc", "#4a3a22"),
+    }
+    background, _ = colours.get(entry.role, colours["assistant"])
+    who = {"user": "You", "assistant": "Vistavox", "tool": "Tool", "notice": "Note"}[entry.role]
+    if entry.role == "assistant" and entry.spoken_chars:
+        spoken = min(entry.spoken_chars, len(entry.text))
+        body = (
+            f'<span style="background-color:{"#3d5c3d" if dark else "#d6f0d0"}">'
+            f"{html.escape(entry.text[:spoken])}</span>{html.escape(entry.text[spoken:])}"
+        )
+        body = f"<p>{body}</p>"
+    else:
+        body = markdown_to_html(entry.text) if entry.text else ""
+    if entry.streaming:
+        body += "<p>▍</p>"
+    if entry.interrupted:
+        body += "<p><i>(interrupted)</i></p>"
+    pictures = "".join(
+        f'<img src="{html.escape(url)}" height="96" style="margin:4px">' for url in entry.images
+    )
+    attached = "".join(f"<p>📄 {html.escape(name)}</p>" for name in entry.files)
+    return (
+        f'<table width="100%" cellpadding="8" style="margin-bottom:6px">'
+        f'<tr><td style="background-color:{background}; border-radius:8px">'
+        f"<b>{who}</b>{body}{pictures}{attached}</td></tr></table>"
+    )
+
+
+def conversation_html(entries: list[ChatEntry], dark: bool) -> str:
+    """The whole conversation as one HTML document."""
+    code_css = HtmlFormatter(style="monokai" if dark else "default").get_style_defs(".codehilite")
+    text = "#e8e8ea" if dark else "#202024"
+    return (
+        f"<html><head><style>body {{ color: {text}; }} {code_css} "
+        "pre { padding: 6px; } code { font-family: monospace; }</style></head><body>"
+        + "".join(entry_html(e, dark) for e in entries)
+        + "</body></html>"
+    )

@@ -1,0 +1,100 @@
+"""The voice strip: state, live input level, the big microphone toggle (hands-free), the
+push-to-talk button, and stop."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from vistavox.pipelines.events import EngineState
+
+STATE_TEXT = {
+    EngineState.IDLE: "Ready",
+    EngineState.LISTENING: "Listening",
+    EngineState.HEARING: "Hearing you…",
+    EngineState.THINKING: "Thinking…",
+    EngineState.SPEAKING: "Speaking",
+    EngineState.INTERRUPTED: "Interrupted",
+    EngineState.STOPPED: "Microphone off",
+}
+STATE_COLOUR = {
+    EngineState.LISTENING: "#2e7d32",
+    EngineState.HEARING: "#1565c0",
+    EngineState.THINKING: "#8e24aa",
+    EngineState.SPEAKING: "#ef6c00",
+    EngineState.INTERRUPTED: "#c62828",
+}
+
+
+def icon(name: str) -> QIcon:
+    """A bundled SVG icon (sharp at any DPI)."""
+    return QIcon(str(files("vistavox.resources").joinpath("icons", f"{name}.svg")))
+
+
+class VoiceControls(QWidget):
+    hands_free_toggled = Signal(bool)
+    talk = Signal(bool)  # push-to-talk pressed / released
+    stop = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state_label = QLabel("Loading…", self)
+        self.state_label.setAccessibleName("Assistant state")
+        self.state_label.setMinimumWidth(110)
+        self.level = QProgressBar(self)
+        self.level.setRange(0, 60)
+        self.level.setTextVisible(False)
+        self.level.setFixedWidth(140)
+        self.level.setAccessibleName("Microphone level")
+        self.level.setToolTip("Live microphone level")
+        self.mic_button = QPushButton(icon("microphone"), " Hands-free", self)
+        self.mic_button.setCheckable(True)
+        self.mic_button.setIconSize(QSize(24, 24))
+        self.mic_button.setMinimumHeight(44)
+        self.mic_button.setToolTip("Listen hands-free: just talk (Ctrl+M)")
+        self.mic_button.setAccessibleName("Hands-free listening")
+        self.mic_button.setStyleSheet(
+            "QPushButton { background:#3b6fd8; color:white; border-radius:8px; padding:6px 14px; }"
+            "QPushButton:checked { background:#2e7d32; }"
+            "QPushButton:disabled { background:#9aa5b8; }"
+        )
+        self.mic_button.toggled.connect(self.hands_free_toggled)
+        self.talk_button = QPushButton("Hold to talk", self)
+        self.talk_button.setMinimumHeight(44)
+        self.talk_button.setToolTip("Push-to-talk: hold this button or F8 while you speak")
+        self.talk_button.setAccessibleName("Push to talk")
+        self.talk_button.pressed.connect(lambda: self.talk.emit(True))
+        self.talk_button.released.connect(lambda: self.talk.emit(False))
+        self.stop_button = QPushButton(icon("stop"), " Stop", self)
+        self.stop_button.setMinimumHeight(44)
+        self.stop_button.setToolTip("Stop speaking and thinking (Esc)")
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setStyleSheet(
+            "QPushButton { background:#c62828; color:white; border-radius:8px; padding:6px 14px; }"
+            "QPushButton:disabled { background:#b8a0a0; }"
+        )
+        self.stop_button.clicked.connect(self.stop)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.level)
+        layout.addStretch(1)
+        layout.addWidget(self.mic_button)
+        layout.addWidget(self.talk_button)
+        layout.addWidget(self.stop_button)
+        self.set_enabled(False)
+
+    def set_enabled(self, ready: bool) -> None:
+        for button in (self.mic_button, self.talk_button, self.stop_button):
+            button.setEnabled(ready)
+
+    def show_state(self, state: EngineState) -> None:
+        self.state_label.setText(STATE_TEXT.get(state, str(state)))
+        colour = STATE_COLOUR.get(state, "palette(text)")
+        self.state_label.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+
+    def show_level(self, rms_db: float) -> None:
+        self.level.setValue(int(max(0.0, min(60.0, rms_db + 60.0))))

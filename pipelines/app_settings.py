@@ -1,0 +1,71 @@
+"""The assistant's user settings, kept as JSON in the user's config folder.
+
+Audio devices have their own file (``audio.devices.DeviceSettings``), shared with the
+command line. A damaged settings file is set aside and defaults are used: a bad file never
+stops the app from starting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError
+
+from .audio.files import write_atomic
+
+_log = logging.getLogger(__name__)
+
+
+def config_dir() -> Path:
+    """The user's Vistavox config folder."""
+    return Path(platformdirs.user_config_dir("vistavox"))
+
+
+class AppSettings(BaseModel):
+    """What the user chose in the settings dialog."""
+
+    persona: str = "assistant"
+    custom_instructions: str = Field(default="", max_length=4000)
+    hands_free: bool = True
+    # 0 (hard to trigger) … 1 (hears whispers): mapped onto the VAD's start threshold.
+    sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
+    echo_cancellation: bool = True
+    speak_typed_replies: bool = False
+    theme: Literal["system", "light", "dark"] = "system"
+    llm_model: str = ""  # manifest name; "" = the embedded default
+    stt_model: str = ""
+    vision_model: str = ""  # "" = none: images are described by OCR
+
+    @staticmethod
+    def path() -> Path:
+        return config_dir() / "settings.json"
+
+    @classmethod
+    def load(cls) -> AppSettings:
+        """The saved settings, or defaults (a damaged file is renamed ``.damaged``)."""
+        path = cls.path()
+        try:
+            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, ValidationError) as exc:
+            _log.warning("settings file %s cannot be used (%s); using defaults", path, exc)
+            with contextlib.suppress(OSError):
+                path.replace(path.with_suffix(".json.damaged"))
+            return cls()
+
+    def save(self) -> Path:
+        """Write atomically (a crash mid-write keeps the previous file)."""
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, self.model_dump_json(indent=2).encode("utf-8"))
+        return path
+
+    def start_threshold(self) -> float:
+        """The VAD probability that starts a turn, from the sensitivity slider."""
+        return round(0.8 - 0.6 * self.sensitivity, 3)

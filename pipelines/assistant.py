@@ -1,0 +1,391 @@
+"""The assistant as the desktop sees it: one object that loads the models off the caller's
+thread, answers typed turns (with images and documents), runs the spoken conversation on
+real audio devices, turns sketches into pages, and reports everything as typed events.
+
+Nothing here imports Qt: the desktop subscribes to the event bus and calls these methods.
+Every long call runs on a worker thread and returns at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from ..models.resolve import ModelError
+from .app_settings import AppSettings
+from .errors import VistavoxError
+from .events import (
+    ConfirmationRequested,
+    ContextUpdated,
+    ConversationOpened,
+    EngineError,
+    EngineState,
+    EventBus,
+    ModelsLoading,
+    ModelsReady,
+    PageUpdated,
+    ReplyFinished,
+    ReplyToken,
+    StateChanged,
+    ToolCalled,
+    UserTurn,
+)
+
+_log = logging.getLogger(__name__)
+CONFIRM_TIMEOUT_S = 300.0
+TEXT_TURN_IDS = 1_000_000  # typed turns are numbered apart from spoken ones
+
+
+def workspace_dir() -> Path:
+    """Where the assistant writes pages, plots and other files for the user."""
+    return Path(platformdirs.user_data_dir("vistavox")) / "workspace"
+
+
+class Assistant:
+    """Models, kernel, tools and the voice loop behind one small API."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        settings: AppSettings | None = None,
+        *,
+        db_path: Path | None = None,
+        workspace: Path | None = None,
+    ):
+        self.bus = bus
+        self.settings = settings or AppSettings.load()
+        self.db_path = db_path
+        self.workspace = workspace or workspace_dir()
+        self.models = None
+        self.store = None
+        self.kernel = None  # typed turns: the persona with its tools
+        self.voice_kernel = None  # spoken turns: same store and persona, short replies
+        self.conversation_id: int | None = None
+        self._voice = None
+        self._cancel = threading.Event()
+        self._busy = threading.Lock()
+        self._turn_ids = itertools.count(TEXT_TURN_IDS)
+        self._request_ids = itertools.count(1)
+        self._pending: dict[int, list] = {}
+        self._ready = threading.Event()
+        bus.subscribe(self._follow_voice)
+
+    # --- loading --------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def load_in_background(self) -> threading.Thread:
+        """Load everything on a worker thread; ModelsReady or an EngineError tells the end."""
+        worker = threading.Thread(target=self._load_reporting, name="vistavox-load", daemon=True)
+        worker.start()
+        return worker
+
+    def _load_reporting(self) -> None:
+        try:
+            self.load()
+        except (ModelError, VistavoxError) as exc:
+            self.bus.publish(
+                EngineError(code="models-missing", message=str(exc), recoverable=False)
+            )
+        except Exception as exc:  # noqa: BLE001 - shown in the window, never a silent failure
+            _log.exception("loading failed")
+            self.bus.publish(
+                EngineError(code="models-failed", message=f"{type(exc).__name__}: {exc}")
+            )
+
+    def load(self) -> None:
+        """Load the speech recogniser, language model, voice, database and tools (blocking)."""
+        from ..models.resolve import resolve
+        from .kernel.kernel import Kernel
+        from .kernel.local_llm import LocalLlm
+        from .kernel.personas import load_persona
+        from .kernel.store import Store
+        from .speech.stt import Transcriber
+        from .speech.tts import Synthesizer
+        from .voice_turn import VoiceModels
+
+        s = self.settings
+        self.bus.publish(ModelsLoading(stage="speech recognition", fraction=0.05))
+        stt = Transcriber(resolve(s.stt_model) if s.stt_model else None)
+        self.bus.publish(ModelsLoading(stage="language model", fraction=0.35))
+        if s.vision_model:
+            from .kernel.vision import make_chat_handler
+
+            vision = resolve(s.vision_model)
+            llm = LocalLlm(vision, chat_handler=make_chat_handler(vision))
+        else:
+            llm = LocalLlm(resolve(s.llm_model) if s.llm_model else None)
+        self.bus.publish(ModelsLoading(stage="voice", fraction=0.7))
+        tts = Synthesizer()
+        self.bus.publish(ModelsLoading(stage="conversations and tools", fraction=0.85))
+        self.models = VoiceModels(stt=stt, llm=llm, tts=tts)
+        self.store = Store.open(self.db_path)
+        persona = load_persona(s.persona)
+        if s.custom_instructions.strip():
+            prompt = persona.system_prompt + "\n\n" + s.custom_instructions.strip()
+            persona = persona.model_copy(update={"system_prompt": prompt})
+        self.kernel = Kernel(llm, self.store, persona, tools=self._tools(persona.name))
+        self.voice_kernel = Kernel(
+            llm, self.store, persona, reply_reserve=llm.settings.max_reply_tokens
+        )
+        self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
+        self.models.warm_up_speech()
+        self.voice_kernel.warm_up(None)
+        self._ready.set()
+        self.bus.publish(
+            ModelsReady(
+                summary=f"{stt.model_info.spec.title} · {llm.model_info.spec.title} · "
+                f"{tts.model_info.spec.title}"
+            )
+        )
+        self._idle()
+
+    def _tools(self, persona_name: str):
+        from .tools.defaults import default_registry
+
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        return default_registry(
+            self.store,
+            confirm=self._ask_user,
+            workspace=self.workspace,
+            persona_name=persona_name,
+        )
+
+    def _require_ready(self) -> None:
+        if not self._ready.is_set():
+            raise VistavoxError("the models are still loading")
+
+    # --- typed turns ----------------------------------------------------------------------
+    def ask(self, text: str, images: Sequence[Path] = (), files: Sequence[Path] = ()) -> int:
+        """Answer a typed question (with attachments) on a worker thread; returns its turn id.
+        The reply streams as ReplyToken events and ends with ReplyFinished."""
+        self._require_ready()
+        turn_id = next(self._turn_ids)
+        self.bus.publish(
+            UserTurn(
+                turn_id=turn_id,
+                text=text,
+                images=tuple(str(p) for p in images),
+                files=tuple(str(p) for p in files),
+            )
+        )
+        worker = threading.Thread(
+            target=self._answer, args=(turn_id, text, list(images), list(files)), daemon=True
+        )
+        worker.start()
+        return turn_id
+
+    def _answer(self, turn_id: int, text: str, images: list[Path], files: list[Path]) -> None:
+        with self._busy:
+            self._cancel.clear()
+            self.bus.publish(StateChanged(state=EngineState.THINKING))
+            audit_start = len(self.kernel.tools.audit) if self.kernel.tools else 0
+            try:
+                reply = self.kernel.ask(
+                    text,
+                    conversation_id=self.conversation_id,
+                    files=files,
+                    images=images,
+                    on_token=lambda piece: self.bus.publish(
+                        ReplyToken(turn_id=turn_id, text=piece)
+                    ),
+                    cancel=self._cancel,
+                )
+            except Exception as exc:  # noqa: BLE001 - the window shows it; nothing is lost
+                _log.exception("typed turn failed")
+                self.bus.publish(EngineError(code="turn-failed", message=str(exc)))
+                self.bus.publish(ReplyFinished(turn_id=turn_id, text="", interrupted=True))
+                self._idle()
+                return
+            if self.kernel.tools:
+                for entry in self.kernel.tools.audit[audit_start:]:
+                    self.bus.publish(
+                        ToolCalled(
+                            tool=entry.tool,
+                            arguments=json.dumps(entry.arguments, default=str),
+                            decision=entry.decision,
+                            summary=entry.summary,
+                            seconds=entry.seconds,
+                        )
+                    )
+            if self.conversation_id != reply.conversation_id:
+                self.conversation_id = reply.conversation_id
+                self._sync_voice_conversation()
+                self.bus.publish(ConversationOpened(conversation_id=reply.conversation_id))
+            self.bus.publish(
+                ReplyFinished(turn_id=turn_id, text=reply.text, interrupted=reply.interrupted)
+            )
+            self.bus.publish(
+                ContextUpdated(
+                    conversation_id=reply.conversation_id, memory_map=reply.plan.memory_map()
+                )
+            )
+            self._idle()
+
+    def _ask_user(self, tool, arguments) -> bool:
+        """The tool registry's confirmation: an event for the window, then wait for the
+        answer (refused after a few minutes without one)."""
+        request_id = next(self._request_ids)
+        answered = threading.Event()
+        self._pending[request_id] = [answered, False]
+        risky = tool.side_effect.value
+        self.bus.publish(
+            ConfirmationRequested(
+                request_id=request_id,
+                tool=tool.name,
+                arguments=json.dumps(arguments, default=str),
+                reason=f"'{tool.name}' {risky.replace('-', ' ')}; it runs only if you allow it",
+            )
+        )
+        answered.wait(CONFIRM_TIMEOUT_S)
+        return bool(self._pending.pop(request_id, [None, False])[1])
+
+    def confirm(self, request_id: int, allowed: bool) -> None:
+        """The user's answer to a ConfirmationRequested event."""
+        pending = self._pending.get(request_id)
+        if pending is not None:
+            pending[1] = allowed
+            pending[0].set()
+
+    # --- spoken turns ---------------------------------------------------------------------
+    @property
+    def voice_active(self) -> bool:
+        return self._voice is not None
+
+    def start_voice(self, input_device: str | None = None, output_device: str | None = None):
+        """Open the microphone and speaker and start listening (hands-free or push-to-talk)."""
+        from .audio.devices import DeviceSettings
+        from .audio.microphone import Microphone
+        from .audio.speaker import Speaker
+        from .conversation import Conversation, EngineSettings
+        from .speech.endpoint import EndpointSettings
+
+        self._require_ready()
+        if self._voice is not None:
+            return
+        devices = DeviceSettings.load()
+        mic = Microphone(input_device or devices.input)
+        speaker = Speaker(output_device or devices.output, source_rate=self.models.tts.sample_rate)
+        settings = EngineSettings(
+            hands_free=self.settings.hands_free,
+            echo_cancellation=self.settings.echo_cancellation,
+            endpoint=EndpointSettings(start_threshold=self.settings.start_threshold()),
+        )
+        voice = Conversation(
+            self.models,
+            mic,
+            speaker,
+            settings=settings,
+            bus=self.bus,
+            kernel=self.voice_kernel,
+            conversation_id=self.conversation_id,
+        )
+        try:
+            voice.start()
+        except Exception:
+            voice.stop()
+            raise
+        self._voice = voice
+
+    def stop_voice(self) -> None:
+        voice, self._voice = self._voice, None
+        if voice is not None:
+            voice.stop()
+            self._idle()
+
+    def push_to_talk(self, pressed: bool) -> None:
+        if self._voice is not None:
+            self._voice.push_to_talk(pressed)
+
+    def _follow_voice(self, event) -> None:
+        """A spoken turn may have started a new stored conversation: follow it."""
+        voice = self._voice
+        if voice is None or not isinstance(event, ReplyFinished) or event.turn_id >= TEXT_TURN_IDS:
+            return
+        if voice.conversation_id is not None and voice.conversation_id != self.conversation_id:
+            self.conversation_id = voice.conversation_id
+            self.bus.publish(ConversationOpened(conversation_id=self.conversation_id))
+        self.bus.publish(
+            ContextUpdated(conversation_id=self.conversation_id, memory_map=self.memory_map())
+        )
+
+    def _sync_voice_conversation(self) -> None:
+        if self._voice is not None:
+            self._voice.conversation_id = self.conversation_id
+
+    # --- control ----------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Stop speaking and generating now (the stop button)."""
+        self._cancel.set()
+        if self._voice is not None:
+            self._voice.interrupt()
+
+    def new_conversation(self) -> None:
+        """Start afresh; the conversation is stored with its first message."""
+        self.conversation_id = None
+        self._sync_voice_conversation()
+        self.bus.publish(ConversationOpened(conversation_id=None))
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self._require_ready()
+        if self.store.get_conversation(conversation_id) is None:
+            raise VistavoxError(f"there is no conversation {conversation_id}")
+        self.conversation_id = conversation_id
+        self._sync_voice_conversation()
+        self.bus.publish(ConversationOpened(conversation_id=conversation_id))
+        self.bus.publish(
+            ContextUpdated(conversation_id=conversation_id, memory_map=self.memory_map())
+        )
+
+    def memory_map(self) -> str:
+        """What the model would see for the next turn of the current conversation."""
+        if self.kernel is None:
+            return ""
+        return self.kernel.plan(self.conversation_id, "").memory_map()
+
+    # --- sketches -----------------------------------------------------------------------
+    def sketch_to_page(self, photo: Path) -> None:
+        """Turn a photo of a hand-drawn wireframe into a page in the workspace (worker
+        thread); PageUpdated tells where it is."""
+        threading.Thread(target=self._sketch, args=(Path(photo),), daemon=True).start()
+
+    def _sketch(self, photo: Path) -> None:
+        from .audio.files import write_atomic
+        from .vision.sketch.pipeline import sketch_to_html
+
+        self.bus.publish(StateChanged(state=EngineState.THINKING))
+        try:
+            result = sketch_to_html(photo)
+        except Exception as exc:  # noqa: BLE001 - a clear message in the window
+            self.bus.publish(EngineError(code="sketch-failed", message=f"{photo.name}: {exc}"))
+            self._idle()
+            return
+        pages = self.workspace / "pages"
+        pages.mkdir(parents=True, exist_ok=True)
+        target = pages / f"{photo.stem}.html"
+        write_atomic(target, result.html.encode("utf-8"))
+        self.bus.publish(
+            PageUpdated(path=str(target), note=f"{len(result.elements)} elements from {photo.name}")
+        )
+        self._idle()
+
+    def _idle(self) -> None:
+        """Back to waiting: listening if the microphone is on, else idle."""
+        state = EngineState.LISTENING if self._voice is not None else EngineState.IDLE
+        self.bus.publish(StateChanged(state=state))
+
+    def shutdown(self) -> None:
+        """Stop the voice loop, refuse pending confirmations, close the database."""
+        self.interrupt()
+        for request_id in list(self._pending):
+            self.confirm(request_id, False)
+        self.stop_voice()
+        if self.store is not None:
+            self.store.close()

@@ -1,0 +1,72 @@
+"""Every tool the assistant has, assembled into one registry: built-ins, workspace tools,
+file search, and third-party tools from the ``vistavox.tools`` entry point group."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .builtin import calculator_tool, datetime_tool, memory_tools
+from .permissions import load_permissions
+from .registry import Confirm, Tool, ToolRegistry
+from .workspace import (
+    plot_tool,
+    python_tool,
+    screenshot_tool,
+    search_files_tool,
+    write_page_tool,
+)
+
+_log = logging.getLogger(__name__)
+
+
+def plugin_tools() -> tuple[list[Tool], list[str]]:
+    """Tools from installed packages; a broken plugin is reported, never fatal."""
+    tools, problems = [], []
+    for entry in entry_points(group="vistavox.tools"):
+        try:
+            made = entry.load()()
+            tools.extend(made if isinstance(made, list | tuple) else [made])
+        except Exception as exc:  # noqa: BLE001 - third-party code
+            problems.append(f"tool plugin '{entry.name}' could not be loaded: {exc}")
+            _log.warning(problems[-1])
+    return tools, problems
+
+
+def default_registry(
+    store,
+    *,
+    confirm: Confirm | None,
+    workspace: Path,
+    persona_name: str,
+    documents=None,
+) -> ToolRegistry:
+    """The registry for a persona, with the user's remembered permissions."""
+    from .documents import DocumentIndex
+
+    index = documents if documents is not None else DocumentIndex()
+    tools = [
+        calculator_tool(),
+        datetime_tool(),
+        *memory_tools(store),
+        python_tool(workspace),
+        plot_tool(workspace),
+        write_page_tool(workspace),
+        search_files_tool(index),
+        screenshot_tool(workspace),
+    ]
+    extra, _ = plugin_tools()
+    registry = ToolRegistry(
+        tools + extra, permissions=load_permissions(persona_name), confirm=confirm
+    )
+    registry.documents = index
+    registry.audit_file = audit_path()
+    return registry
+
+
+def audit_path() -> Path:
+    """Every tool call, as JSON lines, in the user's data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("vistavox")) / "tool-audit.jsonl"

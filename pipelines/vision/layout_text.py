@@ -1,0 +1,93 @@
+"""OCR boxes → lines and segments in reading order → a compact text the language model can
+reason over ("[top-left] Document 10.docx | AutoSave On"). Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+from .ocr import TextBox
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """Boxes on one visual line, split into segments where a wide gap separates them
+    (columns, toolbars)."""
+
+    segments: tuple[tuple[TextBox, ...], ...]
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        boxes = [b.box for seg in self.segments for b in seg]
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+
+    def text(self, separator: str = " | ") -> str:
+        return separator.join(" ".join(b.text for b in seg) for seg in self.segments)
+
+
+def group_lines(boxes: list[TextBox], gap_factor: float = 2.0) -> list[TextLine]:
+    """Group boxes into lines (overlapping vertically), left to right, top to bottom."""
+    if not boxes:
+        return []
+    typical = median(max(1, b.height) for b in boxes)
+    rows: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda b: b.centre[1]):
+        for row in rows:
+            centre = median(b.centre[1] for b in row)
+            if abs(box.centre[1] - centre) <= 0.5 * max(typical, min(box.height, row[0].height)):
+                row.append(box)
+                break
+        else:
+            rows.append([box])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda b: b.box[0])
+        height = median(max(1, b.height) for b in row)
+        segments: list[list[TextBox]] = [[row[0]]]
+        for box in row[1:]:
+            if box.box[0] - segments[-1][-1].box[2] > gap_factor * height:
+                segments.append([box])
+            else:
+                segments[-1].append(box)
+        lines.append(TextLine(tuple(tuple(s) for s in segments)))
+    lines.sort(key=lambda line: (line.box[1], line.box[0]))
+    return lines
+
+
+def position_label(box: tuple[int, int, int, int], size: tuple[int, int]) -> str:
+    """Coarse place of a box in the image: top-left … bottom-right."""
+    x = (box[0] + box[2]) / 2 / max(1, size[0])
+    y = (box[1] + box[3]) / 2 / max(1, size[1])
+    vertical = "top" if y < 1 / 3 else "middle" if y < 2 / 3 else "bottom"
+    horizontal = "left" if x < 1 / 3 else "centre" if x < 2 / 3 else "right"
+    return (
+        "centre" if (vertical, horizontal) == ("middle", "centre") else f"{vertical}-{horizontal}"
+    )
+
+
+def render_layout(boxes: list[TextBox], size: tuple[int, int], max_chars: int = 6000) -> str:
+    """The text of an image as lines in reading order, each with its coarse position."""
+    lines = group_lines(boxes)
+    if not lines:
+        return "(no readable text)"
+    out = [f"[{position_label(_first(line), size)}] {line.text()}" for line in lines]
+    text = "\n".join(out)
+    if len(text) > max_chars:
+        text = text[:max_chars] + f"\n[… {len(text) - max_chars} more characters of text]"
+    return text
+
+
+def _first(line: TextLine) -> tuple[int, int, int, int]:
+    """The box of a line's first segment (where a reader starts)."""
+    boxes = [b.box for b in line.segments[0]]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )

@@ -1,0 +1,1 @@
+"""Photo of a hand-drawn wireframe → elements → layout tree → HTML."""

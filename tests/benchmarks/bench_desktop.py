@@ -1,0 +1,103 @@
+"""Desktop app: cold start to an interactive window and to "ready to listen", and the
+longest GUI-thread block (frame stall) during a typed turn and while a sketch becomes a
+page. Runs the real app under Xvfb; target: no GUI-thread block over 50 ms."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from tests.conftest import EVAL_DIR
+from tests.desktop_rig import App, VirtualScreen
+
+QUESTIONS = [
+    "What is the capital of France?",
+    "Give me three tips for sleeping better.",
+    "Explain what a rainbow is.",
+]
+
+
+def _launch(screen: VirtualScreen, home: Path) -> App:
+    env = {
+        **os.environ,
+        "DISPLAY": screen.name,
+        "QT_QPA_PLATFORM": "xcb",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "QTWEBENGINE_DISABLE_SANDBOX": "1",
+    }
+    return App(env, home / "conversations.db", home / "app.log")
+
+
+def run(repeat: int, results_dir: Path) -> dict:
+    screen = VirtualScreen(":88").start()
+    starts, readies, turn_stalls, sketch_stalls = [], [], [], []
+    try:
+        for launch in range(max(1, min(repeat, 3))):
+            home = Path(tempfile.mkdtemp(prefix="vistavox-bench-desktop-"))
+            app = _launch(screen, home)
+            try:
+                interactive = app.wait(lambda i: i.get("kind") == "interactive", 60, "window")
+                ready = app.event("ModelsReady", timeout=240)
+                starts.append(interactive["t"])
+                readies.append(ready["t"])
+                for question in QUESTIONS:
+                    app.do("stall_reset")
+                    app.do("type", text=question)
+                    seen = len(app.seen)
+                    app.wait(
+                        lambda i, n=seen, a=app: (
+                            i.get("type") == "ReplyFinished" and a.seen.index(i) >= n
+                        ),
+                        120,
+                        "a reply",
+                    )
+                    app.do("stall_report")
+                    stall = app.wait(
+                        lambda i, n=seen, a=app: i.get("kind") == "stall" and a.seen.index(i) >= n,
+                        10,
+                        "stall report",
+                    )
+                    turn_stalls.append(stall["longest_ms"])
+                sketches = sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg"))
+                if sketches and launch == 0:
+                    app.do("stall_reset")
+                    app.do("drop", path=str(sketches[0]))
+                    app.do("click_sketch")
+                    app.wait(lambda i: i.get("kind") == "preview_loaded", 180, "the preview")
+                    app.do("stall_report")
+                    stall = app.wait(
+                        lambda i: i.get("kind") == "stall" and i.get("t", 0) > 0, 10, "stalls"
+                    )
+                    sketch_stalls.append(stall["longest_ms"])
+                app.do("quit")
+                app.proc.wait(60)
+            finally:
+                if app.proc.poll() is None:
+                    app.proc.kill()
+    finally:
+        screen.close()
+    result = {
+        "cold_start_to_interactive_s": {
+            "median": round(statistics.median(starts), 2),
+            "all": [round(s, 2) for s in starts],
+        },
+        "cold_start_to_ready_s": {
+            "median": round(statistics.median(readies), 2),
+            "all": [round(s, 2) for s in readies],
+        },
+        "longest_gui_block_during_typed_turn_ms": {
+            "median": round(statistics.median(turn_stalls), 1),
+            "max": round(max(turn_stalls), 1),
+            "all": [round(s, 1) for s in turn_stalls],
+        },
+        "longest_gui_block_during_sketch_ms": [round(s, 1) for s in sketch_stalls],
+        "target_ms": 50,
+    }
+    print(f"cold start → interactive window: {result['cold_start_to_interactive_s']}")
+    print(f"cold start → ready to listen:    {result['cold_start_to_ready_s']}")
+    print(f"longest GUI block, typed turn:   {result['longest_gui_block_during_typed_turn_ms']}")
+    print(f"longest GUI block, sketch:       {result['longest_gui_block_during_sketch_ms']}")
+    return result

@@ -1,0 +1,141 @@
+"""Runs the real desktop app and lets a test act on it like a user: commands arrive as JSON
+lines on stdin (click, type, drop, screenshot, quit), and the assistant's events leave as
+JSON lines on stdout. Start with: python -m tests.desktop_driver [--db PATH]."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
+
+_print_lock = threading.Lock()
+
+
+def emit(kind: str, **fields) -> None:
+    with _print_lock:
+        sys.stdout.write(json.dumps({"kind": kind, **fields}, default=str) + "\n")
+        sys.stdout.flush()
+
+
+class StallMonitor(QObject):
+    """Measures how long the GUI thread goes without running its event loop: a 5 ms timer
+    that arrives late by X ms means the thread was blocked for about X ms."""
+
+    PERIOD_MS = 5
+
+    def __init__(self):
+        super().__init__()
+        self.longest = 0.0
+        self.last = time.monotonic()
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(self.PERIOD_MS)
+
+    @Slot()
+    def tick(self) -> None:
+        now = time.monotonic()
+        self.longest = max(self.longest, now - self.last - self.PERIOD_MS / 1000)
+        self.last = now
+
+    def reset(self) -> None:
+        self.longest = 0.0
+        self.last = time.monotonic()
+
+
+class Driver(QObject):
+    command = Signal(dict)
+
+    def __init__(self, app, window, assistant):
+        super().__init__()
+        self.app, self.window, self.assistant = app, window, assistant
+        self.stalls = StallMonitor()
+        self.command.connect(self.run)
+        window.preview.loaded.connect(self.preview_loaded)
+        assistant.bus.subscribe(self.forward)
+
+    def forward(self, event) -> None:
+        name = type(event).__name__
+        if name in ("LevelMeter", "PartialTranscript"):
+            return
+        emit("event", type=name, **dataclasses.asdict(event))
+
+    @Slot(bool)
+    def preview_loaded(self, ok: bool) -> None:
+        emit("preview_loaded", ok=ok)
+
+    @Slot(dict)
+    def run(self, command: dict) -> None:
+        do = command["do"]
+        w = self.window
+        if do == "hands_free_on":
+            QTest.mouseClick(w.voice.mic_button, Qt.MouseButton.LeftButton)
+        elif do == "type":
+            w.composer.edit.setFocus()
+            QTest.keyClicks(w.composer.edit, command["text"])
+            QTest.keyClick(w.composer.edit, Qt.Key.Key_Return)
+        elif do == "drop":
+            data = QMimeData()
+            data.setUrls([QUrl.fromLocalFile(command["path"])])
+            event = QDropEvent(
+                QPointF(200, 200),
+                Qt.DropAction.CopyAction,
+                data,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            w.dropEvent(event)
+        elif do == "click_sketch":
+            QTest.mouseClick(w.composer.sketch_button, Qt.MouseButton.LeftButton)
+        elif do == "screenshot":
+            from PIL import ImageGrab
+
+            image = ImageGrab.grab(xdisplay=os.environ["DISPLAY"])
+            image.save(command["path"])
+            w.grab().save(command["path"].replace(".png", "-window.png"))
+        elif do == "stall_reset":
+            self.stalls.reset()
+        elif do == "stall_report":
+            emit("stall", longest_ms=1000 * self.stalls.longest)
+            return
+        elif do == "chat_text":
+            emit("chat_text", text=w.chat.toPlainText())
+            return
+        elif do == "quit":
+            w.close()
+            self.app.quit()
+        emit("ack", do=do)
+
+
+def main() -> int:
+    from vistavox.desktop.app import build
+
+    db = Path(sys.argv[sys.argv.index("--db") + 1]) if "--db" in sys.argv else None
+    app, window, assistant = build([sys.argv[0]], db=db)
+    driver = Driver(app, window, assistant)
+    window.show()
+    assistant.load_in_background()
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            if line.strip():
+                driver.command.emit(json.loads(line))
+
+    threading.Thread(target=read_commands, daemon=True).start()
+    emit("started")
+    QTimer.singleShot(0, lambda: emit("interactive"))
+    code = app.exec()
+    emit("exited", code=code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The desktop app under test: a virtual X screen, and the real app as a subprocess driven
+through tests/desktop_driver.py (commands in, events out)."""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ScreenUnavailable(RuntimeError):
+    pass
+
+
+class VirtualScreen:
+    """Xvfb at 24-bit colour (QtWebEngine fails at 16)."""
+
+    def __init__(self, name: str = ":87", size: str = "1600x1000"):
+        self.name, self.size = name, size
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> VirtualScreen:
+        if shutil.which("Xvfb") is None:
+            raise ScreenUnavailable("Xvfb is not installed (packaging/setup.sh test installs it)")
+        self.proc = subprocess.Popen(
+            ["Xvfb", self.name, "-screen", "0", f"{self.size}x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
+        if self.proc.poll() is not None:
+            raise ScreenUnavailable(f"Xvfb did not start on {self.name}")
+        return self
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class AppDidNotShow(AssertionError):
+    pass
+
+
+class App:
+    """The app as a subprocess, with its event stream."""
+
+    def __init__(self, env: dict[str, str], db: Path, log: Path):
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.desktop_driver", "--db", str(db)],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=open(log, "w"),  # noqa: SIM115
+            text=True,
+        )
+        self.lines: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                self.lines.put(json.loads(line))
+            except ValueError:
+                continue
+
+    def do(self, command: str, **fields) -> None:
+        self.proc.stdin.write(json.dumps({"do": command, **fields}) + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, predicate, timeout: float, what: str) -> dict:
+        deadline = time.monotonic() + timeout
+        for item in self.seen:
+            if predicate(item):
+                return item
+        while time.monotonic() < deadline:
+            try:
+                item = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            item["t"] = time.monotonic() - self.started
+            self.seen.append(item)
+            if item.get("type") == "EngineError":
+                print("app error:", item.get("message"), file=sys.stderr)
+            if predicate(item):
+                return item
+        raise AppDidNotShow(f"the app never showed {what} (exit code {self.proc.poll()})")
+
+    def event(self, name: str, timeout: float = 60.0, **match) -> dict:
+        return self.wait(
+            lambda i: i.get("type") == name and all(i.get(k) == v for k, v in match.items()),
+            timeout,
+            name,
+        )

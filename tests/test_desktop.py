@@ -1,0 +1,235 @@
+"""The desktop window's widgets with pytest-qt (offscreen): drops, typed turns with the real
+models, events from worker threads, tool approvals, conversations, settings, first run."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+pytest.importorskip("pytestqt", reason="pytest-qt is not installed (pip install -e .[test])")
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """Config and data folders of a fresh user, for the whole module."""
+    root = tmp_path_factory.mktemp("user")
+    old = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")
+    os.environ["XDG_DATA_HOME"] = str(root / "data")
+    yield root
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def loaded(home):
+    """One real Assistant with the embedded models, loaded once for the module."""
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.assistant import Assistant
+    from vistavox.pipelines.events import EventBus
+
+    bus = EventBus()
+    assistant = Assistant(bus, AppSettings(), db_path=home / "conversations.db")
+    assistant.load()
+    yield assistant, bus
+    assistant.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, loaded):
+    from vistavox.desktop.main_window import MainWindow
+    from vistavox.pipelines.events import ModelsReady
+
+    assistant, bus = loaded
+    win = MainWindow(assistant, bus, owns_assistant=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.on_event(ModelsReady(summary="test"))
+    assistant.new_conversation()
+    yield win
+    win.bridge.close()
+    win.preview.close_view()
+
+
+def _drop(window, paths: list[Path]) -> None:
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPointF(100, 100),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+
+
+def test_dropped_images_and_documents_attach_and_other_files_are_refused(window, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), "blue").save(photo)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\nThe meeting is on Tuesday.")
+    program = tmp_path / "tool.exe"
+    program.write_bytes(b"MZ\x00\x00")
+    _drop(window, [photo, notes, program])
+    assert window.composer.images == [photo]
+    assert window.composer.documents == [notes]
+    assert window.composer.sketch_button.isEnabled()
+    refused = [e for e in window.entries if e.role == "notice"]
+    assert refused and "tool.exe" in refused[-1].text and "cannot be used" in refused[-1].text
+
+
+def test_a_typed_question_streams_a_reply_and_is_saved(window, qtbot):
+    from vistavox.pipelines.events import ReplyFinished
+
+    finished = []
+    window.bridge.event.connect(
+        lambda e: finished.append(e) if isinstance(e, ReplyFinished) else None
+    )
+    qtbot.keyClicks(window.composer.edit, "What is the capital of France?")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    qtbot.wait(2 * 60 + 50)  # let the throttled render run
+    assert window.composer.edit.toPlainText() == ""
+    user, reply = [e for e in window.entries if e.role in ("user", "assistant")][-2:]
+    assert user.text == "What is the capital of France?"
+    assert reply.text.strip() and not reply.streaming
+    assert reply.text.strip()[:20] in window.chat.toPlainText()
+    # Stored, listed in the sidebar, and the memory map shows the context.
+    assistant = window.assistant
+    stored = assistant.store.messages(assistant.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert window.sidebar.current_id() == assistant.conversation_id
+    assert "context window" in window.memory.toPlainText()
+
+
+def test_events_from_worker_threads_update_the_view(window, qtbot):
+    from vistavox.pipelines.events import ReplyFinished, ReplyToken, UserTurn
+
+    bus = window.assistant.bus
+
+    def work():
+        bus.publish(UserTurn(turn_id=7_000_001, text="hello from a thread"))
+        for word in ["Streaming ", "from ", "a ", "worker."]:
+            bus.publish(ReplyToken(turn_id=7_000_001, text=word))
+        bus.publish(
+            ReplyFinished(turn_id=7_000_001, text="Streaming from a worker.", interrupted=False)
+        )
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: "Streaming from a worker." in window.chat.toPlainText(), timeout=5_000)
+    assert window.entries[-1].text == "Streaming from a worker."
+
+
+def test_a_tool_that_asks_first_waits_for_the_users_click(window, qtbot):
+    from vistavox.pipelines.tools.registry import SideEffect, Tool
+
+    ran = []
+    tool = Tool(
+        "python",
+        "Run code.",
+        {"type": "object", "properties": {"code": {"type": "string"}}},
+        SideEffect.EXECUTES_CODE,
+        lambda code: ran.append(code) or "done",
+    )
+    answers: list[bool] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(window.assistant._ask_user(tool, {"code": "1+1"}))
+    )
+    worker.start()
+    qtbot.waitUntil(lambda: window.tools.prompts.count() > 0, timeout=5_000)
+    prompt = window.tools.prompts.itemAt(0).widget()
+    assert "python" in prompt.findChild(type(window.first_run)).text()
+    qtbot.mouseClick(prompt.deny, Qt.MouseButton.LeftButton)
+    worker.join(5)
+    assert answers == [False]
+
+
+def test_conversations_can_be_reopened_renamed_and_deleted_with_undo(window, qtbot):
+    assistant = window.assistant
+    store = assistant.store
+    conversation = store.new_conversation("Trip to Lisbon", "assistant")
+    store.add_message(conversation.id, "user", "Plan a day in Lisbon.")
+    store.add_message(conversation.id, "assistant", "Start at the Alfama district.")
+    window.sidebar.refresh()
+    window.sidebar.select(conversation.id)
+    window.open_conversation(conversation.id)
+    assert assistant.conversation_id == conversation.id
+    assert "Alfama" in window.chat.toPlainText()
+
+    window.sidebar.search.setText("Lisbon")
+    assert window.sidebar.list.count() >= 1
+    window.sidebar.select(conversation.id)
+    window.sidebar.delete_current()
+    assert all(c.id != conversation.id for c in store.list_conversations())
+    assert window.undo_button.isVisible()
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert any(c.id == conversation.id for c in store.list_conversations())
+    window.sidebar.search.clear()
+
+
+def test_settings_are_saved_in_the_config_folder(qtbot, home):
+    from vistavox.desktop.settings_dialog import SettingsDialog
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.audio.devices import DeviceSettings
+
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.instructions.setPlainText("Call me Sam.")
+    dialog.sensitivity.setValue(80)
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.input.setCurrentText("pulse:vmic")
+    dialog.apply()
+    saved = json.loads(AppSettings.path().read_text())
+    assert saved["custom_instructions"] == "Call me Sam."
+    assert saved["sensitivity"] == 0.8 and saved["theme"] == "dark"
+    assert AppSettings.load().start_threshold() < AppSettings().start_threshold()
+    assert DeviceSettings.load().input == "pulse:vmic"
+
+
+def test_a_damaged_settings_file_falls_back_to_defaults(home):
+    from vistavox.pipelines.app_settings import AppSettings
+
+    AppSettings.path().parent.mkdir(parents=True, exist_ok=True)
+    AppSettings.path().write_text("{ not json")
+    assert AppSettings.load() == AppSettings()
+    assert AppSettings.path().with_suffix(".json.damaged").exists()
+
+
+def test_missing_models_show_the_first_run_page(qtbot, home, tmp_path):
+    from vistavox.desktop.main_window import MainWindow
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.assistant import Assistant
+    from vistavox.pipelines.events import EventBus
+
+    bus = EventBus()
+    # A model the user picked but never downloaded.
+    settings = AppSettings(llm_model="qwen2.5-1.5b-instruct")
+    assistant = Assistant(bus, settings, db_path=tmp_path / "c.db")
+    win = MainWindow(assistant, bus)
+    qtbot.addWidget(win)
+    win.show()
+    assistant.load_in_background().join(120)
+    qtbot.waitUntil(lambda: win.centre_stack.currentWidget() is win.first_run, timeout=10_000)
+    text = win.first_run.text()
+    assert "needs its models" in text and "vistavox models" in text
+    assert not win.voice.mic_button.isEnabled()
+    win.bridge.close()
+    win.preview.close_view()
