@@ -63,6 +63,7 @@ class EngineSettings:
     hands_free: bool = True
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     barge_in: bool = True
+    readapt_after_s: float = 2.0  # silence after which the hold-off applies again
     barge_in_holdoff_s: float = 0.5  # no barge-in while the assistant's first half second
     # of speech trains the echo canceller
     duck_s: float = 0.25  # how long playback holds for a possible barge-in
@@ -287,6 +288,7 @@ class Conversation:
         raw_vad = StreamingVad()  # on the microphone signal as it came
         raw_pending = np.zeros(0, dtype=np.float32)
         audible_since: float | None = None
+        silent_since: float | None = None  # when the assistant last fell silent
         ducked_until: float | None = None
         awake_until = 0.0
         pending_raw = np.zeros(0, dtype=np.float32)
@@ -362,10 +364,18 @@ class Conversation:
                     # The microphone is following the speaker's own signal: echo that the
                     # canceller let through (e.g. while it re-adapts), not the user.
                     probability = 0.0
+                # The hold-off starts when the assistant starts talking after a real silence,
+                # not at every gap between its phrases: the canceller stays adapted through
+                # short gaps, and a user who talks into one must still be heard at once.
                 if not assistant_audible:
-                    audible_since = None
-                elif audible_since is None:
-                    audible_since = frame_end_s
+                    if silent_since is None:
+                        silent_since = frame_end_s
+                    if frame_end_s - silent_since > s.readapt_after_s:
+                        audible_since = None
+                else:
+                    silent_since = None
+                    if audible_since is None:
+                        audible_since = frame_end_s
                 if (
                     audible_since is not None
                     and frame_end_s - audible_since < s.barge_in_holdoff_s

@@ -125,7 +125,14 @@ def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine
     later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
     window_end = later[0] if later else onset + 1.5
     tail = rig.recorder.audio_between(onset + 0.6, window_end)
-    assert tail.size and np.abs(tail).max() < 0.01, "the assistant kept talking"
+    loud = np.flatnonzero(np.abs(tail) >= 0.01)
+    assert tail.size and not loud.size, (
+        f"the assistant kept talking: interrupted {interrupted[0].at - onset:+.2f} s after the "
+        f"user's onset; sound until {0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f}"
+        f" s after it; next phrase at {window_end - onset:+.2f} s; speech starts "
+        f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
+        f"phrases {[round(e.at - onset, 2) for e in log.of_type(PhraseSpoken)]}"
+    )
 
     generated = "".join(
         e.text for e in log.of_type(ReplyToken) if e.turn_id == interrupted[0].turn_id

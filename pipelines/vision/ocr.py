@@ -59,7 +59,9 @@ def recognise(image: np.ndarray | Image.Image, min_score: float = 0.5) -> list[T
             return list(_cache[key])
     scaled, factor = upscale_for_ocr(pil)
     # RapidOCR takes BGR arrays, like OpenCV.
-    result = engine()(np.ascontiguousarray(np.asarray(scaled)[:, :, ::-1]))
+    bgr = np.ascontiguousarray(np.asarray(scaled)[:, :, ::-1])
+    # Explicit switches: RapidOCR keeps the last call's choices (read_line turns detection off).
+    result = engine()(bgr, use_det=True, use_cls=False, use_rec=True)
     found: list[TextBox] = []
     if result.boxes is not None:
         for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True):

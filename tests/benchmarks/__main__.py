@@ -22,6 +22,8 @@ BENCHMARKS = {
     "kernel": "tests.benchmarks.bench_kernel",
     "desktop": "tests.benchmarks.bench_desktop",
     "sketch": "tests.benchmarks.bench_sketch",
+    "ocr": "tests.benchmarks.bench_ocr",
+    "tools": "tests.benchmarks.bench_tools",
 }
 
 
