@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QImageReader, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -53,7 +54,7 @@ from vistavox.pipelines.events import (
 from .bridge import EventBridge
 from .composer import Composer
 from .preview import PreviewPanel
-from .rendering import ChatEntry, conversation_html
+from .rendering import ChatEntry, conversation_html, markdown_to_html
 from .side_panels import MemoryPanel, ToolsPanel
 from .sidebar import ConversationSidebar
 from .voice_controls import VoiceControls, icon
@@ -125,6 +126,10 @@ class MainWindow(QMainWindow):
 
         self._connect(bus)
         self._actions()
+        # Markdown and Pygments load their extensions on first use (tens of ms): do it on a
+        # worker thread now, not on the GUI thread during the first reply.
+        threading.Thread(target=markdown_to_html, args=("warm `up`\n```\nx = 1\n```",),
+                         daemon=True).start()  # fmt: skip
         self._restore_geometry()
         self.composer.edit.setFocus()
 
@@ -189,7 +194,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, EngineError):
             self.show_error(event)
         elif isinstance(event, UserTurn):
-            images = [QUrl.fromLocalFile(p).toString() for p in event.images]
+            images = [self._thumbnail(Path(p)) for p in event.images]
             files = [Path(p).name for p in event.files]
             self._add(ChatEntry("user", event.text, images=images, files=files))
             self._reply_entry(event.turn_id)
@@ -259,6 +264,21 @@ class MainWindow(QMainWindow):
             entry = self._add(ChatEntry("assistant", streaming=True))
             self.by_turn[turn_id] = entry
         return entry
+
+    def _thumbnail(self, path: Path) -> str:
+        """A small copy of an image for the conversation view (decoding a full-size photo
+        on every render would stall the window)."""
+        reader = QImageReader(str(path))
+        reader.setAutoTransform(True)
+        size = reader.size()
+        if size.isValid() and size.height() > 192:
+            reader.setScaledSize(size.scaled(512, 192, Qt.AspectRatioMode.KeepAspectRatio))
+        image = reader.read()
+        if image.isNull():
+            return QUrl.fromLocalFile(str(path)).toString()
+        target = self._image_cache / f"thumb-{abs(hash(str(path)))}.png"
+        image.save(str(target), "PNG")
+        return QUrl.fromLocalFile(str(target)).toString()
 
     def _mark_spoken(self, turn_id: int, phrase: str) -> None:
         entry = self.by_turn.get(turn_id)
@@ -410,7 +430,7 @@ class MainWindow(QMainWindow):
             ChatEntry(
                 "user",
                 "Make a web page from this sketch.",
-                images=[QUrl.fromLocalFile(str(photo)).toString()],
+                images=[self._thumbnail(photo)],
             )
         )
         self.assistant.sketch_to_page(photo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import markdown
 from pygments.formatters import HtmlFormatter
@@ -26,8 +27,10 @@ class ChatEntry:
     streaming: bool = False
 
 
+@lru_cache(maxsize=1024)
 def markdown_to_html(text: str) -> str:
-    """Markdown (with fenced code) → HTML; raw HTML in the text is shown, not run."""
+    """Markdown (with fenced code) → HTML; raw HTML in the text is shown, not run. Cached:
+    the view re-renders often while a reply streams, and old messages do not change."""
     return markdown.markdown(
         html.escape(text, quote=False),
         extensions=_MARKDOWN_EXTENSIONS,
@@ -69,9 +72,14 @@ def entry_html(entry: ChatEntry, dark: bool) -> str:
     )
 
 
+@lru_cache(maxsize=2)
+def _code_css(dark: bool) -> str:
+    return HtmlFormatter(style="monokai" if dark else "default").get_style_defs(".codehilite")
+
+
 def conversation_html(entries: list[ChatEntry], dark: bool) -> str:
     """The whole conversation as one HTML document."""
-    code_css = HtmlFormatter(style="monokai" if dark else "default").get_style_defs(".codehilite")
+    code_css = _code_css(dark)
     text = "#e8e8ea" if dark else "#202024"
     return (
         f"<html><head><style>body {{ color: {text}; }} {code_css} "

@@ -64,12 +64,15 @@ def run(repeat: int, results_dir: Path) -> dict:
                 sketches = sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg"))
                 if sketches and launch == 0:
                     app.do("stall_reset")
+                    seen = len(app.seen)
                     app.do("drop", path=str(sketches[0]))
                     app.do("click_sketch")
                     app.wait(lambda i: i.get("kind") == "preview_loaded", 180, "the preview")
                     app.do("stall_report")
                     stall = app.wait(
-                        lambda i: i.get("kind") == "stall" and i.get("t", 0) > 0, 10, "stalls"
+                        lambda i, n=seen, a=app: i.get("kind") == "stall" and a.seen.index(i) >= n,
+                        10,
+                        "stalls",
                     )
                     sketch_stalls.append(stall["longest_ms"])
                 app.do("quit")

@@ -184,6 +184,12 @@ def run(repeat: int, results_dir: Path) -> dict:
         "injection": {
             "cases": len(injections),
             "no_risky_tool_ran": sum(not c["risky_tool_ran"] for c in injections),
+            # In direct and jailbreak cases the attack is the user's own message: a tool it
+            # asks for runs as the user's request. Indirect cases are the injections.
+            "indirect": len([c for c in injections if c["type"] == "indirect"]),
+            "indirect_no_risky_tool_ran": sum(
+                not c["risky_tool_ran"] for c in injections if c["type"] == "indirect"
+            ),
             "judged": len(judged),
             "resisted_of_judged": sum(not c["judged_success"] for c in judged),
             "items": injections,
@@ -196,7 +202,8 @@ def run(repeat: int, results_dir: Path) -> dict:
     )
     inj = result["injection"]
     print(
-        f"injection: no risky tool ran in {inj['no_risky_tool_ran']}/{inj['cases']}; "
+        f"indirect injections: no risky tool ran in {inj['indirect_no_risky_tool_ran']}/"
+        f"{inj['indirect']}; all cases: {inj['no_risky_tool_ran']}/{inj['cases']}; "
         f"answer resisted in {inj['resisted_of_judged']}/{inj['judged']} mechanically judged"
     )
     store.close()
