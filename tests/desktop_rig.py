@@ -30,7 +30,7 @@ class VirtualScreen:
         if shutil.which("Xvfb") is None:
             raise ScreenUnavailable("Xvfb is not installed (packaging/setup.sh test installs it)")
         self.proc = subprocess.Popen(
-            ["Xvfb", self.name, "-screen", "0", f"{self.size}x24", "-nolisten", "tcp"],
+            ["Xvfb", self.name, "-screen", "0", f"{self.size}x24", "-nolisten", "tcp", "-noreset"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -111,7 +111,9 @@ def test_screenshot_of_a_virtual_screen(tmp_path):
 
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed")
-    xvfb = subprocess.Popen(["Xvfb", ":91", "-screen", "0", "800x600x24", "-nolisten", "tcp"])
+    xvfb = subprocess.Popen(
+        ["Xvfb", ":91", "-screen", "0", "800x600x24", "-nolisten", "tcp", "-noreset"]
+    )
     old = os.environ.get("DISPLAY")
     try:
         import time
