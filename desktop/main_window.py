@@ -7,7 +7,6 @@ It only shows things and forwards the user's actions: the work is done by
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import threading
 from pathlib import Path
@@ -121,6 +120,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.undo_button = QPushButton("Undo delete", self)
         self.undo_button.hide()
+        self._undo_id: int | None = None  # the conversation the button would restore
+        self.undo_button.clicked.connect(self._undo_last)
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().showMessage("Loading the models…")
 
@@ -222,9 +223,20 @@ class MainWindow(QMainWindow):
             self.sidebar.refresh()
             self.sidebar.select(event.conversation_id)
         elif isinstance(event, PageUpdated):
-            self.preview.show_page(Path(event.path), event.note)
+            page = Path(event.path)
+            again = self.preview.path == page
+            self.preview.show_page(page, event.note)
             self.tabs.setCurrentWidget(self.preview)
-            self._add(ChatEntry("notice", f"Page ready: {Path(event.path).name} ({event.note})"))
+            if again:
+                self._add(ChatEntry("notice", f"Page updated: {event.note}"))
+            else:
+                self._add(
+                    ChatEntry(
+                        "notice",
+                        f"Page ready: {page.name} ({event.note}). Ask for changes in words: "
+                        "“make the button blue”, “add a footer saying …”, “undo”.",
+                    )
+                )
 
     def show_error(self, event: EngineError) -> None:
         if event.code in ("models-missing", "models-failed"):
@@ -411,11 +423,14 @@ class MainWindow(QMainWindow):
         if self.assistant.conversation_id == conversation_id:
             self.new_conversation()
         self.statusBar().showMessage(f"Deleted “{title}”", 10000)
+        self._undo_id = conversation_id
         self.undo_button.show()
-        with contextlib.suppress(RuntimeError, TypeError):
-            self.undo_button.clicked.disconnect()
-        self.undo_button.clicked.connect(lambda: self._undo(conversation_id))
         QTimer.singleShot(10000, self.undo_button.hide)
+
+    def _undo_last(self) -> None:
+        if self._undo_id is not None:
+            self._undo(self._undo_id)
+            self._undo_id = None
 
     def _undo(self, conversation_id: int) -> None:
         self.sidebar.undelete(conversation_id)

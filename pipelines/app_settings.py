@@ -16,7 +16,7 @@ from typing import Literal
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
-from .audio.files import write_atomic
+from .files import write_atomic
 
 _log = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from .events import (
     ToolCalled,
     UserTurn,
 )
+from .pages.editor import PageEditor
 
 _log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT_S = 300.0
@@ -74,6 +75,11 @@ class Assistant:
         self._request_ids = itertools.count(1)
         self._pending: dict[int, list] = {}
         self._ready = threading.Event()
+        # The page on show (from a sketch or the write_page tool); turns that ask for a
+        # change to it in plain words are answered by the page editor.
+        self.pages = PageEditor(
+            on_change=lambda path, note: bus.publish(PageUpdated(path=str(path), note=note))
+        )
         bus.subscribe(self._follow_voice)
 
     # --- loading --------------------------------------------------------------------------
@@ -135,6 +141,8 @@ class Assistant:
         self.voice_kernel = Kernel(
             llm, self.store, persona, reply_reserve=llm.settings.max_reply_tokens
         )
+        for kernel in (self.kernel, self.voice_kernel):
+            kernel.direct_handlers.append(self.pages.handle)
         self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
         self.models.warm_up_speech()
         self.voice_kernel.warm_up(None)
@@ -215,6 +223,7 @@ class Assistant:
                             seconds=entry.seconds,
                         )
                     )
+                    self._follow_page(entry)
             if self.conversation_id != reply.conversation_id:
                 self.conversation_id = reply.conversation_id
                 self._sync_voice_conversation()
@@ -228,6 +237,18 @@ class Assistant:
                 )
             )
             self._idle()
+
+    def _follow_page(self, entry) -> None:
+        """A page the model wrote opens in the preview and becomes the one edits apply to."""
+        if entry.tool != "write_page" or entry.decision not in ("allowed", "confirmed"):
+            return
+        try:
+            path = Path(json.loads(entry.summary)["path"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if path.is_file():
+            self.pages.open(path)
+            self.bus.publish(PageUpdated(path=str(path), note="written by the assistant"))
 
     def _ask_user(self, tool, arguments) -> bool:
         """The tool registry's confirmation: an event for the window, then wait for the
@@ -357,7 +378,7 @@ class Assistant:
         threading.Thread(target=self._sketch, args=(Path(photo),), daemon=True).start()
 
     def _sketch(self, photo: Path) -> None:
-        from .audio.files import write_atomic
+        from .files import write_atomic
         from .vision.sketch.pipeline import sketch_to_html
 
         self.bus.publish(StateChanged(state=EngineState.THINKING))
@@ -371,6 +392,7 @@ class Assistant:
         pages.mkdir(parents=True, exist_ok=True)
         target = pages / f"{photo.stem}.html"
         write_atomic(target, result.html.encode("utf-8"))
+        self.pages.open(target)
         self.bus.publish(
             PageUpdated(path=str(target), note=f"{len(result.elements)} elements from {photo.name}")
         )

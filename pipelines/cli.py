@@ -12,7 +12,8 @@ from .errors import NoSpeechError, VistavoxError
 
 
 def _cmd_reply(args: argparse.Namespace) -> int:
-    from .audio.files import check_writable, load_audio, write_atomic, write_wav
+    from .audio.files import load_audio, write_wav
+    from .files import check_writable, write_atomic
 
     # Check everything the user gave us before loading any model.
     audio_out = check_writable(args.audio_out)

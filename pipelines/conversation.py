@@ -46,6 +46,7 @@ from .kernel.kernel import Kernel
 from .kernel.personas import Persona
 from .kernel.prompts import VOICE_SYSTEM_PROMPT
 from .kernel.store import Store
+from .scheduling import BACKGROUND, SOON, lower_this_thread
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
@@ -301,6 +302,7 @@ class Conversation:
         speculative: Turn | None = None
         recent: deque[float] = deque(maxlen=4)
         ptt_was = False
+        frames_seen = 0
         while self._running.is_set():
             block = self.mic.read(timeout=0.1)
             self.speaker.watchdog()
@@ -353,8 +355,9 @@ class Conversation:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
                     probability = max(probability, raw_probability)
-                if assistant_audible and not endpointer.in_speech:
-                    self._echo.learn_echo_path()
+                frames_seen += 1
+                if assistant_audible and not endpointer.in_speech and frames_seen % 4 == 0:
+                    self._echo.learn_echo_path()  # the echo path changes slowly: every 128 ms
                 if (
                     assistant_audible
                     and not endpointer.in_speech
@@ -541,6 +544,7 @@ class Conversation:
 
     # stage 3: the kernel ------------------------------------------------------------------
     def _think_loop(self) -> None:
+        lower_this_thread(BACKGROUND)  # listening comes first (see scheduling.py)
         while True:
             turn = self._think_jobs.get()
             if turn is _STOP:
@@ -584,6 +588,7 @@ class Conversation:
 
     # stage 4: synthesis ------------------------------------------------------------------
     def _speak_loop(self) -> None:
+        lower_this_thread(SOON)
         while True:
             job = self._speak_jobs.get()
             if job is _STOP:

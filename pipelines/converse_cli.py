@@ -100,11 +100,12 @@ def _voice_kernel(models, args: argparse.Namespace):
 
 def cmd_converse(args: argparse.Namespace) -> int:
     from .audio.devices import DeviceSettings
-    from .audio.files import check_writable, write_wav
+    from .audio.files import write_wav
     from .audio.microphone import FileMicrophone, Microphone
     from .audio.speaker import RecordingSpeaker, Speaker
     from .conversation import Conversation, EngineSettings
     from .events import EventBus
+    from .files import check_writable
     from .voice_turn import VoiceModels
 
     file_mode = args.input_file is not None

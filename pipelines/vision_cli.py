@@ -26,20 +26,33 @@ def cmd_ocr(args: argparse.Namespace) -> int:
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from .audio.files import check_writable, write_atomic
+    from .files import check_writable, write_atomic
+    from .vision.ingest import load_image
+
+    # Check everything the user gave us before the slow part.
+    outputs = [check_writable(p) for p in (args.output, args.png, args.boxes) if p]
+    if len({p.resolve() for p in outputs}) < len(outputs):
+        from .errors import OutputPathError
+
+        raise OutputPathError("the HTML, PNG and boxes outputs must be different files")
+    load_image(args.photo)  # a clear error for a missing or broken photo, before any model
+
     from .vision.sketch.pipeline import sketch_to_html
 
-    check_writable(args.output)
-    result = sketch_to_html(args.photo)
+    result = sketch_to_html(args.photo, title=args.title)
     write_atomic(args.output, result.html.encode("utf-8"))
-    print(f"{args.output}: {len(result.elements)} elements", file=sys.stderr)
+    counts: dict[str, int] = {}
+    for element in result.elements:
+        counts[element.tag] = counts.get(element.tag, 0) + 1
+    summary = ", ".join(f"{n} {tag}" for tag, n in sorted(counts.items())) or "nothing found"
+    print(f"{args.output}: {summary}", file=sys.stderr)
     if args.boxes:
-        write_atomic(args.boxes, json.dumps(result.boxes_json(), indent=1).encode("utf-8"))
+        write_atomic(args.boxes, (result.boxes_json() + "\n").encode("utf-8"))
     if args.png:
-        from .vision.render import render_html
+        from .vision.sketch.render import render_png
 
-        render_html(args.output, args.png)
-        print(f"{args.png}: preview", file=sys.stderr)
+        render_png(result.html, args.png, (args.width, 900))
+        print(f"{args.png}: preview at {args.width} px wide", file=sys.stderr)
     return 0
 
 
@@ -48,9 +61,16 @@ def add_commands(sub) -> None:
     ocr.add_argument("image", type=Path)
     ocr.add_argument("--text", action="store_true", help="lines with positions instead of JSON")
     ocr.set_defaults(run=cmd_ocr)
-    sketch = sub.add_parser("sketch", help="turn a photo of a hand-drawn wireframe into a page")
-    sketch.add_argument("photo", type=Path)
+    sketch = sub.add_parser(
+        "sketch",
+        help="turn a photo of a hand-drawn wireframe into a web page",
+        description="Detect the controls drawn in PHOTO and write a responsive, accessible "
+        "HTML page that mirrors the sketch.",
+    )
+    sketch.add_argument("photo", type=Path, help="photo or scan of the sketch")
     sketch.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write")
-    sketch.add_argument("--png", type=Path, help="also render the page to this PNG")
-    sketch.add_argument("--boxes", type=Path, help="also write the detected elements as JSON")
+    sketch.add_argument("--png", type=Path, help="also render the page to this PNG (Chromium)")
+    sketch.add_argument("--boxes", type=Path, help="also write the elements and layout as JSON")
+    sketch.add_argument("--title", help="page title (default: the sketch's heading)")
+    sketch.add_argument("--width", type=int, default=1280, help="preview width in pixels")
     sketch.set_defaults(run=cmd_sketch)

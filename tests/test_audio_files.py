@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vistavox.pipelines.audio.files import (
-    SPEECH_RATE,
-    check_writable,
-    load_audio,
-    write_atomic,
-    write_wav,
-)
+from vistavox.pipelines.audio.files import SPEECH_RATE, load_audio, write_wav
 from vistavox.pipelines.errors import AudioInputError, OutputPathError
+from vistavox.pipelines.files import check_writable, write_atomic
 
 
 def _tone(rate: int, seconds: float, channels: int = 1) -> np.ndarray:

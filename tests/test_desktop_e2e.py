@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -123,6 +124,22 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
         assert loaded["ok"]
         time.sleep(1.0)
         app.do("screenshot", path=str(ARTIFACTS / "2-sketch-preview.png"))
+        app.wait(lambda i: i.get("kind") == "ack" and i.get("do") == "screenshot", 20, "shot")
+
+        # Ask for changes, by voice and typed: the same page changes and the preview reloads.
+        ask = "Add a footer saying thank you."
+        rig.player.say("edit", resample(synthesizer.speak(ask), synthesizer.sample_rate, RATE))
+        edited = app.event("PageUpdated", timeout=90)
+        assert edited["path"] == page["path"], "the edit went to another page"
+        assert "footer" in edited["note"]
+        footer = re.search(r"<footer[^>]*>(.*?)</footer>", Path(page["path"]).read_text(), re.S)
+        assert footer and "thank you" in footer.group(1).lower()
+        app.do("type", text="Switch to dark mode")
+        app.event("PageUpdated", timeout=60)
+        assert "#0d1117" in Path(page["path"]).read_text()
+        assert app.wait(lambda i: i.get("kind") == "preview_loaded", 60, "the reload")["ok"]
+        time.sleep(1.0)
+        app.do("screenshot", path=str(ARTIFACTS / "3-page-edited.png"))
         app.wait(lambda i: i.get("kind") == "ack" and i.get("do") == "screenshot", 20, "shot")
 
         app.do("quit")

@@ -56,3 +56,29 @@ def test_local_agreement_commits_only_what_two_decodes_agree_on():
     assert stable == "What is the capital"
     la.reset()
     assert la.stable == ""
+
+
+def _envelopes(canceller, ref, mic) -> None:
+    for r, m in zip(ref, mic, strict=True):
+        canceller._ref_env.append(float(r))
+        canceller._mic_env.append(float(m))
+
+
+def test_echo_path_delay_is_learned_and_the_user_is_told_from_echo():
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import EchoCanceller
+
+    rng = np.random.default_rng(1)
+    speaker = rng.normal(size=150)
+    echo = np.concatenate([np.zeros(9), speaker[:-9]]) + rng.normal(size=150) * 0.05
+    canceller = EchoCanceller()
+    assert canceller.echo_likelihood() == 0.0  # no echo path seen yet (headphones)
+    _envelopes(canceller, speaker, echo)
+    canceller.learn_echo_path()
+    assert canceller.echo_lag == 9  # the microphone follows the speaker 90 ms later
+    assert canceller.echo_likelihood() > 0.95
+    # The user talks over the assistant: the microphone no longer follows the speaker.
+    user = echo + np.concatenate([np.zeros(110), rng.normal(size=40) * 4])
+    _envelopes(canceller, speaker, user)
+    assert canceller.echo_likelihood() < 0.8

@@ -212,7 +212,7 @@ class DeviceSettings:
             return cls()
 
     def save(self) -> Path:
-        from .files import write_atomic
+        from ..files import write_atomic
 
         path = _settings_path()
         path.parent.mkdir(parents=True, exist_ok=True)

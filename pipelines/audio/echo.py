@@ -102,19 +102,25 @@ class EchoCanceller:
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
 
     def _correlations(self, window: int, lags: range) -> list[tuple[float, int]]:
-        mic = np.array(self._mic_env)[-window:]
-        ref = np.array(self._ref_env)
+        """Pearson correlation of the microphone's last ``window`` envelope frames with the
+        reference's, delayed by each of ``lags`` frames (all lags in one NumPy pass)."""
+        mic = np.fromiter(self._mic_env, np.float64, len(self._mic_env))[-window:]
+        ref = np.fromiter(self._ref_env, np.float64, len(self._ref_env))
         if mic.size < window or mic.std() < 1e-3:
             return []
-        out = []
-        for lag in lags:
-            end = ref.size - lag
-            if end - window < 0:
-                break
-            segment = ref[end - window : end]
-            if segment.std() >= 1e-3:
-                out.append((float(np.corrcoef(mic, segment)[0, 1]), lag))
-        return out
+        lag = np.arange(lags.start, min(lags.stop, ref.size - window + 1))
+        if not lag.size:
+            return []
+        starts = ref.size - lag - window
+        segments = np.lib.stride_tricks.sliding_window_view(ref, window)[starts]
+        spread = segments.std(axis=1)
+        usable = spread >= 1e-3
+        if not usable.any():
+            return []
+        centred = segments[usable] - segments[usable].mean(axis=1, keepdims=True)
+        m = mic - mic.mean()
+        corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
+        return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
     def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = 80) -> None:
         """While the assistant talks, find the delay at which the raw microphone follows the

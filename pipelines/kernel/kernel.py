@@ -114,6 +114,17 @@ class Kernel:
         self.reply_reserve = reply_reserve
         self.max_tool_steps = max_tool_steps
         self._summarise_lock = threading.Lock()
+        # Handlers that answer some turns without the model (page edits): text → reply.
+        self.direct_handlers: list[Callable[[str], object | None]] = []
+        self._drafted_commits: dict[str, Callable[[], None]] = {}
+
+    def _direct(self, text: str):
+        """The first direct handler's reply to ``text`` (None: the model answers)."""
+        for handler in self.direct_handlers:
+            reply = handler(text)
+            if reply is not None:
+                return reply
+        return None
 
     # --- building the context -----------------------------------------------------------
     def _tool_specs(self) -> list[dict]:
@@ -221,7 +232,14 @@ class Kernel:
                 "role": "user",
                 "content": [{"type": "text", "text": content}, *parts],
             }
-        answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
+        direct = None if (files or images) else self._direct(text)
+        if direct is not None:
+            answer, results, interrupted = direct.text, [], False
+            if on_token is not None:
+                on_token(answer)
+            direct.commit()
+        else:
+            answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
         reply = self.store.add_message(
             conversation_id,
             "assistant",
@@ -259,6 +277,14 @@ class Kernel:
         without storing anything; returns the answer, the context plan and whether it was
         cancelled."""
         plan = self.plan(conversation_id, text)
+        direct = self._direct(text)
+        if direct is not None:
+            # Made true only if the turn is kept (record_exchange): a spoken turn drafted at
+            # a pause may still be abandoned when the user goes on talking.
+            self._drafted_commits[text] = direct.commit
+            if on_token is not None:
+                on_token(direct.text)
+            return direct.text, plan, False
         answer, _, interrupted = self._answer(plan, new_key(), False, on_token, cancel)
         return answer, plan, interrupted
 
@@ -274,6 +300,10 @@ class Kernel:
     ) -> None:
         """Store a finished spoken exchange (the reply as heard), then fold whatever the plan
         paged out into the summary (in the background: it needs the model for a while)."""
+        commit = self._drafted_commits.pop(user_text, None)
+        self._drafted_commits.clear()
+        if commit is not None:
+            commit()
         self.store.add_message(conversation_id, "user", user_text)
         self.store.add_message(conversation_id, "assistant", reply_text, interrupted=interrupted)
         if plan is None or not plan.paged_out:
@@ -282,7 +312,7 @@ class Kernel:
             self.summarise(conversation_id, plan)
             return
         threading.Thread(
-            target=self.summarise,
+            target=self._summarise_in_background,
             args=(conversation_id, plan),
             name="vistavox-summary",
             daemon=True,
@@ -399,6 +429,12 @@ class Kernel:
         return "".join(parts), bool(cancel is not None and cancel.is_set())
 
     # --- paging ----------------------------------------------------------------------------
+    def _summarise_in_background(self, conversation_id: int, plan: ContextPlan) -> None:
+        from ..scheduling import BACKGROUND, lower_this_thread
+
+        lower_this_thread(BACKGROUND)
+        self.summarise(conversation_id, plan)
+
     def summarise(self, conversation_id: int, plan: ContextPlan) -> None:
         """Fold the paged-out turns into the rolling summary, chunk by chunk, and store it."""
         with self._summarise_lock:

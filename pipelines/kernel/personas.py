@@ -74,7 +74,7 @@ def load_persona(name: str) -> Persona:
 
 def save_persona(persona: Persona) -> Path:
     """Write a persona to the user's config folder (atomically)."""
-    from ..audio.files import write_atomic
+    from ..files import write_atomic
 
     folder = user_personas_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..audio.files import write_atomic
+from ..files import write_atomic
 from .registry import Permission
 
 

@@ -1,1 +1,1 @@
-"""Photo of a hand-drawn wireframe → elements → layout tree → HTML."""
+"""Photo of a hand-drawn wireframe → elements → layout tree → responsive, accessible HTML."""

@@ -1,120 +1,239 @@
-"""The layout tree → a responsive, accessible HTML page: a 12-column grid that mirrors the
-sketch on wide screens and stacks on narrow ones; real form controls with labels. Pure."""
+"""Elements + layout tree → one self-contained, responsive, accessible HTML page: rows of
+side-by-side parts become flex rows whose widths and indents follow the sketch (and stack
+on narrow screens); controls are real form controls with labels (<label for>), buttons,
+links, headings, image placeholders with alt text. Every element carries data-sketch="N"
+(its index) so its rendered position can be measured. Pure function."""
 
 from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
-from .detect import Element
-from .layout import Row, build_rows, column_span, column_start
+from .elements import Element
+from .layout import Node, label_pairs
 
 STYLE = """
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: #1f2328; background: #fff; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px; }
-.row { display: grid; grid-template-columns: repeat(12, 1fr); gap: 12px; align-items: center;
-       margin-bottom: 16px; }
-h1 { font-size: 2rem; margin: 0; }
-label, .label { font-weight: 600; }
-input[type=text], select { width: 100%; padding: 8px 10px; border: 1px solid #8c959f;
-       border-radius: 6px; font: inherit; }
-button { padding: 10px 18px; border: 0; border-radius: 6px; background: #0969da; color: #fff;
-       font: inherit; font-weight: 600; cursor: pointer; }
-button:focus-visible, input:focus-visible, select:focus-visible, a:focus-visible {
-       outline: 3px solid #fb8f44; outline-offset: 2px; }
-.choice { display: flex; gap: 8px; align-items: center; }
-.placeholder { display: flex; align-items: center; justify-content: center; width: 100%;
-       aspect-ratio: 4 / 3; background: #eaeef2; border: 2px dashed #8c959f; color: #57606a; }
-p { margin: 0; line-height: 1.5; color: #57606a; }
-@media (max-width: 640px) { .row { grid-template-columns: 1fr; }
-       .row > * { grid-column: 1 / -1 !important; } }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 24px; }
+h1, h2 { margin: 0; line-height: 1.2; }
+h1 { font-size: 2rem; } h2 { font-size: 1.4rem; }
+p { margin: 0; color: #57606a; }
+.row { display: flex; flex-wrap: nowrap; align-items: center; gap: 0 1.5%; }
+.stack { display: flex; flex-direction: column; align-items: stretch; }
+.cell { min-width: 0; }
+.label { font-weight: 600; display: inline-block; }
+input[type=text], select, textarea { width: 100%; padding: 8px 10px; font: inherit;
+       border: 1px solid #8c959f; border-radius: 6px; background: #fff; }
+textarea { min-height: 5em; resize: vertical; }
+button { width: 100%; padding: 10px 16px; font: inherit; font-weight: 600; color: #fff;
+       background: #0969da; border: 0; border-radius: 6px; cursor: pointer; }
+.choice { display: inline-flex; align-items: center; gap: 8px; }
+.choice input { width: 1.1em; height: 1.1em; margin: 0; }
+img.placeholder { display: block; width: 100%; height: auto; background: #eaeef2;
+       border: 1px solid #8c959f; border-radius: 4px; }
+a { color: #0969da; }
+:focus-visible { outline: 3px solid #fb8f44; outline-offset: 2px; }
+@media (max-width: 640px) {
+  .row { flex-direction: column; align-items: stretch; gap: 8px; }
+  .row > .cell { flex: 1 1 auto !important; margin-left: 0 !important; width: 100%; }
+}
 """
 
-LOREM = "Text goes here: a short paragraph describing this part of the page."
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
+    "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat."
+)
+_PLACEHOLDER_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 100 100' preserveAspectRatio='none'>"
+    "<path d='M0 0L100 100M100 0L0 100' stroke='%238c959f' stroke-width='1' "
+    "vector-effect='non-scaling-stroke'/></svg>"
+)
+IMAGE_SRC = "data:image/svg+xml," + quote(_PLACEHOLDER_SVG, safe="'=:/ ")
 
 
-def _slug(text: str, used: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:30] or "field"
-    slug, n = base, 2
-    while slug in used:
-        slug, n = f"{base}-{n}", n + 1
-    used.add(slug)
-    return slug
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
 
 
-def _text(element: Element, fallback: str) -> str:
-    return html.escape(element.text.strip() or fallback)
-
-
-def _control(element: Element, label_for: str | None, used: set[str], index: int) -> str:
-    tag = element.tag
-    if tag == "Heading":
-        return f"<h1>{_text(element, 'Title')}</h1>"
-    if tag == "Label":
-        text = _text(element, "Label")
-        if label_for:
-            return f'<label for="{label_for}">{text}</label>'
-        return f'<span class="label">{text}</span>'
-    if tag == "Link":
-        return f'<a href="#">{_text(element, "Link")}</a>'
-    if tag == "Button":
-        return f'<button type="button">{_text(element, "Button")}</button>'
-    if tag == "Paragraph":
-        return f"<p>{LOREM}</p>"
-    if tag == "Image":
-        return f'<div class="placeholder" role="img" aria-label="Image {index}">Image</div>'
-    if tag in ("CheckBox", "RadioButton"):
-        kind = "checkbox" if tag == "CheckBox" else "radio"
-        text = _text(element, "Option")
-        ident = _slug(element.text or kind, used)
-        name = ident if kind == "checkbox" else "choice"
-        return (
-            f'<div class="choice"><input type="{kind}" id="{ident}" name="{name}">'
-            f'<label for="{ident}">{text}</label></div>'
+class _Page:
+    def __init__(self, elements: list[Element], tree: Node):
+        self.elements = elements
+        self.tree = tree
+        self.labels = label_pairs(elements)  # field → label
+        self.named = {li: fi for fi, li in self.labels.items()}  # label → field
+        self.ids = {i: f"{e.tag.lower()}-{i + 1}" for i, e in enumerate(elements)}
+        self.groups: dict[int, str] = {}
+        self.first_heading = min(
+            (i for i, e in enumerate(elements) if e.tag == "Heading"),
+            key=lambda i: (elements[i].box[1], elements[i].box[0]),
+            default=None,
         )
-    ident = element.ident or _slug(tag, used)
-    if tag == "ComboBox":
-        return (
-            f'<select id="{ident}" aria-label="{_aria(element)}"><option>Choose…</option></select>'
-        )
-    return f'<input type="text" id="{ident}" aria-label="{_aria(element)}">'
+        sizes = sorted(e.height for e in elements if e.tag in ("Label", "TextBox", "Button"))
+        self.unit = sizes[len(sizes) // 2] if sizes else 40.0
+        self._radio_groups(tree, 0)
+
+    def _radio_groups(self, node: Node, depth: int) -> None:
+        """Radio buttons under the same innermost row/column share one name."""
+        direct = [c.element for c in node.children if c.kind == "leaf"]
+        radios = [i for i in direct if i is not None and self.elements[i].tag == "RadioButton"]
+        for i in radios:
+            self.groups[i] = f"choice-{self.ids[radios[0]]}"
+        for child in node.children:
+            if child.kind != "leaf":
+                self._radio_groups(child, depth + 1)
+
+    def text(self, i: int, fallback: str) -> str:
+        return self.elements[i].text.strip() or fallback
+
+    def name_of_field(self, i: int) -> str:
+        if i in self.labels:
+            return self.text(self.labels[i], "")
+        return ""
+
+    def control(self, i: int) -> str:
+        e, ident = self.elements[i], self.ids[i]
+        tag, mark = e.tag, f'data-sketch="{i}"'
+        if tag == "Heading":
+            level = 1 if i == self.first_heading else 2
+            return f'<h{level} id="{ident}" {mark}>{_esc(self.text(i, "Title"))}</h{level}>'
+        if tag == "Label":
+            words = _esc(self.text(i, "Label"))
+            if i in self.named:
+                return (
+                    f'<label class="label" for="{self.ids[self.named[i]]}" {mark}>{words}</label>'
+                )
+            return f'<span class="label" {mark}>{words}</span>'
+        if tag == "Link":
+            return f'<a href="#" {mark}>{_esc(self.text(i, "Link"))}</a>'
+        if tag == "Button":
+            return (
+                f'<button type="button" id="{ident}" {mark}>{_esc(self.text(i, "Button"))}</button>'
+            )
+        if tag == "Paragraph":
+            return f"<p {mark}>{self._lorem(e)}</p>"
+        if tag == "Image":
+            ratio = f"{max(1, round(e.width))} / {max(1, round(e.height))}"
+            alt = _esc(self._image_alt(i))
+            return (
+                f'<img class="placeholder" src="{IMAGE_SRC}" alt="{alt}" '
+                f'style="aspect-ratio: {ratio}" {mark}>'
+            )
+        if tag in ("CheckBox", "RadioButton"):
+            kind = "checkbox" if tag == "CheckBox" else "radio"
+            name = self.groups.get(i, ident)
+            words = _esc(self.text(i, "Option"))
+            return (
+                f'<span class="choice" {mark}><input type="{kind}" id="{ident}" name="{name}">'
+                f'<label for="{ident}">{words}</label></span>'
+            )
+        name = self.name_of_field(i)
+        hint = e.text.strip()
+        accessible = "" if name else f' aria-label="{_esc(hint or self._field_name(i))}"'
+        if tag == "ComboBox":
+            option = _esc(hint or "Choose…")
+            return (
+                f'<select id="{ident}" name="{ident}"{accessible} {mark}>'
+                f"<option>{option}</option></select>"
+            )
+        placeholder = f' placeholder="{_esc(hint)}"' if hint else ""
+        if e.height > 2.2 * self.unit and e.width < 6 * e.height:
+            return (
+                f'<textarea id="{ident}" name="{ident}"{placeholder}{accessible} {mark}></textarea>'
+            )
+        return f'<input type="text" id="{ident}" name="{ident}"{placeholder}{accessible} {mark}>'
+
+    def _nth(self, i: int) -> int:
+        """Which one of its kind element ``i`` is (1-based)."""
+        return sum(1 for j in range(i + 1) if self.elements[j].tag == self.elements[i].tag)
+
+    def _field_name(self, i: int) -> str:
+        kind = "Choice" if self.elements[i].tag == "ComboBox" else "Text field"
+        return f"{kind} {self._nth(i)}"
+
+    def _image_alt(self, i: int) -> str:
+        """An image placeholder is named after the nearest text just below or beside it."""
+        e = self.elements[i]
+        best, best_d = None, 3 * max(self.unit, 1.0)
+        for j, o in enumerate(self.elements):
+            if o.tag not in ("Label", "Heading") or not o.text.strip():
+                continue
+            below = o.box[1] - e.box[3]
+            beside = o.box[0] - e.box[2]
+            overlap_x = min(o.box[2], e.box[2]) - max(o.box[0], e.box[0]) > 0
+            overlap_y = min(o.box[3], e.box[3]) - max(o.box[1], e.box[1]) > 0
+            d = None
+            if overlap_x and below >= -5:
+                d = below
+            elif overlap_y and beside >= -5:
+                d = beside
+            if d is not None and d < best_d:
+                best, best_d = j, d
+        if best is not None:
+            return f"Image: {self.elements[best].text.strip()}"
+        return f"Image placeholder {self._nth(i)}"
+
+    def _lorem(self, e: Element) -> str:
+        lines = max(1, round(e.height / max(self.unit * 0.8, 1)))
+        words = LOREM.split()
+        count = max(6, min(len(words), int(lines * e.width / max(self.unit * 1.6, 1))))
+        return " ".join(words[:count]) + "."
+
+    def node(self, node: Node, parent: Node | None) -> str:
+        if node.kind == "leaf":
+            return self.control(node.element)
+        inner = []
+        previous = None
+        for child in node.children:
+            body = self.node(child, node)
+            style = self._placement(child, node, previous)
+            inner.append(f'<div class="cell"{style}>{body}</div>')
+            previous = child
+        css = "row" if node.kind == "row" else "stack"
+        return f'<div class="{css}">' + "".join(inner) + "</div>"
+
+    def _placement(self, child: Node, parent: Node, previous: Node | None) -> str:
+        """Width and indent inside a row, spacing inside a stack, as in the sketch."""
+        pw = max(1.0, parent.box[2] - parent.box[0])
+        if parent.kind == "row":
+            start = previous.box[2] if previous is not None else parent.box[0]
+            indent = max(0.0, (child.box[0] - start) / pw * 100)
+            if previous is not None:
+                indent = max(0.0, indent - 1.5)  # the row's gap already separates them
+            width = max(1.0, (child.box[2] - child.box[0]) / pw * 100)
+            return f' style="flex: 0 1 {width:.1f}%; margin-left: {indent:.1f}%"'
+        gap = 0.0 if previous is None else max(0.0, child.box[1] - previous.box[3])
+        space = min(3.0, gap / max(self.unit, 1.0)) * 0.6 + 0.4 if previous is not None else 0.0
+        width = (child.box[2] - child.box[0]) / pw * 100
+        indent = (child.box[0] - parent.box[0]) / pw * 100
+        style = f"margin-top: {space:.2f}rem"
+        if child.kind == "leaf" and self.elements[child.element].tag not in ("Paragraph",):
+            style += f"; width: {max(5.0, width):.1f}%; margin-left: {indent:.1f}%"
+        elif child.kind != "leaf":
+            style += f"; margin-left: {indent:.1f}%; width: {max(5.0, width):.1f}%"
+        return f' style="{style}"'
 
 
-def _aria(element: Element) -> str:
-    return html.escape(element.label or element.tag, quote=True)
-
-
-def _row_html(row: Row, width: int, used: set[str], counter: list[int]) -> str:
-    # A label followed by a field in the same row names that field.
-    for left, right in zip(row.elements, row.elements[1:], strict=False):
-        if left.tag == "Label" and right.tag in ("TextBox", "ComboBox"):
-            right.ident = _slug(left.text or right.tag, used)
-            right.label = left.text.strip() or right.tag
-            left.ident = right.ident
-    cells = []
-    for element in row.elements:
-        counter[0] += 1
-        start = column_start(element, width)
-        span = min(column_span(element, width), 13 - start)
-        label_for = element.ident if element.tag == "Label" else None
-        control = _control(element, label_for, used, counter[0])
-        cells.append(f'<div style="grid-column: {start} / span {span}">{control}</div>')
-    return '<div class="row">' + "".join(cells) + "</div>"
-
-
-def page_html(elements: list[Element], width: int, title: str | None = None) -> str:
-    """A complete HTML document for the detected elements."""
-    used: set[str] = set()
-    counter = [0]
-    heading = next((e.text for e in elements if e.tag == "Heading" and e.text.strip()), None)
-    page_title = html.escape(title or heading or "Page from a sketch")
-    rows = [_row_html(row, width, used, counter) for row in build_rows(elements)]
-    body = "\n".join(rows)
+def page_html(elements: list[Element], tree: Node, title: str | None = None) -> str:
+    """A complete HTML document for ``elements`` laid out as ``tree``."""
+    page = _Page(elements, tree)
+    heading = page.text(page.first_heading, "") if page.first_heading is not None else ""
+    page_title = _esc(title or heading or "Page from a sketch")
+    body = page.node(tree, None) if elements else "<p>No elements were found in the sketch.</p>"
+    controls = {"TextBox", "ComboBox", "CheckBox", "RadioButton", "Button"}
+    if any(e.tag in controls for e in elements):
+        body = f'<form action="#" method="post" onsubmit="return false">{body}</form>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{page_title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f'<main><form onsubmit="return false">\n{body}\n</form></main>\n</body>\n</html>\n'
+        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
+
+
+def strip_tags(markup: str) -> str:
+    """The visible words of a fragment (for tests and previews)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", markup).split())

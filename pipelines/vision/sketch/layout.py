@@ -1,54 +1,128 @@
-"""Boxes → a layout tree: rows (elements that share a horizontal band), each row's
-elements left to right, grouped into columns by the gaps between them. Pure functions."""
+"""Detected boxes → a layout tree, by recursive XY-cut: a set of boxes that can be cut by
+an empty horizontal band becomes a vertical stack ("column") of its parts; one that can be
+cut by an empty vertical band becomes a "row" of side-by-side parts; each part is cut again
+the other way. Each node records where it sits inside its parent (as fractions), so the
+page can mirror the sketch's proportions and alignment. Also: which label names which
+field. Pure functions of the boxes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .detect import Element
+from .elements import Element
+from .geometry import Box, union_all, v_overlap
+
+FIELD_TAGS = frozenset({"TextBox", "ComboBox"})
 
 
 @dataclass
-class Row:
-    band: tuple[int, int]  # the vertical extent of the element that started the row
-    elements: list[Element] = field(default_factory=list)
+class Node:
+    kind: str  # "column" (children top to bottom), "row" (left to right) or "leaf"
+    box: Box
+    children: list[Node] = field(default_factory=list)
+    element: int | None = None  # index into the element list (leaves)
 
-    @property
-    def top(self) -> int:
-        return min(e.box[1] for e in self.elements)
+    def leaves(self) -> list[int]:
+        if self.kind == "leaf":
+            return [self.element] if self.element is not None else []
+        return [i for child in self.children for i in child.leaves()]
 
-
-def build_rows(elements: list[Element]) -> list[Row]:
-    """Group elements into rows, top to bottom: an element joins the row whose band (the
-    extent of the row's first element) holds its vertical centre. Tall elements (images)
-    therefore do not swallow the rows beside them."""
-    rows: list[Row] = []
-    heights = sorted(e.box[3] - e.box[1] for e in elements) or [0]
-    tall = 1.8 * heights[len(heights) // 2]
-
-    def order(e: Element) -> tuple[bool, float]:  # ordinary elements set the rows first
-        return (e.box[3] - e.box[1] > tall, (e.box[1] + e.box[3]) / 2)
-
-    for element in sorted(elements, key=order):
-        centre = (element.box[1] + element.box[3]) / 2
-        for row in rows:
-            if row.band[0] <= centre <= row.band[1]:
-                row.elements.append(element)
-                break
+    def to_json(self) -> dict:
+        out: dict = {"kind": self.kind, "box": [round(v, 1) for v in self.box]}
+        if self.kind == "leaf":
+            out["element"] = self.element
         else:
-            rows.append(Row((element.box[1], element.box[3]), [element]))
-    for row in rows:
-        row.elements.sort(key=lambda e: e.box[0])
-    rows.sort(key=lambda r: r.top)
-    return rows
+            out["children"] = [c.to_json() for c in self.children]
+        return out
 
 
-def column_start(element: Element, page_width: int, columns: int = 12) -> int:
-    """Which of ``columns`` grid columns an element starts in (1-based)."""
-    return max(1, min(columns, int(element.box[0] / max(1, page_width) * columns) + 1))
+def _core(box: Box, axis: int, shrink: float) -> tuple[float, float]:
+    """The box's extent along ``axis`` (0: x, 1: y), trimmed: drawn boxes overlap a little."""
+    lo, hi = box[axis], box[axis + 2]
+    cut = (hi - lo) * shrink
+    return lo + cut, hi - cut
 
 
-def column_span(element: Element, page_width: int, columns: int = 12) -> int:
-    start = column_start(element, page_width, columns)
-    end = max(start, min(columns, round(element.box[2] / max(1, page_width) * columns)))
-    return max(1, end - start + 1)
+def split(boxes: list[Box], axis: int, shrink: float = 0.15) -> list[list[int]]:
+    """Indices of ``boxes`` in groups separated by empty bands along ``axis``."""
+    order = sorted(range(len(boxes)), key=lambda i: _core(boxes[i], axis, shrink)[0])
+    groups: list[list[int]] = []
+    end = float("-inf")
+    for i in order:
+        lo, hi = _core(boxes[i], axis, shrink)
+        if groups and lo < end:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        end = max(end, hi)
+    return groups
+
+
+def build_tree(elements: list[Element]) -> Node:
+    """The layout tree of ``elements`` (the root is a column: the page, top to bottom). A
+    label and the field it names are kept together, so they stay together when stacked."""
+    if not elements:
+        return Node("column", (0.0, 0.0, 0.0, 0.0))
+    boxes = [e.box for e in elements]
+    units = [[i] for i in range(len(elements)) if i not in label_pairs(elements).values()]
+    for fi, li in label_pairs(elements).items():
+        next(u for u in units if fi in u).insert(0, li)
+    node = _cut(units, boxes, prefer=1)
+    if node.kind != "column":
+        node = Node("column", node.box, [node])
+    return node
+
+
+def _cut(units: list[list[int]], boxes: list[Box], prefer: int) -> Node:
+    """XY-cut over units (lists of element indices that stay together)."""
+    unit_boxes = [union_all(boxes[i] for i in u) for u in units]
+    box = union_all(unit_boxes)
+    if len(units) == 1:
+        if len(units[0]) == 1:
+            return Node("leaf", box, element=units[0][0])
+        return _cut([[i] for i in units[0]], boxes, prefer)
+    for axis in (prefer, 1 - prefer):
+        for shrink in (0.15, 0.3):
+            groups = split(unit_boxes, axis, shrink)
+            if len(groups) > 1:
+                kind = "column" if axis == 1 else "row"
+                children = [_cut([units[k] for k in g], boxes, 1 - axis) for g in groups]
+                return Node(kind, box, _flatten(kind, children))
+    # Tangled boxes (overlapping both ways): read them top to bottom, left to right.
+    ids = sorted((i for u in units for i in u), key=lambda i: (boxes[i][1], boxes[i][0]))
+    return Node("column", box, [Node("leaf", boxes[i], element=i) for i in ids])
+
+
+def _flatten(kind: str, children: list[Node]) -> list[Node]:
+    """A column directly inside a column (or a row in a row) merges into its parent."""
+    out: list[Node] = []
+    for child in children:
+        out.extend(child.children if child.kind == kind else [child])
+    return out
+
+
+def label_pairs(elements: list[Element]) -> dict[int, int]:
+    """Which label names which field: field index → label index. A label names the nearest
+    text box or dropdown to its right on the same line, or just below it."""
+    candidates = []
+    for li, label in enumerate(elements):
+        if label.tag != "Label":
+            continue
+        lh = max(1.0, label.height)
+        for fi, fld in enumerate(elements):
+            if fld.tag not in FIELD_TAGS:
+                continue
+            right_gap = fld.box[0] - label.box[2]
+            below_gap = fld.box[1] - label.box[3]
+            x_overlap = min(label.box[2], fld.box[2]) - max(label.box[0], fld.box[0])
+            if v_overlap(label.box, fld.box) > 0.4 and -0.5 * lh <= right_gap < 4 * lh:
+                candidates.append((max(right_gap, 0) / lh, fi, li))
+            elif x_overlap > 0.3 * min(label.width, fld.width) and -0.5 * lh <= below_gap < 2 * lh:
+                candidates.append((max(below_gap, 0) / lh + 0.25, fi, li))
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for _, fi, li in sorted(candidates):
+        if fi not in pairs and li not in used:
+            pairs[fi] = li
+            used.add(li)
+    return pairs

@@ -1,78 +1,98 @@
-"""Sketch photo → elements (with their words) → HTML, in one call."""
+"""Photo of a hand-drawn wireframe → elements (with their words) → layout tree → HTML."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..ingest import load_image
-from .detect import Element, detect
-from .html_page import page_html
-from .normalise import ink_mask, to_working_size
+import numpy as np
 
-TEXT_TAGS = {"Heading", "Label", "Link", "Button", "CheckBox", "RadioButton"}
+from ..ingest import load_image
+from . import detector
+from .elements import Element
+from .geometry import Box, clip
+from .html_page import page_html
+from .layout import Node, build_tree
+from .normalise import box_to_photo, rectify
+from .text import assign_text
 
 
 @dataclass
 class SketchResult:
-    elements: list[Element]  # boxes in the photo's pixels
-    size: tuple[int, int]
+    """What a sketch became: its elements (photo pixels), their layout, the page."""
+
+    elements: list[Element]
+    layout: Node
     html: str
+    size: tuple[int, int]  # the photo's width and height
 
-    def boxes_json(self) -> dict:
-        return {
-            "size": list(self.size),
-            "elements": [{"tag": e.tag, "box": list(e.box), "text": e.text} for e in self.elements],
-        }
-
-
-def pad_box(box, pad: float, size: tuple[int, int]):
-    """Loosen a tight ink box the way people draw boxes around elements."""
-    x0, y0, x1, y1 = box
-    margin = pad * (y1 - y0) + 3
-    return (
-        max(0, int(x0 - margin)),
-        max(0, int(y0 - margin)),
-        min(size[0], int(x1 + margin)),
-        min(size[1], int(y1 + margin)),
-    )
+    def boxes_json(self) -> str:
+        return json.dumps(
+            {
+                "size": list(self.size),
+                "elements": [e.to_json() for e in self.elements],
+                "layout": self.layout.to_json(),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
 
 
-def read_words(image, elements: list[Element]) -> None:
-    """OCR each text-bearing element's area (handwriting; upper case reads best)."""
+def _reader(image):
     from ..ocr import read_line
 
-    for element in elements:
-        if element.tag not in TEXT_TAGS:
-            continue
-        x0, y0, x1, y1 = element.box
-        if element.parts:  # skip the check box / radio circle itself
-            x0 = max(x0, max(p[2] for p in element.parts))
+    width, height = image.size
+
+    def read(box: Box) -> tuple[str, float]:
+        x0, y0, x1, y1 = (int(round(v)) for v in clip(box, width, height))
         if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
-        crop = image.crop((x0, y0, x1, y1))
-        if crop.width < 8 or crop.height < 8:
-            continue
-        text, score = read_line(crop)
-        element.text = text if score >= 0.4 else ""
+            return "", 0.0
+        return read_line(image.crop((x0, y0, x1, y1)))
+
+    return read
 
 
-def detect_elements(image, *, pad: float = 0.18, read_text: bool = True) -> list[Element]:
-    """The elements of a sketch (an RGB PIL image), boxes in its own pixels."""
-    rgb, scale = to_working_size(image)
-    found = detect(ink_mask(rgb))
-    for element in found:
-        element.box = tuple(int(v * scale) for v in element.box)
-        element.parts = [tuple(int(v * scale) for v in p) for p in element.parts]
+def _detect_straight(image, read_text: bool) -> list[Element]:
+    from ..ocr import recognise
+
+    rgb = np.asarray(image.convert("RGB"))
+    lines = recognise(rgb, min_score=0.0)
+    elements = detector.detect(rgb, lines)
     if read_text:
-        read_words(image, found)
-    for element in found:
-        element.box = pad_box(element.box, pad, image.size)
-    return found
+        assign_text(elements, lines, _reader(image))
+    elements.sort(key=lambda e: (e.box[1], e.box[0]))
+    return elements
 
 
-def sketch_to_html(photo: Path | bytes) -> SketchResult:
-    """A working page from a photo of a hand-drawn wireframe."""
+def _straighten(image):
+    """The sheet seen straight on (PIL image) and the homography back to the photo."""
+    from PIL import Image
+
+    straight, back = rectify(np.asarray(image.convert("RGB")))
+    return (image if back is None else Image.fromarray(straight)), back
+
+
+def _in_photo(elements: list[Element], back) -> list[Element]:
+    if back is None:
+        return elements
+    return [replace(e, box=box_to_photo(e.box, back),
+                    parts=[box_to_photo(p, back) for p in e.parts]) for e in elements]  # fmt: skip
+
+
+def detect_elements(image, *, read_text: bool = True, straighten: bool = True) -> list[Element]:
+    """The elements of a sketch (an RGB PIL image), boxes in its pixels, top to bottom; a
+    sheet photographed at an angle on a darker table is straightened first."""
+    straight, back = _straighten(image) if straighten else (image, None)
+    return _in_photo(_detect_straight(straight, read_text), back)
+
+
+def sketch_to_html(photo: Path | bytes, title: str | None = None) -> SketchResult:
+    """A working page from a photo (a path or the file's bytes) of a hand-drawn wireframe."""
     ingested = load_image(photo)
-    elements = detect_elements(ingested.image)
-    return SketchResult(elements, ingested.size, page_html(elements, ingested.size[0]))
+    straight, back = _straighten(ingested.image)
+    elements = _detect_straight(straight, read_text=True)
+    # The layout follows the straightened sheet; the boxes reported are the photo's.
+    tree = build_tree(elements)
+    html = page_html(elements, tree, title)
+    return SketchResult(_in_photo(elements, back), tree, html, ingested.image.size)

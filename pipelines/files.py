@@ -1,0 +1,47 @@
+"""Writing files safely: fail early when a path cannot be written, and replace files
+atomically so a crash, a kill or a full disk never leaves half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputPathError
+
+__all__ = ["check_writable", "write_atomic"]
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail early, before any heavy work, if ``path`` cannot be written."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputPathError(f"{path}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise OutputPathError(f"{path}: cannot write, folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{path}: cannot write, no permission to write in {folder}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputPathError(f"{path}: cannot write, the file is read-only")
+    return path
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename, so a crash or a full
+    disk never leaves a truncated file in place of a good one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputPathError(f"{path}: could not be written ({exc.strerror or exc})") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

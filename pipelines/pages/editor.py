@@ -1,0 +1,90 @@
+"""The page the user is looking at, and its edits: a turn that asks for a change in plain
+words is answered here, without the language model (predictable, instant, works with the
+smallest model); the file is rewritten atomically and older versions stay for undo."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import VistavoxError
+from ..files import write_atomic
+from .edit import PageEditError, apply_edit
+from .requests import Edit, parse_edit
+
+_log = logging.getLogger(__name__)
+HISTORY = 50  # versions kept for undo
+
+
+@dataclass
+class DirectReply:
+    """An answer made without the model; ``commit`` makes it true (called once the turn is
+    really the user's: at once for typed turns, when a spoken turn is kept)."""
+
+    text: str
+    commit: Callable[[], None]
+
+
+class PageEditor:
+    """Edits the current page; ``on_change(path, note)`` runs after each saved change."""
+
+    def __init__(self, on_change: Callable[[Path, str], None] | None = None):
+        self.page: Path | None = None
+        self.on_change = on_change
+        self._history: dict[Path, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def open(self, page: Path) -> None:
+        """Make ``page`` the one edits apply to."""
+        self.page = Path(page)
+
+    def handle(self, request: str) -> DirectReply | None:
+        """A reply for ``request`` if it is an edit of the current page, else None."""
+        page = self.page
+        if page is None:
+            return None
+        edit = parse_edit(request)
+        if edit is None:
+            return None
+        try:
+            self._edited(page, edit)  # check now that it can be done
+        except (PageEditError, OSError) as exc:
+            return DirectReply(f"{str(exc).rstrip('.')}, so I left the page as it was.", _noop)
+        text = f"Done: {edit.describe()}."
+        return DirectReply(text, lambda: self._commit(page, edit))
+
+    def _edited(self, page: Path, edit: Edit) -> str:
+        if edit.action == "undo":
+            if not self._history.get(page):
+                raise PageEditError("there is no earlier version of the page to go back to")
+            return self._history[page][-1]
+        try:
+            current = page.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise PageEditError(f"the page {page.name} is gone") from exc
+        return apply_edit(current, edit)
+
+    def _commit(self, page: Path, edit: Edit) -> None:
+        with self._lock:
+            try:
+                new = self._edited(page, edit)
+                old = page.read_text(encoding="utf-8")
+            except (VistavoxError, OSError) as exc:
+                _log.warning("page edit not made: %s", exc)
+                return
+            history = self._history.setdefault(page, [])
+            if edit.action == "undo":
+                history.pop()
+            else:
+                history.append(old)
+                del history[:-HISTORY]
+            write_atomic(page, new.encode("utf-8"))
+        if self.on_change is not None:
+            self.on_change(page, edit.describe())
+
+
+def _noop() -> None:
+    pass
