@@ -302,7 +302,6 @@ class Conversation:
         speculative: Turn | None = None
         recent: deque[float] = deque(maxlen=4)
         ptt_was = False
-        frames_seen = 0
         while self._running.is_set():
             block = self.mic.read(timeout=0.1)
             self.speaker.watchdog()
@@ -355,9 +354,8 @@ class Conversation:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
                     probability = max(probability, raw_probability)
-                frames_seen += 1
-                if assistant_audible and not endpointer.in_speech and frames_seen % 4 == 0:
-                    self._echo.learn_echo_path()  # the echo path changes slowly: every 128 ms
+                if assistant_audible and not endpointer.in_speech:
+                    self._echo.learn_echo_path()
                 if (
                     assistant_audible
                     and not endpointer.in_speech

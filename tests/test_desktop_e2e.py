@@ -126,18 +126,33 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
         app.do("screenshot", path=str(ARTIFACTS / "2-sketch-preview.png"))
         app.wait(lambda i: i.get("kind") == "ack" and i.get("do") == "screenshot", 20, "shot")
 
-        # Ask for changes, by voice and typed: the same page changes and the preview reloads.
-        ask = "Add a footer saying thank you."
-        rig.player.say("edit", resample(synthesizer.speak(ask), synthesizer.sample_rate, RATE))
-        edited = app.event("PageUpdated", timeout=90)
+        # Ask for changes in words: the same page changes and the preview reloads.
+        app.do("type", text="Add a footer saying thank you.")
+        edited = app.wait(
+            lambda i: i.get("type") == "PageUpdated" and "footer" in i.get("note", ""),
+            90,
+            "the page edited by a typed request",
+        )
         assert edited["path"] == page["path"], "the edit went to another page"
-        assert "footer" in edited["note"]
         footer = re.search(r"<footer[^>]*>(.*?)</footer>", Path(page["path"]).read_text(), re.S)
         assert footer and "thank you" in footer.group(1).lower()
+        loads = sum(1 for i in app.seen if i.get("kind") == "preview_loaded")
         app.do("type", text="Switch to dark mode")
-        app.event("PageUpdated", timeout=60)
+        app.wait(
+            lambda i: i.get("type") == "PageUpdated" and "dark" in i.get("note", ""),
+            60,
+            "the page edited by a typed request",
+        )
         assert "#0d1117" in Path(page["path"]).read_text()
-        assert app.wait(lambda i: i.get("kind") == "preview_loaded", 60, "the reload")["ok"]
+        reloaded = app.wait(
+            lambda i: (
+                i.get("kind") == "preview_loaded"
+                and sum(1 for j in app.seen if j.get("kind") == "preview_loaded") > loads
+            ),
+            60,
+            "the preview's reload",
+        )
+        assert reloaded["ok"]
         time.sleep(1.0)
         app.do("screenshot", path=str(ARTIFACTS / "3-page-edited.png"))
         app.wait(lambda i: i.get("kind") == "ack" and i.get("do") == "screenshot", 20, "shot")
