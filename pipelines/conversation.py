@@ -310,8 +310,7 @@ class Conversation:
             raw = block.samples
             cleaned = raw
             if self._echo is not None:
-                captured = block.arrived - raw.size / SPEECH_RATE
-                cleaned = self._echo.process(raw, captured)
+                cleaned = self._echo.process(raw, block.captured)
                 # The canceller's output lags by < 10 ms; keep both streams the same length.
                 raw_pending = np.concatenate([raw_pending, raw])
                 raw, raw_pending = raw_pending[: cleaned.size], raw_pending[cleaned.size :]
@@ -360,10 +359,13 @@ class Conversation:
                     assistant_audible
                     and not endpointer.in_speech
                     and probability >= s.endpoint.start_threshold
-                    and self._echo.echo_likelihood() > s.echo_correlation
+                    and (
+                        self._echo.echo_likelihood() > s.echo_correlation or self._echo.only_echo()
+                    )
                 ):
-                    # The microphone is following the speaker's own signal: echo that the
-                    # canceller let through (e.g. while it re-adapts), not the user.
+                    # The microphone is following the speaker's own signal, or is no louder
+                    # than its echo has been: echo that the canceller let through (e.g. while
+                    # it re-adapts to a changed echo path), not the user.
                     probability = 0.0
                 # The hold-off starts when the assistant starts talking after a real silence,
                 # not at every gap between its phrases: the canceller stays adapted through
@@ -417,13 +419,14 @@ class Conversation:
                         assistant_audible,
                     )
                     if d.decision is Decision.START:
+                        carried = self._take_untranscribed() if s.barge_in else []
                         barge = self.speaker.busy or self._thinking()
                         if barge and s.barge_in:
                             self.interrupt(reason="barge-in")
                         if ducked_until is not None:
                             self.speaker.resume()
                             ducked_until = None
-                        utterance = list(preroll) + utterance
+                        utterance = carried + list(preroll) + utterance
                         preroll.clear()
                         last_partial_len = 0
                         self._on_speech_start(d.at, barge=barge)
@@ -456,6 +459,20 @@ class Conversation:
                 ):
                     last_partial_len = len(utterance)
                     self._stt_jobs.put(("partial", np.concatenate(utterance)))
+
+    def _take_untranscribed(self) -> list[np.ndarray]:
+        """The user speaks again before their last utterance was even transcribed: that
+        utterance is withdrawn (nothing of it was shown or answered yet) and its audio,
+        returned, starts the new one, so no words are lost when transcription lags."""
+        with self._turn_lock:
+            turn = self._active
+            if turn is None or turn.finished or not turn.confirmed.is_set() or turn.text:
+                return []
+            self._cancel_turn(turn, heard=False)
+            if turn in self.turns:
+                self.turns.remove(turn)
+        gap = np.zeros(int(0.3 * SPEECH_RATE), np.float32)
+        return [turn.audio, gap] if turn.audio.size else []
 
     def _thinking(self) -> bool:
         turn = self._active

@@ -140,3 +140,52 @@ def test_spoken_turns_are_stored_and_a_later_session_continues_them(models, tmp_
     context = second.messages()
     assert any("Ada" in m["content"] for m in context if m["role"] == "user")
     store.close()
+
+
+def test_speaking_again_before_the_transcript_is_ready_loses_no_words(models, tmp_path):
+    """On a busy machine transcription can lag behind the user. Speech that starts before
+    the last utterance was transcribed continues it: both are transcribed and answered
+    together, nothing is dropped."""
+    import dataclasses
+
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.events import FinalTranscript, ReplyFinished, SpeechStarted
+
+    class LaggingStt:
+        """The real transcriber, made to lag as it does on a loaded machine."""
+
+        def __init__(self, stt):
+            self._stt = stt
+
+        def transcribe(self, audio):
+            time.sleep(2.5)
+            return self._stt.transcribe(audio)
+
+    gap = np.zeros(int(1.2 * RATE), np.float32)
+    write_wav(
+        tmp_path / "two.wav",
+        np.concatenate(
+            [
+                gap,
+                _speech(models, "What is the capital of France?"),
+                gap,
+                _speech(models, "And how many legs does a spider have?"),
+            ]
+        ),
+        RATE,
+    )
+    lagging = dataclasses.replace(models, stt=LaggingStt(models.stt))
+    conversation, mic, log = _conversation(lagging, tmp_path / "two.wav")
+    conversation.start()
+    try:
+        assert log.wait_for(ReplyFinished, 1, timeout=90) is not None
+        mic.finished.wait(30)
+        user_turns = [h.content for h in conversation.history if h.role == "user"]
+    finally:
+        conversation.stop()
+    finals = [e.text for e in log.of_type(FinalTranscript)]
+    assert len(finals) == 1, finals
+    assert "france" in finals[0].lower() and "spider" in finals[0].lower()
+    assert len(log.of_type(SpeechStarted)) == 2  # two starts were heard ...
+    assert not any(e.barge_in for e in log.of_type(SpeechStarted))  # ... neither cut a reply
+    assert user_turns == finals

@@ -62,6 +62,7 @@ def _envelopes(canceller, ref, mic) -> None:
     for r, m in zip(ref, mic, strict=True):
         canceller._ref_env.append(float(r))
         canceller._mic_env.append(float(m))
+        canceller._frames_seen += 1
 
 
 def test_echo_path_delay_is_learned_and_the_user_is_told_from_echo():
@@ -82,3 +83,33 @@ def test_echo_path_delay_is_learned_and_the_user_is_told_from_echo():
     user = echo + np.concatenate([np.zeros(110), rng.normal(size=40) * 4])
     _envelopes(canceller, speaker, user)
     assert canceller.echo_likelihood() < 0.8
+
+
+def test_echo_whose_delay_changed_is_still_echo_but_a_louder_user_is_not():
+    """The echo path can change under the canceller (an audio server adapting its latency):
+    echo no louder than the assistant's echo has been is not the user, at any delay."""
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import EchoCanceller
+
+    rng = np.random.default_rng(2)
+    speech = rng.uniform(-4.0, -1.5, 900)  # the assistant's voice, log10 power per 10 ms
+
+    def echo(delay):  # the room returns it 6 dB down after ``delay`` frames
+        return np.concatenate([np.full(delay, -9.0), speech[:-delay]]) - 0.6
+
+    canceller = EchoCanceller()
+    assert not canceller.only_echo()  # nothing known about the echo yet
+    for i in range(0, 600, 30):
+        _envelopes(canceller, speech[i : i + 30], echo(9)[i : i + 30])
+        canceller.learn_echo_path()
+    assert canceller.echo_lag == 9
+    # The path now takes 45 frames: correlation at the learned delay is lost ...
+    _envelopes(canceller, speech[600:700], echo(45)[600:700])
+    assert canceller.echo_likelihood() < 0.8
+    assert canceller.only_echo()  # ... but it is no louder than echo: still echo
+    # The user speaks over it, louder than the echo by 10 dB.
+    user = echo(45)[700:760].copy()
+    user[-20:] = speech[700:720].max() + 1.0
+    _envelopes(canceller, speech[700:760], user)
+    assert not canceller.only_echo()

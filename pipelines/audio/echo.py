@@ -3,9 +3,13 @@
 Uses WebRTC's audio processing module (AEC3, noise suppression, high-pass filter) through
 the LiveKit Python SDK, which ships it prebuilt. The speaker's signal is the reference.
 
-AEC3 needs the reference to lead its echo by a roughly constant delay. Both streams are
-therefore put on sample clocks anchored to time.monotonic(): each microphone frame is paired
-with the reference that was sent to the speaker at the moment the frame was captured.
+AEC3 needs the reference to lead its echo by a small, roughly constant delay. Both streams
+are therefore put on sample clocks anchored to time.monotonic() at the moments the devices
+report (a sample heard from the speaker, captured by the microphone), so an underrun or a
+late callback does not move the echo: each microphone frame is paired with the reference
+heard ``_LEAD_S`` after the frame was captured (a margin for clock error). A
+microphone frame whose reference the speaker's callback has not produced yet waits for it
+(briefly): pairing it with silence would let the echo through uncancelled.
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ import numpy as np
 
 FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
 RATE = 16_000
-_RING_S = 4.0
+_RING_S = 30.0  # covers a listening stage that fell behind under load
 _REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
+_LATE_S = 0.03  # blocks this much later than their count says: the device ran dry (underrun)
+_LEAD_S = 0.06  # the reference given with a microphone frame leads it by this much
+_WAIT_S = 0.08  # longest a microphone frame waits for its reference
 _ENVELOPE_FRAMES = 150
+_EXCESS_FRAMES = 500  # the last 5 s of the assistant's voice at the microphone
+_MAX_ECHO_LAG = 80  # echo paths up to 800 ms
+_USER_MARGIN = 0.6  # the user is this much (6 dB) above the loudest echo seen
 
 
 def _log_energy(x: np.ndarray) -> float:
@@ -41,7 +51,13 @@ class SampleClock:
     def advance(self, n: int, started_at: float) -> int:
         """Register ``n`` samples that started at ``started_at``; returns their first index."""
         expected = None if self.t0 is None else self.t0 + self.count / RATE
-        if expected is None or abs(expected - started_at) > _REANCHOR_S:
+        # Early blocks are bursts (callbacks bunch up); late ones follow a gap in which the
+        # device played or captured nothing of ours, so the timeline moves on.
+        if (
+            expected is None
+            or started_at - expected > _LATE_S
+            or expected - started_at > _REANCHOR_S
+        ):
             self.t0 = started_at - self.count / RATE
         first = self.count
         self.count += n
@@ -80,6 +96,11 @@ class EchoCanceller:
         self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self.echo_lag: int | None = None  # learned delay of the echo path, in 10 ms frames
+        # How far the raw microphone rises above the loudest recent reference while only the
+        # assistant talks (log10 power per frame): the echo path's gain, whatever its delay.
+        self._echo_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
+        self._frames_seen = 0
+        self._frames_learned = 0
 
     def add_reference(self, audio: np.ndarray, at: float | None = None) -> None:
         """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
@@ -94,12 +115,24 @@ class EchoCanceller:
         with self._lock:
             if self._mic_clock.t0 is None:
                 return np.zeros(FRAME, np.float32)
-            moment = self._mic_clock.t0 + mic_index / RATE
+            moment = self._mic_clock.t0 + mic_index / RATE + _LEAD_S
             start = self._ref_clock.index_at(moment)
             newest = self._ref_clock.count
             if start is None or start + FRAME > newest or start < newest - self._ring.size:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
+
+    def _reference_ready(self, mic_index: int) -> bool:
+        """Has the speaker produced the reference for the 10 ms frame at ``mic_index`` (or
+        waited long enough that it never will)?"""
+        with self._lock:
+            if self._mic_clock.t0 is None or self._ref_clock.t0 is None:
+                return True
+            captured = self._mic_clock.t0 + mic_index / RATE
+            start = self._ref_clock.index_at(captured + _LEAD_S)
+            if start is None or start + FRAME <= self._ref_clock.count:
+                return True
+        return time.monotonic() - captured > _WAIT_S + _LEAD_S
 
     def _correlations(self, window: int, lags: range) -> list[tuple[float, int]]:
         """Pearson correlation of the microphone's last ``window`` envelope frames with the
@@ -122,14 +155,44 @@ class EchoCanceller:
         corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
-    def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = 80) -> None:
-        """While the assistant talks, find the delay at which the raw microphone follows the
-        speaker (a real echo path); without one (headphones) nothing is learned."""
+    def _excess(self) -> np.ndarray:
+        """Per envelope frame, the raw microphone's level over the loudest reference of the
+        preceding ``_MAX_ECHO_LAG`` frames (log10 power): echo alone stays at the echo path's
+        gain, whatever the delay; the user's voice rises above it."""
+        mic = np.fromiter(self._mic_env, np.float64, len(self._mic_env))
+        ref = np.fromiter(self._ref_env, np.float64, len(self._ref_env))
+        n = min(mic.size, ref.size)
+        if n <= _MAX_ECHO_LAG:
+            return np.zeros(0)
+        loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
+        return mic[-loudest.size :] - loudest
+
+    def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = _MAX_ECHO_LAG) -> None:
+        """While only the assistant talks: find the delay at which the raw microphone follows
+        the speaker (a real echo path; without one, as with headphones, nothing is learned),
+        and how loud its echo gets."""
         found = self._correlations(window_frames, range(max_lag_frames + 1))
         if found:
             corr, lag = max(found)
             if corr > 0.9:
                 self.echo_lag = lag
+        fresh = min(self._frames_seen - self._frames_learned, _ENVELOPE_FRAMES)
+        self._frames_learned = self._frames_seen
+        excess = self._excess()
+        if fresh > 0 and excess.size:
+            self._echo_excess.extend(excess[-fresh:])
+
+    def only_echo(self, window_frames: int = 10) -> bool:
+        """Is what the microphone hears over the last ``window_frames`` no louder than the
+        assistant's own echo has been (a double-talk detector after Geigel)? False until
+        enough of the assistant's voice has been heard to know its echo."""
+        if len(self._echo_excess) < _EXCESS_FRAMES // 2:
+            return False
+        excess = self._excess()[-window_frames:]
+        if not excess.size:
+            return False
+        ceiling = float(np.percentile(self._echo_excess, 95)) + _USER_MARGIN
+        return bool(np.mean(excess > ceiling) < 0.5)
 
     def echo_likelihood(self, window_frames: int = 30) -> float:
         """How closely the last ``window_frames`` (10 ms each) of the raw microphone follow
@@ -158,7 +221,9 @@ class EchoCanceller:
         return float(20 * np.log10(np.sqrt(np.mean(chunk**2)) + 1e-10))
 
     def process(self, mic: np.ndarray, captured_at: float | None = None) -> np.ndarray:
-        """Echo-cancelled copy of ``mic``; output lags input by less than one 10 ms frame.
+        """Echo-cancelled audio for ``mic`` (and for frames held back earlier). Output lags
+        input by less than one 10 ms frame, or up to ``_WAIT_S`` while a frame waits for its
+        reference.
 
         ``captured_at`` is when the block's first sample was captured (time.monotonic()).
         """
@@ -170,6 +235,8 @@ class EchoCanceller:
             self._mic_rest_index = first
         data = np.concatenate([self._mic_rest, mic.astype(np.float32, copy=False)])
         usable = data.size - data.size % FRAME
+        while usable and not self._reference_ready(self._mic_rest_index + usable - FRAME):
+            usable -= FRAME
         out = np.empty(usable, dtype=np.float32)
         for start in range(0, usable, FRAME):
             ref = self._reference_for(self._mic_rest_index + start)
@@ -178,6 +245,7 @@ class EchoCanceller:
                 _to_int16(data[start : start + FRAME]).tobytes(), RATE, 1, FRAME
             )
             self._mic_env.append(_log_energy(data[start : start + FRAME]))
+            self._frames_seen += 1
             self._ref_env.append(_log_energy(ref))
             self._apm.process_reverse_stream(ref_frame)
             self._apm.process_stream(mic_frame)

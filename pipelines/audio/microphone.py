@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from .devices import Reconnector, close_stream, open_stream
+from .devices import Reconnector, close_stream, device_moment, open_stream
 from .files import SPEECH_RATE, load_audio
 
 BLOCK = 320  # 20 ms at 16 kHz
@@ -27,6 +27,7 @@ class MicBlock:
     samples: np.ndarray
     start_s: float
     arrived: float  # time.monotonic() when it reached us
+    captured: float  # time.monotonic() when its first sample was captured
 
 
 class Microphone:
@@ -36,9 +37,10 @@ class Microphone:
 
     def __init__(self, device: str | None = None, *, on_problem=None, on_recovered=None):
         self.device = device or "default"
-        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=1000)
+        self._queue: queue.Queue[tuple[np.ndarray, float, float]] = queue.Queue(maxsize=1000)
         self._stream = None
         self._resampler: soxr.ResampleStream | None = None
+        self._stream_rate = SPEECH_RATE
         self._position = 0
         self._last_block = 0.0
         self._lock = threading.Lock()
@@ -53,7 +55,10 @@ class Microphone:
     # audio thread ----------------------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
         try:
-            self._queue.put_nowait((indata[:, 0].copy(), time.monotonic()))
+            captured = device_moment(time_info, is_input=True)
+            if captured >= time.monotonic():  # no converter time: the block just ended
+                captured -= frames / self._stream_rate
+            self._queue.put_nowait((indata[:, 0].copy(), time.monotonic(), captured))
         except queue.Full:
             self.dropped_blocks += 1
 
@@ -68,6 +73,7 @@ class Microphone:
                 blocksize=BLOCK,
                 callback=self._callback,
             )
+            self._stream_rate = rate
             self._resampler = (
                 soxr.ResampleStream(rate, SPEECH_RATE, 1, dtype="float32", quality="HQ")
                 if rate != SPEECH_RATE
@@ -85,14 +91,14 @@ class Microphone:
     def read(self, timeout: float = 0.1) -> MicBlock | None:
         """The next block, or None if nothing arrived within ``timeout``."""
         try:
-            raw, arrived = self._queue.get(timeout=timeout)
+            raw, arrived, captured = self._queue.get(timeout=timeout)
         except queue.Empty:
             self._watchdog()
             return None
         self._last_block = time.monotonic()
         samples = self._resampler.resample_chunk(raw) if self._resampler else raw
         block = MicBlock(
-            samples.astype(np.float32, copy=False), self._position / SPEECH_RATE, arrived
+            samples.astype(np.float32, copy=False), self._position / SPEECH_RATE, arrived, captured
         )
         self._position += samples.size
         return block
@@ -146,6 +152,9 @@ class FileMicrophone:
         if wait > 0:
             time.sleep(wait)
         samples = self.audio[self._position : self._position + BLOCK]
-        block = MicBlock(samples, self._position / SPEECH_RATE, time.monotonic())
+        now = time.monotonic()
+        block = MicBlock(
+            samples, self._position / SPEECH_RATE, now, now - samples.size / SPEECH_RATE
+        )
         self._position += samples.size
         return block

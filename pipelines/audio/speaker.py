@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import soxr
 
-from .devices import Reconnector, close_stream, open_stream
+from .devices import Reconnector, close_stream, device_moment, open_stream
 from .files import SPEECH_RATE
 
 BLOCK_S = 0.02
@@ -59,7 +59,7 @@ class Speaker:
         device: str | None = None,
         *,
         source_rate: int,
-        on_reference: Callable[[np.ndarray], None] | None = None,
+        on_reference: Callable[[np.ndarray, float | None], None] | None = None,
         on_problem: Callable[[str, str], None] | None = None,
         on_recovered: Callable[[str], None] | None = None,
     ):
@@ -159,7 +159,7 @@ class Speaker:
             break  # keep order: never skip ahead of a held phrase
         return None
 
-    def _fill(self, out: np.ndarray) -> None:
+    def _fill(self, out: np.ndarray, heard_at: float | None = None) -> None:
         """Write the next ``out.size`` samples (the callback's work; also used headless)."""
         now = time.monotonic()
         self._last_callback = now
@@ -171,8 +171,8 @@ class Speaker:
                     if self._current is None:
                         break
                 phrase = self._current
-                if phrase.played == 0:
-                    phrase.started_at = now + written / self.rate
+                if phrase.played == 0:  # when it is heard, where the device says
+                    phrase.started_at = (heard_at or now) + written / self.rate
                     self.notes.put_nowait(PlaybackNote("started", phrase, phrase.started_at))
                 n = min(out.size - written, phrase.samples.size - phrase.played)
                 out[written : written + n] = phrase.samples[phrase.played : phrase.played + n]
@@ -183,10 +183,10 @@ class Speaker:
                     self._current = None
         out[written:] = 0.0
         if self.on_reference is not None and self._to16k is not None:
-            self.on_reference(self._to16k.resample_chunk(out.copy()))
+            self.on_reference(self._to16k.resample_chunk(out.copy()), heard_at)
 
     def _callback(self, outdata, frames, time_info, status) -> None:
-        self._fill(outdata[:, 0])
+        self._fill(outdata[:, 0], device_moment(time_info, is_input=False))
 
     def watchdog(self) -> None:
         """Called periodically: notice a vanished device and reopen it when it is back."""
