@@ -308,6 +308,7 @@ class Assistant:
             kernel=self.voice_kernel,
             conversation_id=self.conversation_id,
         )
+        voice.listening_hint = self.pages.vocabulary
         try:
             voice.start()
         except Exception:

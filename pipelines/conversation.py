@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,9 @@ class Conversation:
         self._next_id = 1
         self._state = EngineState.IDLE
         self._ptt_pressed = False
+        # Words the user is likely to say now (e.g. page edits while a page is open),
+        # given to the recogniser with each utterance.
+        self.listening_hint: Callable[[], str | None] | None = None
         self._echo = None
         if self.settings.echo_cancellation:
             from .audio.echo import EchoCanceller
@@ -526,7 +530,7 @@ class Conversation:
             kind, payload = job
             try:
                 if kind == "partial":
-                    text = self.models.stt.transcribe(payload).text
+                    text = self.models.stt.transcribe(payload, hint=self._hint()).text
                     stable, tentative = agreement.update(text)
                     self.bus.publish(PartialTranscript(stable=stable, tentative=tentative))
                     continue
@@ -535,7 +539,12 @@ class Conversation:
                 if turn.cancel.is_set():
                     continue
                 turn.mark("stt_start")
-                text = self.models.stt.transcribe(turn.audio).text if turn.audio.size else ""
+                hint = self._hint()
+                text = (
+                    self.models.stt.transcribe(turn.audio, hint=hint).text
+                    if turn.audio.size
+                    else ""
+                )
                 turn.mark("stt_done")
             except Exception as exc:  # noqa: BLE001 - report and keep listening
                 self.bus.publish(EngineError(code="stt-failed", message=str(exc)))
@@ -556,6 +565,13 @@ class Conversation:
                 if turn.confirmed.is_set():
                     self._publish_confirmed(turn)
             self._think_jobs.put(turn)
+
+    def _hint(self) -> str | None:
+        try:
+            return self.listening_hint() if self.listening_hint is not None else None
+        except Exception:  # noqa: BLE001 - a hint is optional
+            _log.exception("listening hint failed")
+            return None
 
     # stage 3: the kernel ------------------------------------------------------------------
     def _think_loop(self) -> None:

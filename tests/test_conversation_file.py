@@ -157,9 +157,9 @@ def test_speaking_again_before_the_transcript_is_ready_loses_no_words(models, tm
         def __init__(self, stt):
             self._stt = stt
 
-        def transcribe(self, audio):
+        def transcribe(self, audio, **options):
             time.sleep(2.5)
-            return self._stt.transcribe(audio)
+            return self._stt.transcribe(audio, **options)
 
     gap = np.zeros(int(1.2 * RATE), np.float32)
     write_wav(
@@ -189,3 +189,46 @@ def test_speaking_again_before_the_transcript_is_ready_loses_no_words(models, tm
     assert len(log.of_type(SpeechStarted)) == 2  # two starts were heard ...
     assert not any(e.barge_in for e in log.of_type(SpeechStarted))  # ... neither cut a reply
     assert user_turns == finals
+
+
+def test_a_spoken_page_edit_changes_the_page_once_the_reply_is_heard(models, tmp_path):
+    """'Add a footer saying thank you', said aloud, is made on the open page (no model
+    needed) and the assistant says what it did."""
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.audio.microphone import FileMicrophone
+    from vistavox.pipelines.audio.speaker import RecordingSpeaker
+    from vistavox.pipelines.conversation import Conversation, EngineSettings
+    from vistavox.pipelines.events import EventBus, EventLog, FinalTranscript, ReplyFinished
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import load_persona
+    from vistavox.pipelines.kernel.store import Store
+    from vistavox.pipelines.pages.editor import PageEditor
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><h1>Sign up</h1><button>Join</button></body></html>")
+    changes = []
+    editor = PageEditor(on_change=lambda path, note: changes.append(note))
+    editor.open(page)
+    kernel = Kernel(models.llm, Store(tmp_path / "c.db"), load_persona("assistant"))
+    kernel.direct_handlers.append(editor.handle)
+    gap = np.zeros(RATE, np.float32)
+    said = _speech(models, "Add a footer saying thank you.")
+    write_wav(tmp_path / "edit.wav", np.concatenate([gap, said, gap]), RATE)
+    bus = EventBus()
+    log = EventLog(bus)
+    mic = FileMicrophone(tmp_path / "edit.wav", tail_s=4.0)
+    speaker = RecordingSpeaker(source_rate=models.tts.sample_rate)
+    conversation = Conversation(
+        models, mic, speaker, settings=EngineSettings(), bus=bus, kernel=kernel
+    )
+    conversation.listening_hint = editor.vocabulary
+    conversation.start()
+    try:
+        finished = log.wait_for(ReplyFinished, 1, timeout=90)
+        assert finished is not None, [e.text for e in log.of_type(FinalTranscript)]
+    finally:
+        conversation.stop()
+    assert finished[0].text.startswith("Done"), (finished[0].text, log.of_type(FinalTranscript))
+    assert changes, "the page was not changed"
+    html = page.read_text().lower()
+    assert "<footer" in html and "thank you" in html

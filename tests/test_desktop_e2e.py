@@ -126,13 +126,18 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
         app.do("screenshot", path=str(ARTIFACTS / "2-sketch-preview.png"))
         app.wait(lambda i: i.get("kind") == "ack" and i.get("do") == "screenshot", 20, "shot")
 
-        # Ask for changes in words: the same page changes and the preview reloads.
-        app.do("type", text="Add a footer saying thank you.")
-        edited = app.wait(
-            lambda i: i.get("type") == "PageUpdated" and "footer" in i.get("note", ""),
-            90,
-            "the page edited by a typed request",
-        )
+        # Ask for changes, spoken and typed: the same page changes and the preview reloads.
+        ask = "Add a footer saying thank you."
+        rig.player.say("edit", resample(synthesizer.speak(ask), synthesizer.sample_rate, RATE))
+        try:
+            edited = app.wait(
+                lambda i: i.get("type") == "PageUpdated" and "footer" in i.get("note", ""),
+                120,
+                "the page edited by a spoken request",
+            )
+        except AssertionError as exc:
+            heard = [i.get("text") for i in app.seen if i.get("type") == "FinalTranscript"]
+            raise AssertionError(f"{exc}; the app heard {heard}") from exc
         assert edited["path"] == page["path"], "the edit went to another page"
         footer = re.search(r"<footer[^>]*>(.*?)</footer>", Path(page["path"]).read_text(), re.S)
         assert footer and "thank you" in footer.group(1).lower()

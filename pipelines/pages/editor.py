@@ -28,6 +28,12 @@ class DirectReply:
     commit: Callable[[], None]
 
 
+VOCABULARY = (
+    "Editing the web page: add a footer, a header, a heading, a button, a link, an image or "
+    "a paragraph; make the title bigger, smaller, bold or blue; dark mode; light mode; undo."
+)
+
+
 class PageEditor:
     """Edits the current page; ``on_change(path, note)`` runs after each saved change."""
 
@@ -40,6 +46,12 @@ class PageEditor:
     def open(self, page: Path) -> None:
         """Make ``page`` the one edits apply to."""
         self.page = Path(page)
+
+    def vocabulary(self) -> str | None:
+        """While a page is open, the words of page edits, to help the recogniser hear them."""
+        if self.page is None:
+            return None
+        return VOCABULARY
 
     def handle(self, request: str) -> DirectReply | None:
         """A reply for ``request`` if it is an edit of the current page, else None."""

@@ -60,10 +60,14 @@ class Transcriber:
             cpu_threads=threads,
         )
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        """Transcribe 16 kHz mono float32 speech (already trimmed of long silences)."""
+    def transcribe(self, audio: np.ndarray, *, hint: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 speech (already trimmed of long silences).
+
+        ``hint``: words the user is likely to say now (Whisper's initial prompt), e.g. the
+        vocabulary of page edits while a page is open ("dark mode", not "Dart mode")."""
         segments, _info = self._model.transcribe(
             audio,
+            initial_prompt=hint or None,
             language="en",
             beam_size=self.settings.beam_size,
             condition_on_previous_text=False,
