@@ -37,6 +37,7 @@ from .events import (
     UserTurn,
 )
 from .pages.editor import PageEditor
+from .tools.workspace import page_path
 
 _log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT_S = 300.0
@@ -242,10 +243,10 @@ class Assistant:
         """A page the model wrote opens in the preview and becomes the one edits apply to."""
         if entry.tool != "write_page" or entry.decision not in ("allowed", "confirmed"):
             return
-        try:
-            path = Path(json.loads(entry.summary)["path"])
-        except (ValueError, KeyError, TypeError):
+        name = entry.arguments.get("name")
+        if not isinstance(name, str):
             return
+        path = page_path(self.workspace, name)  # not from the summary: that is cut short
         if path.is_file():
             self.pages.open(path)
             self.bus.publish(PageUpdated(path=str(path), note="written by the assistant"))

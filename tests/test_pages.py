@@ -255,3 +255,31 @@ def test_edited_sketch_page_looks_edited_in_a_browser(sample_page, artifacts_dir
     from vistavox.pipelines.vision.sketch.render import rendered_dom
 
     assert "Built from a sketch" in rendered_dom(markup)
+
+
+def test_a_page_the_model_writes_opens_for_edits_whatever_its_name(tmp_path):
+    """write_page through the tool registry (audited, its summary cut at 200 characters):
+    the written page opens in the preview and plain-word edits then apply to it."""
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.assistant import Assistant
+    from vistavox.pipelines.events import EventBus, EventLog, PageUpdated
+    from vistavox.pipelines.tools.registry import ToolRegistry
+    from vistavox.pipelines.tools.workspace import write_page_tool
+
+    workspace = tmp_path / "a user's documents folder with a long name" / "Vistavox workspace"
+    registry = ToolRegistry(confirm=lambda tool, arguments: True)
+    registry.add(write_page_tool(workspace))
+    name = "the sign-up page for the community garden, with the opening hours"
+    html = "<html><body><h1>Join the garden</h1><button>Sign up</button></body></html>"
+    result = registry.call("write_page", {"name": name, "html": html}, untrusted_turn=False)
+    assert result.ok and len(result.content) > 200  # longer than the audit keeps
+    bus = EventBus()
+    log = EventLog(bus)
+    assistant = Assistant(bus, AppSettings(), workspace=workspace)
+    assistant._follow_page(registry.audit[-1])
+    shown = log.of_type(PageUpdated)
+    assert shown and Path(shown[0].path).read_text() == html
+    reply = assistant.pages.handle("Make the button green.")
+    assert reply is not None and reply.text.startswith("Done")
+    reply.commit()
+    assert "green" in Path(shown[0].path).read_text()

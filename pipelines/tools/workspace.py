@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+from ..files import write_atomic
 from .registry import SideEffect, Tool
 from .sandbox import SandboxLimits, run_python
 
@@ -17,14 +18,16 @@ def _safe_name(name: str, suffix: str) -> str:
     return stem[:60] + suffix
 
 
+def page_path(workspace: Path, name: str) -> Path:
+    """Where ``write_page`` puts the page called ``name``."""
+    return workspace / "pages" / _safe_name(name, ".html")
+
+
 def write_page_tool(workspace: Path) -> Tool:
     def write_page(name: str, html: str) -> str:
-        pages = workspace / "pages"
-        pages.mkdir(parents=True, exist_ok=True)
-        target = pages / _safe_name(name, ".html")
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(target)
+        target = page_path(workspace, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, html.encode("utf-8"))  # a crash leaves the old page whole
         return json.dumps({"path": str(target), "bytes": len(html.encode())})
 
     return Tool(
