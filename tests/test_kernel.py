@@ -266,3 +266,20 @@ def test_image_preparation_uprights_flattens_and_refuses_bombs():
 
     with pytest.raises(ImageError, match="too large"):
         vision.prepare_image(huge.getvalue())
+
+
+def test_a_reply_the_user_cut_off_reads_as_cut_off_without_a_note_to_copy():
+    history = [
+        TurnMessage(1, "user", "Tell me about the ocean."),
+        TurnMessage(2, "assistant", "The ocean is a", interrupted=True),
+    ]
+    plan = plan_context(
+        count=lambda text: len(text.split()),
+        context_tokens=1000,
+        reply_reserve=100,
+        system="You are Vistavox.",
+        history=history,
+        current="Stop. What about lakes?",
+    )
+    said = [m["content"] for m in plan.messages if m["role"] == "assistant"]
+    assert said == ["The ocean is a —"]

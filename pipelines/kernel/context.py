@@ -194,4 +194,8 @@ def plan_context(
 
 
 def _render(message: TurnMessage) -> str:
-    return message.content + (" [interrupted by the user]" if message.interrupted else "")
+    """A reply the user cut off ends in a dash, as speech that broke off does: a bracketed
+    note there is text small models copy into their next replies."""
+    if not message.interrupted:
+        return message.content
+    return (message.content.rstrip() + " —").lstrip()
