@@ -27,9 +27,10 @@ _REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
 _LATE_S = 0.03  # blocks this much later than their count says: the device ran dry (underrun)
 _LEAD_S = 0.06  # the reference given with a microphone frame leads it by this much
 _WAIT_S = 0.08  # longest a microphone frame waits for its reference
-_ENVELOPE_FRAMES = 150
+_ENVELOPE_FRAMES = 250
 _EXCESS_FRAMES = 500  # the last 5 s of the assistant's voice at the microphone
-_MAX_ECHO_LAG = 80  # echo paths up to 800 ms
+_MAX_ECHO_LAG = 150  # echo paths up to 1.5 s (Bluetooth speakers, busy audio servers)
+_AUDIBLE_LOG_POWER = -6.0  # reference frames quieter than this (-60 dBFS) are silence
 _USER_MARGIN = 0.6  # the user is this much (6 dB) above the loudest echo seen
 
 
@@ -155,7 +156,7 @@ class EchoCanceller:
         corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
-    def _excess(self) -> np.ndarray:
+    def _excess(self, *, audible_only: bool = False) -> np.ndarray:
         """Per envelope frame, the raw microphone's level over the loudest reference of the
         preceding ``_MAX_ECHO_LAG`` frames (log10 power): echo alone stays at the echo path's
         gain, whatever the delay; the user's voice rises above it."""
@@ -165,7 +166,10 @@ class EchoCanceller:
         if n <= _MAX_ECHO_LAG:
             return np.zeros(0)
         loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
-        return mic[-loudest.size :] - loudest
+        excess = mic[-loudest.size :] - loudest
+        if audible_only:  # frames with nothing from the speaker say nothing about its echo
+            excess = np.where(loudest > _AUDIBLE_LOG_POWER, excess, np.nan)
+        return excess
 
     def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = _MAX_ECHO_LAG) -> None:
         """While only the assistant talks: find the delay at which the raw microphone follows
@@ -178,9 +182,10 @@ class EchoCanceller:
                 self.echo_lag = lag
         fresh = min(self._frames_seen - self._frames_learned, _ENVELOPE_FRAMES)
         self._frames_learned = self._frames_seen
-        excess = self._excess()
+        excess = self._excess(audible_only=True)
         if fresh > 0 and excess.size:
-            self._echo_excess.extend(excess[-fresh:])
+            fresh_excess = excess[-fresh:]
+            self._echo_excess.extend(fresh_excess[~np.isnan(fresh_excess)])
 
     def only_echo(self, window_frames: int = 10) -> bool:
         """Is what the microphone hears over the last ``window_frames`` no louder than the
@@ -205,7 +210,7 @@ class EchoCanceller:
         )
         return max((c for c, _ in found), default=0.0)
 
-    def reference_level_db(self, window_s: float = 0.8) -> float:
+    def reference_level_db(self, window_s: float = 1.6) -> float:
         """Level (dBFS) of what the speaker played during the last ``window_s`` before the
         newest microphone sample: is the assistant's voice (or its echo tail, which a slow
         echo path delays) around?"""
