@@ -78,7 +78,9 @@ def test_bombs_loops_and_floods_are_stopped_with_a_clear_reason():
     assert memory.exit == "memory" and "memory" in memory.stderr
     loop = run_python("while True:\n    pass", limits=limits)
     assert loop.exit in ("cpu", "timeout") and not loop.ok
-    flood = run_python("print('x' * 100_000_000)", limits=limits)
+    # Enough CPU to make 100 MB of text even on a slow machine: the file limit must stop it.
+    roomy = SandboxLimits(wall_s=60, cpu_s=30, memory_mb=512)
+    flood = run_python("print('x' * 100_000_000)", limits=roomy)
     assert flood.exit == "output too large"
     assert len(flood.stdout) <= 20_100
     # The host is fine: the next run works normally.
