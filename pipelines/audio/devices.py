@@ -220,17 +220,17 @@ class DeviceSettings:
         return path
 
 
-def device_moment(time_info, *, is_input: bool) -> float:
+def device_moment(time_info, *, is_input: bool) -> float | None:
     """time.monotonic() at which a callback's buffer was captured (input: its first sample
-    at the converter) or will be heard (output), from PortAudio's stream times; the
-    callback's own time when the host does not report them sensibly."""
-    now = time.monotonic()
+    at the converter) or will be heard (output), from PortAudio's stream times; None when
+    the host does not report them sensibly."""
     try:
         current = time_info.currentTime
         device = time_info.inputBufferAdcTime if is_input else time_info.outputBufferDacTime
     except AttributeError:
-        return now
+        return None
     lag = (current - device) if is_input else (device - current)
     if current <= 0 or device <= 0 or not 0.0 <= lag < 1.0:
-        return now
+        return None
+    now = time.monotonic()
     return now - lag if is_input else now + lag

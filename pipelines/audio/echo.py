@@ -114,32 +114,42 @@ class EchoCanceller:
     def _reference_for(self, mic_index: int) -> np.ndarray:
         """The reference samples sent when microphone sample ``mic_index`` was captured."""
         with self._lock:
-            if self._mic_clock.t0 is None:
-                return np.zeros(FRAME, np.float32)
-            moment = self._mic_clock.t0 + mic_index / RATE + _LEAD_S
-            start = self._ref_clock.index_at(moment)
+            start = self._reference_start(mic_index)
             newest = self._ref_clock.count
             if start is None or start + FRAME > newest or start < newest - self._ring.size:
                 return np.zeros(FRAME, np.float32)
             return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
 
+    def _reference_start(self, mic_index: int) -> int | None:
+        """Index in the reference of the audio paired with microphone sample ``mic_index``
+        (heard ``_LEAD_S`` after it was captured); None before both streams have started.
+        Call with the lock held."""
+        if self._mic_clock.t0 is None:
+            return None
+        return self._ref_clock.index_at(self._mic_clock.t0 + mic_index / RATE + _LEAD_S)
+
     def _reference_ready(self, mic_index: int) -> bool:
         """Has the speaker produced the reference for the 10 ms frame at ``mic_index`` (or
         waited long enough that it never will)?"""
         with self._lock:
-            if self._mic_clock.t0 is None or self._ref_clock.t0 is None:
-                return True
-            captured = self._mic_clock.t0 + mic_index / RATE
-            start = self._ref_clock.index_at(captured + _LEAD_S)
+            start = self._reference_start(mic_index)
             if start is None or start + FRAME <= self._ref_clock.count:
                 return True
+            captured = self._mic_clock.t0 + mic_index / RATE
         return time.monotonic() - captured > _WAIT_S + _LEAD_S
+
+    def _envelopes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw microphone's and the paired reference's envelopes, as arrays."""
+        return (
+            np.fromiter(self._mic_env, np.float64, len(self._mic_env)),
+            np.fromiter(self._ref_env, np.float64, len(self._ref_env)),
+        )
 
     def _correlations(self, window: int, lags: range) -> list[tuple[float, int]]:
         """Pearson correlation of the microphone's last ``window`` envelope frames with the
         reference's, delayed by each of ``lags`` frames (all lags in one NumPy pass)."""
-        mic = np.fromiter(self._mic_env, np.float64, len(self._mic_env))[-window:]
-        ref = np.fromiter(self._ref_env, np.float64, len(self._ref_env))
+        mic, ref = self._envelopes()
+        mic = mic[-window:]
         if mic.size < window or mic.std() < 1e-3:
             return []
         lag = np.arange(lags.start, min(lags.stop, ref.size - window + 1))
@@ -160,8 +170,7 @@ class EchoCanceller:
         """Per envelope frame, the raw microphone's level over the loudest reference of the
         preceding ``_MAX_ECHO_LAG`` frames (log10 power): echo alone stays at the echo path's
         gain, whatever the delay; the user's voice rises above it."""
-        mic = np.fromiter(self._mic_env, np.float64, len(self._mic_env))
-        ref = np.fromiter(self._ref_env, np.float64, len(self._ref_env))
+        mic, ref = self._envelopes()
         n = min(mic.size, ref.size)
         if n <= _MAX_ECHO_LAG:
             return np.zeros(0)

@@ -55,10 +55,11 @@ class Microphone:
     # audio thread ----------------------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
         try:
+            now = time.monotonic()
             captured = device_moment(time_info, is_input=True)
-            if captured >= time.monotonic():  # no converter time: the block just ended
-                captured -= frames / self._stream_rate
-            self._queue.put_nowait((indata[:, 0].copy(), time.monotonic(), captured))
+            if captured is None:  # no converter time: the block just ended
+                captured = now - frames / self._stream_rate
+            self._queue.put_nowait((indata[:, 0].copy(), now, captured))
         except queue.Full:
             self.dropped_blocks += 1
 
