@@ -51,10 +51,12 @@ from .scheduling import BACKGROUND, SOON, lower_this_thread
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
+from .speech.self_hearing import sounds_like_echo, without_echo
 from .speech.wakeword import WakeWordDetector
 from .voice_turn import VoiceModels
 
 _STOP = object()
+_HELD_PREROLL_S = 1.0
 _log = logging.getLogger(__name__)
 
 
@@ -76,6 +78,11 @@ class EngineSettings:
     speculative: bool = True  # start work at a pause, before the endpoint is confirmed
     stream_reply: bool = True  # speak phrase by phrase while the reply is being written
     echo_cancellation: bool = True
+    # Through speakers, speech over the assistant's voice pauses it and is taken as the
+    # user only once its words are not the assistant's own (the acoustic checks can be
+    # fooled by an echo path that changes under load).
+    check_echo_words: bool = True
+    echo_words_after_s: float = 3.0  # how long after playback its echo is still expected
     partial_every_s: float = 0.8
     preroll_s: float = 0.3
     system_prompt: str = VOICE_SYSTEM_PROMPT  # used when no kernel is given
@@ -84,6 +91,16 @@ class EngineSettings:
     level_every_s: float = 0.1
     wake_word: WakeWordDetector | None = None  # if set, a turn starts only after it is heard
     wake_window_s: float = 8.0  # how long after the wake word speech is taken
+
+
+@dataclass
+class Suspicion:
+    """Speech that started while the assistant's voice was coming back through speakers:
+    held, with playback paused, until its words show whether it is the user or echo."""
+
+    audio_at: float  # onset on the input timeline
+    started: float  # time.monotonic() at the onset
+    interrupts: Turn | None  # the reply it cuts off if it is the user
 
 
 @dataclass
@@ -103,6 +120,7 @@ class Turn:
     finished: bool = False
     marks: dict[str, float] = field(default_factory=dict)
     plan: ContextPlan | None = None  # what the model saw for the reply
+    suspicion: Suspicion | None = None  # set while it may be the assistant's own echo
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, time.monotonic())
@@ -153,6 +171,12 @@ class Conversation:
         self._threads: list[threading.Thread] = []
         self._turn_lock = threading.RLock()
         self._active: Turn | None = None  # the turn being answered (confirmed or not)
+        # Speech that may be the assistant's echo: being heard, and waiting for its words.
+        # Playback stays paused meanwhile (see _sync_pause).
+        self._holding = False
+        self._held: list[Turn] = []
+        self._spoken: deque[tuple[float, str]] = deque(maxlen=64)  # (when, phrase) played
+        self._last_playback = float("-inf")
         self._next_id = 1
         self._state = EngineState.IDLE
         self._ptt_pressed = False
@@ -254,6 +278,7 @@ class Conversation:
         """True when nobody is speaking and no reply is being prepared or played."""
         with self._turn_lock:
             active = self._active is not None and not self._active.finished
+            active = active or self._holding or bool(self._held)
         return (
             not active
             and not self.speaker.busy
@@ -278,6 +303,9 @@ class Conversation:
         turn.finished = True
         if self._active is turn:
             self._active = None
+        if turn in self._held:
+            self._held.remove(turn)
+            self._sync_pause()
         if not heard or not turn.confirmed.is_set():
             return
         heard_text = _heard_text(turn.phrases)
@@ -300,10 +328,16 @@ class Conversation:
         endpointer = Endpointer(s.endpoint)
         preroll: deque[np.ndarray] = deque(maxlen=max(1, int(s.preroll_s * SPEECH_RATE / FRAME)))
         utterance: list[np.ndarray] = []
+        # The same, as the microphone heard it: echo that got past the canceller is
+        # clearest there, so speech held as possible echo is judged on it.
+        # (longer: the echo checks may have taken the user's first words for echo).
+        raw_preroll: deque[np.ndarray] = deque(maxlen=int(_HELD_PREROLL_S * SPEECH_RATE / FRAME))
+        raw_utterance: list[np.ndarray] = []
         pending = np.zeros(0, dtype=np.float32)
         last_level = 0.0
         last_partial_len = 0
         speculative: Turn | None = None
+        suspicion: Suspicion | None = None  # the speech going on may be echo
         recent: deque[float] = deque(maxlen=4)
         ptt_was = False
         while self._running.is_set():
@@ -325,13 +359,17 @@ class Conversation:
             pending = np.concatenate([pending, cleaned])
             pending_raw = np.concatenate([pending_raw, raw])
             assistant_audible = self._echo is not None and self._echo.reference_level_db() > -50.0
+            echo_path = self._echo is None or self._echo.echo_path() is not False
             # Timeline position of the first sample in ``pending``.
             pending_end_s = block.start_s + block.samples.size / SPEECH_RATE
             while pending.size >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 raw_frame, pending_raw = pending_raw[:FRAME], pending_raw[FRAME:]
-                if not assistant_audible:
-                    frame = raw_frame  # nothing to cancel: the untouched signal is best
+                if not assistant_audible or suspicion is not None or not echo_path:
+                    # Nothing to cancel (silence, headphones, playback paused for speech
+                    # that may be the user's): the untouched signal is best, and the
+                    # canceller's double-talk suppression would clip the user's words.
+                    frame = raw_frame
                 frame_end_s = pending_end_s - pending.size / SPEECH_RATE
                 if not s.hands_free:
                     ptt = self._ptt_pressed
@@ -387,9 +425,11 @@ class Conversation:
                     audible_since is not None
                     and frame_end_s - audible_since < s.barge_in_holdoff_s
                     and not endpointer.in_speech
+                    and self._echo.echo_path() is not False
                 ):
                     # The canceller adapts during the first moments of the assistant's
-                    # voice; a turn cannot start then.
+                    # voice; a turn cannot start then (unless its voice is known not to
+                    # come back, as with headphones).
                     probability = 0.0
                 if s.wake_word is not None and not endpointer.in_speech:
                     if s.wake_word(raw_frame):
@@ -398,7 +438,12 @@ class Conversation:
                         probability = 0.0  # asleep: wait for the wake word
                 # Duck at the first credible speech frame over the assistant, so barge-in
                 # is heard at once; resume if it does not turn out to be speech.
-                if s.barge_in and self.speaker.busy and not endpointer.in_speech:
+                if (
+                    s.barge_in
+                    and self.speaker.busy
+                    and not endpointer.in_speech
+                    and not self._held  # paused until held speech is settled
+                ):
                     if probability >= s.endpoint.start_threshold:
                         if ducked_until is None:
                             self.speaker.pause()
@@ -410,8 +455,10 @@ class Conversation:
                 decisions = endpointer.push(probability)
                 if endpointer.in_speech or decisions:
                     utterance.append(frame)
+                    raw_utterance.append(raw_frame)
                 else:
                     preroll.append(frame)
+                    raw_preroll.append(raw_frame)
                 for d in decisions:
                     _log.debug(
                         "%s at %.3f: p=%.2f raw_p=%.2f level=%.1f dB audible=%s",
@@ -425,16 +472,32 @@ class Conversation:
                     if d.decision is Decision.START:
                         carried = self._take_untranscribed() if s.barge_in else []
                         barge = self.speaker.busy or self._thinking()
-                        if barge and s.barge_in:
-                            self.interrupt(reason="barge-in")
-                        if ducked_until is not None:
-                            self.speaker.resume()
-                            ducked_until = None
+                        _log.debug(
+                            "speech starts: barge=%s echo_path=%s speaker_busy=%s",
+                            barge,
+                            self._echo.echo_path() if self._echo is not None else None,
+                            self.speaker.busy,
+                        )
+                        onset_at = _to_monotonic(d.at, frame_end_s, now)
+                        if s.barge_in and self._may_be_echo(onset_at):
+                            # Playback stays paused until the words decide (see _settle).
+                            with self._turn_lock:
+                                self._holding = True
+                                self._sync_pause()
+                            suspicion = Suspicion(d.at, now, self._active if barge else None)
+                        else:
+                            if barge and s.barge_in:
+                                self.interrupt(reason="barge-in")
+                            if ducked_until is not None:
+                                self.speaker.resume()
+                            self._on_speech_start(d.at, barge=barge)
+                        ducked_until = None
+                        raw_utterance = carried + list(raw_preroll) + raw_utterance
                         utterance = carried + list(preroll) + utterance
                         preroll.clear()
+                        raw_preroll.clear()
                         last_partial_len = 0
-                        self._on_speech_start(d.at, barge=barge)
-                    elif d.decision is Decision.PAUSE and s.speculative:
+                    elif d.decision is Decision.PAUSE and s.speculative and suspicion is None:
                         speculative = self._new_turn(
                             utterance, d.at, _to_monotonic(d.at, frame_end_s, now)
                         )
@@ -446,14 +509,22 @@ class Conversation:
                         self._set_state(EngineState.HEARING)
                     elif d.decision is Decision.END:
                         end_at = _to_monotonic(d.at, frame_end_s, now)
+                        if suspicion is not None:
+                            self._hold(raw_utterance, d.at, end_at, suspicion)
+                            suspicion, utterance, raw_utterance = None, [], []
+                            preroll.clear()
+                            raw_preroll.clear()
+                            continue
                         if speculative is None:
                             speculative = self._new_turn(utterance, d.at, end_at)
                         self._confirm(speculative, d.at)
-                        speculative, utterance = None, []
+                        speculative, utterance, raw_utterance = None, [], []
                         preroll.clear()
+                        raw_preroll.clear()
                 if (
                     endpointer.in_speech
                     and not endpointer.paused
+                    and suspicion is None  # no partial transcript of what may be echo
                     # Only while speech is strong: a decode started as the user trails off
                     # would delay the final one at the pause.
                     and min(recent) >= 0.7
@@ -477,6 +548,72 @@ class Conversation:
                 self.turns.remove(turn)
         gap = np.zeros(int(0.3 * SPEECH_RATE), np.float32)
         return [turn.audio, gap] if turn.audio.size else []
+
+    def _may_be_echo(self, onset_at: float) -> bool:
+        """Could speech that started at ``onset_at`` (time.monotonic()) be the assistant's
+        own voice coming back (it talks, or just did, through speakers)?"""
+        if self._echo is None or not self.settings.check_echo_words:
+            return False
+        # Whether the voice comes back at all (speakers or headphones) is not asked: an
+        # echo path slower than the canceller's checks looks like none for seconds. With
+        # headphones the user's words settle it as quickly, and playback pauses at once.
+        recently = onset_at - self._last_playback < self.settings.echo_words_after_s
+        return self.speaker.busy or recently
+
+    def _hold(
+        self, utterance: list[np.ndarray], end_s: float, end_at: float, suspicion: Suspicion
+    ) -> None:
+        """Queue speech that may be echo for transcription; ``_settle`` decides."""
+        with self._turn_lock:
+            turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
+            turn.suspicion = suspicion
+            self._next_id += 1
+            turn.mark("pause")
+            turn.mark("endpoint")
+            turn.confirmed.set()
+            self._held.append(turn)
+            self._holding = False
+        self._stt_jobs.put(("final", turn))
+
+    def _settle(self, turn: Turn, text: str) -> str | None:
+        """A held turn's words are known: echo of the assistant's recent phrases is dropped
+        and playback resumes (returns None); anything else is the user, who cuts the reply
+        off (returns their words). Call with the turn lock held."""
+        suspicion = turn.suspicion
+        turn.suspicion = None
+        if turn in self._held:
+            self._held.remove(turn)
+        spoken = " ".join(t for at, t in self._spoken if at >= suspicion.started - 30.0)
+        if sounds_like_echo(text, spoken):
+            _log.info("ignored the assistant's own voice coming back: %r", text)
+            turn.cancel.set()
+            turn.finished = True
+            self._sync_pause()
+            return None
+        barge = False
+        for old in (suspicion.interrupts, self._active):  # the reply, or a newer turn
+            if old is not None and not old.finished:
+                self._cancel_turn(old, heard=True)
+                barge = True
+        self._sync_pause()
+        self._active = turn
+        self.turns.append(turn)
+        # The held speech starts a second early: the assistant's last words may lead it.
+        text = without_echo(text, spoken)
+        self._on_speech_start(suspicion.audio_at, barge=barge)
+        self.bus.publish(
+            SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
+        )
+        self._set_state(EngineState.THINKING)
+        return text
+
+    def _sync_pause(self) -> None:
+        """Playback pauses while speech that may be echo is heard or checked, and goes on
+        when none is left. Call with the turn lock held."""
+        if self._holding or self._held:
+            self.speaker.pause()
+        else:
+            self.speaker.resume()
 
     def _thinking(self) -> bool:
         turn = self._active
@@ -552,6 +689,10 @@ class Conversation:
             with self._turn_lock:
                 if turn.cancel.is_set():
                     continue
+                if turn.suspicion is not None:
+                    text = self._settle(turn, text)
+                    if text is None:
+                        continue
                 if not text:
                     # Silence or noise that slipped through: no turn.
                     turn.cancel.set()
@@ -654,10 +795,12 @@ class Conversation:
                 note: PlaybackNote = self.speaker.notes.get(timeout=0.1)
             except queue.Empty:
                 continue
+            self._last_playback = time.monotonic()
             turn = next((t for t in reversed(self.turns) if t.id == note.phrase.turn_id), None)
             if turn is None or turn.cancel.is_set():
                 continue
             if note.kind == "started":
+                self._spoken.append((time.monotonic(), note.phrase.text))
                 turn.marks.setdefault("first_sample", note.at)
                 self.bus.publish(PhraseSpoken(turn_id=turn.id, text=note.phrase.text))
                 self._set_state(EngineState.SPEAKING)

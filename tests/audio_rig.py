@@ -104,14 +104,15 @@ class PulseRig:
         self.recorder = Recorder()
 
     # scenarios ------------------------------------------------------------------------
-    def loop_speaker_into_mic(self, gain_db: float = -6.0) -> None:
-        """Speakers instead of headphones: the assistant's voice reaches the microphone."""
+    def loop_speaker_into_mic(self, gain_db: float = -6.0, latency_ms: int = 30) -> None:
+        """Speakers instead of headphones: the assistant's voice reaches the microphone,
+        ``latency_ms`` later (Bluetooth speakers add a second or more)."""
         self._modules["loopback"] = self.pactl(
             "load-module",
             "module-loopback",
             "source=asst_out.monitor",
             "sink=user_in",
-            "latency_msec=30",
+            f"latency_msec={latency_ms}",
             "source_dont_move=true",
             "sink_dont_move=true",
         )

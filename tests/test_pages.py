@@ -58,6 +58,8 @@ def style_of(tag) -> dict[str, str]:
         ("delete the check box", "remove", "check box", None),
         ("Add a footer saying © 2026 Acme Ltd.", "add", "footer", "© 2026 Acme Ltd"),
         ("add a button called Help", "add", "button", "Help"),
+        # The first words lost to the assistant still talking: still a request.
+        ("Footer saying thank you.", "add", "footer", "thank you"),
         ("undo that", "undo", None, None),
         ("Switch to dark mode", "theme", None, "dark"),
     ],
@@ -86,6 +88,8 @@ def test_requests_become_edits(request_text, action, kind, detail):
         "make the button sparkle with joy",  # words we cannot turn into CSS: the model's job
         "How do I add a footer to my website?",
         "remove",
+        "the footer",
+        "a button with rounded corners",
     ],
 )
 def test_questions_and_vague_wishes_are_left_to_the_model(question):

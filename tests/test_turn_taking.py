@@ -113,3 +113,25 @@ def test_echo_whose_delay_changed_is_still_echo_but_a_louder_user_is_not():
     user[-20:] = speech[700:720].max() + 1.0
     _envelopes(canceller, speech[700:760], user)
     assert not canceller.only_echo()
+
+
+def test_headphones_are_told_from_speakers_by_what_comes_back():
+    """Only a microphone that hears the assistant's voice has an echo path; its noise floor
+    while the assistant plays loudly does not count."""
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import EchoCanceller
+
+    rng = np.random.default_rng(4)
+    speech = rng.uniform(-3.5, -1.5, 600)  # the assistant's voice, log10 power per 10 ms
+    headphones, speakers = EchoCanceller(), EchoCanceller()
+    assert headphones.echo_path() is None  # nothing played yet: unknown
+    for i in range(0, 600, 40):
+        quiet_mic = rng.uniform(-9.5, -9.0, 40)  # -93 dBFS: a silent microphone's noise
+        _envelopes(headphones, speech[i : i + 40], quiet_mic)
+        headphones.learn_echo_path()
+        echo = np.concatenate([np.full(9, -9.0), speech])[i : i + 40] - 0.6
+        _envelopes(speakers, speech[i : i + 40], echo)
+        speakers.learn_echo_path()
+    assert headphones.echo_path() is False and headphones.echo_lag is None
+    assert speakers.echo_path() is True and speakers.echo_lag == 9

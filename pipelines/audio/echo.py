@@ -32,6 +32,11 @@ _EXCESS_FRAMES = 500  # the last 5 s of the assistant's voice at the microphone
 _MAX_ECHO_LAG = 150  # echo paths up to 1.5 s (Bluetooth speakers, busy audio servers)
 _AUDIBLE_LOG_POWER = -6.0  # reference frames quieter than this (-60 dBFS) are silence
 _USER_MARGIN = 0.6  # the user is this much (6 dB) above the loudest echo seen
+_HEARD_EXCESS = -4.0  # echo within 40 dB of what the speaker plays: an echo path exists
+_KNOWN_FRAMES = 50  # half a second of the assistant's voice tells whether it comes back
+_NO_PATH_FRAMES = 300
+_LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
+_LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 
 
 def _log_energy(x: np.ndarray) -> float:
@@ -100,6 +105,9 @@ class EchoCanceller:
         # How far the raw microphone rises above the loudest recent reference while only the
         # assistant talks (log10 power per frame): the echo path's gain, whatever its delay.
         self._echo_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
+        # The same, only where the speaker played loudly: does anything come back at all?
+        self._loud_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
+        self._path: bool | None = None  # see echo_path
         self._frames_seen = 0
         self._frames_learned = 0
 
@@ -166,35 +174,53 @@ class EchoCanceller:
         corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
-    def _excess(self, *, audible_only: bool = False) -> np.ndarray:
+    def _excess(self) -> tuple[np.ndarray, np.ndarray]:
         """Per envelope frame, the raw microphone's level over the loudest reference of the
-        preceding ``_MAX_ECHO_LAG`` frames (log10 power): echo alone stays at the echo path's
-        gain, whatever the delay; the user's voice rises above it."""
+        preceding ``_MAX_ECHO_LAG`` frames (log10 power), and that loudest reference: echo
+        alone stays at the echo path's gain, whatever the delay; the user's voice rises
+        above it."""
         mic, ref = self._envelopes()
         n = min(mic.size, ref.size)
         if n <= _MAX_ECHO_LAG:
-            return np.zeros(0)
+            return np.zeros(0), np.zeros(0)
         loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
-        excess = mic[-loudest.size :] - loudest
-        if audible_only:  # frames with nothing from the speaker say nothing about its echo
-            excess = np.where(loudest > _AUDIBLE_LOG_POWER, excess, np.nan)
-        return excess
+        return mic[-loudest.size :] - loudest, loudest
 
     def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = _MAX_ECHO_LAG) -> None:
         """While only the assistant talks: find the delay at which the raw microphone follows
         the speaker (a real echo path; without one, as with headphones, nothing is learned),
         and how loud its echo gets."""
+        fresh = min(self._frames_seen - self._frames_learned, _ENVELOPE_FRAMES)
+        if fresh < _LEARN_EVERY:
+            return  # a few frames at a time: the listening thread must keep up
+        self._frames_learned = self._frames_seen
+        excess, loudest = self._excess()
+        if fresh > 0 and excess.size:
+            # Frames with nothing from the speaker say nothing about its echo.
+            excess, loudest = excess[-fresh:], loudest[-fresh:]
+            self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
+            self._loud_excess.extend(excess[loudest > _LOUD_LOG_POWER])
+            if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
+                # A quarter of the frames: a slow path's echo arrives late, and the user's
+                # voice in a few frames does not make one. Once heard, an echo path is kept
+                # (a pause in playback can look like none); "none" needs 3 s of evidence.
+                if np.percentile(self._loud_excess, 75) > _HEARD_EXCESS:
+                    self._path = True
+                elif len(self._loud_excess) >= _NO_PATH_FRAMES:
+                    self._path = False
+        if self._path is False:
+            return  # a quiet microphone follows nothing (its noise can, by chance)
         found = self._correlations(window_frames, range(max_lag_frames + 1))
         if found:
             corr, lag = max(found)
             if corr > 0.9:
                 self.echo_lag = lag
-        fresh = min(self._frames_seen - self._frames_learned, _ENVELOPE_FRAMES)
-        self._frames_learned = self._frames_seen
-        excess = self._excess(audible_only=True)
-        if fresh > 0 and excess.size:
-            fresh_excess = excess[-fresh:]
-            self._echo_excess.extend(fresh_excess[~np.isnan(fresh_excess)])
+
+    def echo_path(self) -> bool | None:
+        """Does the assistant's voice come back into the microphone (speakers, not
+        headphones)? None while unknown: "yes" can be told after half a second of its
+        voice, "no" after three."""
+        return self._path
 
     def only_echo(self, window_frames: int = 10) -> bool:
         """Is what the microphone hears over the last ``window_frames`` no louder than the
@@ -202,7 +228,7 @@ class EchoCanceller:
         enough of the assistant's voice has been heard to know its echo."""
         if len(self._echo_excess) < _EXCESS_FRAMES // 2:
             return False
-        excess = self._excess()[-window_frames:]
+        excess = self._excess()[0][-window_frames:]
         if not excess.size:
             return False
         ceiling = float(np.percentile(self._echo_excess, 95)) + _USER_MARGIN
@@ -231,8 +257,13 @@ class EchoCanceller:
             start = max(end - int(window_s * RATE), self._ref_clock.count - self._ring.size, 0)
             if end <= start:
                 return -200.0
-            chunk = self._ring[np.arange(start, end) % self._ring.size]
-        return float(20 * np.log10(np.sqrt(np.mean(chunk**2)) + 1e-10))
+            first, last = start % self._ring.size, end % self._ring.size
+            if first < last:
+                power = float(np.dot(self._ring[first:last], self._ring[first:last]))
+            else:  # wraps around the ring's end
+                head, tail = self._ring[first:], self._ring[:last]
+                power = float(np.dot(head, head) + np.dot(tail, tail))
+        return float(10 * np.log10(power / (end - start) + 1e-20))
 
     def process(self, mic: np.ndarray, captured_at: float | None = None) -> np.ndarray:
         """Echo-cancelled audio for ``mic`` (and for frames held back earlier). Output lags

@@ -241,14 +241,18 @@ def parse_edit(request: str) -> Edit | None:
     if m and (target := _target(m[1])) and target.kind != "page":
         return Edit("remove", target)
     # "add a footer saying …", "add a button called Send", "add a heading Contact"
+    # The verb may be lost when the user starts talking as the assistant does: "footer
+    # saying thanks" still asks for one (only with the words, so "the footer" alone does
+    # not add anything).
     m = re.fullmatch(
-        r"(?:add|insert|put|append)\s+(?:a|an|another|one more|some)?\s*(?P<kind>[\w -]+?)"
+        r"(?P<verb>(?:add|insert|put|append)\s+)?(?:a|an|another|one more|some)?\s*"
+        r"(?P<kind>[\w -]+?)"
         r"(?:\s+(?:at the (?:bottom|end|top)|to the page|below|underneath))?"
-        r"(?:\s+(?:saying|that says|which says|with the text|with text|called|named|"
+        r"(?:\s+(?P<how>saying|that says|which says|with the text|with text|called|named|"
         r"labelled|labeled|reading|with)\s+(?P<words>.+))?",
         text,
     )
-    if m:
+    if m and (m["verb"] or m["how"] in ("saying", "that says", "which says", "reading")):
         kind = _SYNONYMS.get(m["kind"].strip(), m["kind"].strip())
         if kind in ("footer", "button", "heading", "paragraph", "link", "text box", "image",
                     "label", "subtitle"):  # fmt: skip

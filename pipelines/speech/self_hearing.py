@@ -1,0 +1,84 @@
+"""Did the assistant just hear itself? A check on words, for when the acoustic echo checks
+are fooled (an echo path that changed or got slower than they cover): speech heard while
+the assistant talks through speakers is its own voice when the recogniser's words are,
+run by run, words it had just said. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words without punctuation ("It's 8." → ["it's", "8"])."""
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def sounds_like_echo(heard: str, spoken: str, *, min_share: float = 0.6) -> bool:
+    """Is ``heard`` (a transcript) the assistant's own recent words ``spoken`` coming back?
+
+    Echo when at least ``min_share`` of the heard words match ``spoken`` in order, in runs
+    of two or more words (single common words scattered through the reply do not count),
+    or when the heard words sound like a stretch of the reply letter by letter (the
+    recogniser mishears echo: "the option is a bass" for "the ocean is a vast"). Words
+    of the user's own at the end (they talked after the echo) make it the user. A
+    transcript with no words at all is noise, and counts as echo: it is no request.
+    """
+    heard_words = words(heard)
+    if not heard_words:
+        return True
+    spoken_words = words(spoken)
+    if not spoken_words:
+        return False
+    tail = heard_words[-_TAIL:]
+    if len(heard_words) >= 2 * _TAIL:
+        if not _is_echo(tail, spoken_words, min_share, 0.6):
+            return False
+        # A long stretch of the reply, misheard here and there, still shares much more of
+        # its word runs with the reply than anything the user would say.
+        min_share = min(min_share, _LONG_SHARE)
+    return _is_echo(heard_words, spoken_words, min_share, _SPELLING)
+
+
+_TAIL = 4  # the last words of an utterance, where the user comes in after the echo
+_SPELLING = 0.7  # letter-by-letter likeness of a misheard echo to what was said
+_SPELLING_TWO_WORDS = 0.8
+_LONG_SHARE = 0.4  # of eight words or more
+
+
+def _is_echo(
+    heard_words: list[str], spoken_words: list[str], min_share: float, spelling: float
+) -> bool:
+    blocks = SequenceMatcher(None, heard_words, spoken_words, autojunk=False)
+    shortest_run = 1 if len(heard_words) <= 2 else 2
+    matched = sum(b.size for b in blocks.get_matching_blocks() if b.size >= shortest_run)
+    if matched / len(heard_words) >= min_share:
+        return True
+    if len(heard_words) < 2:
+        return False  # one word is too short to judge by spelling ("stop" is not "top")
+    if len(heard_words) == 2:
+        spelling = max(spelling, _SPELLING_TWO_WORDS)
+    heard_text = " ".join(heard_words)
+    n = len(heard_words)
+    likeness = SequenceMatcher(None, heard_text, "", autojunk=False)
+    best = 0.0
+    for i in range(max(1, len(spoken_words) - n + 1)):
+        likeness.set_seq2(" ".join(spoken_words[i : i + n]))
+        best = max(best, likeness.ratio())
+    return best >= spelling
+
+
+def without_echo(heard: str, spoken: str) -> str:
+    """``heard`` without a run of two or more of the assistant's own words at its start
+    (its voice, heard just before the user cut in), as the user wrote nothing of it."""
+    spans = list(_WORD.finditer(heard.lower().replace("’", "'")))
+    heard_words = [m.group(0) for m in spans]
+    spoken_words = words(spoken)
+    joined = f" {' '.join(spoken_words)} "
+    for k in range(len(heard_words) - 1, 1, -1):  # keep at least one word
+        if f" {' '.join(heard_words[:k])} " in joined:
+            rest = heard[spans[k - 1].end() :].lstrip(" ,.;:!?-—")
+            return rest[:1].upper() + rest[1:]
+    return heard

@@ -1,0 +1,64 @@
+"""Telling the assistant's own words, heard back through speakers, from the user's."""
+
+from __future__ import annotations
+
+import pytest
+
+from vistavox.pipelines.speech.self_hearing import sounds_like_echo
+
+REPLY = (
+    "The ocean is a vast and mysterious world, teeming with life. "
+    "The ocean covers about seventy one percent of the Earth's surface. "
+    "Its deepest point, the Challenger Deep, is nearly eleven kilometres down."
+)
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "the Challenger Deep is nearly eleven kilometres down",
+        "Its deepest point, the Challenger deep.",  # case and punctuation differ
+        "covers about 71 percent of the earth's surface",  # a number written as digits
+        "Earth's surface.",
+        "teaming with",  # "teeming with", misheard
+        # a long stretch, misheard in places
+        "which covers about percent of the earth's atmosphere and its deepest point the "
+        "challenge are deep is nearly eleven kilometres down",
+        "The option is a bass",  # misheard, in a reply about the ocean
+        "its deepest point the challenger deep is nearly eleven kilometres",
+        "...",  # no words: noise, never a request
+    ],
+)
+def test_the_assistants_own_recent_words_are_echo(heard):
+    assert sounds_like_echo(heard, REPLY)
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Stop, wait a moment please.",
+        "What about the deepest lake?",  # shares single words with the reply, not runs
+        "No, tell me about the Earth's moon instead",
+        "stop",
+        "Stop there",
+        "wait what",
+        # the user cut in after a stretch of echo: their words end the utterance
+        "Its deepest point, the Challenger Deep, is nearly eleven. Stop, wait a moment please",
+    ],
+)
+def test_the_users_words_over_the_reply_are_not_echo(heard):
+    assert not sounds_like_echo(heard, REPLY)
+
+
+def test_nothing_said_recently_means_it_is_the_user():
+    assert not sounds_like_echo("the deepest point", "")
+
+
+def test_the_assistants_words_before_the_users_are_taken_off():
+    from vistavox.pipelines.speech.self_hearing import without_echo
+
+    heard = "eleven kilometres down. Stop, wait a moment please."
+    assert without_echo(heard, REPLY) == "Stop, wait a moment please."
+    assert without_echo("Stop, wait a moment please.", REPLY) == "Stop, wait a moment please."
+    # One shared word is not the assistant's voice.
+    assert without_echo("The deepest lake?", REPLY) == "The deepest lake?"
