@@ -9,6 +9,10 @@ import re
 from difflib import SequenceMatcher
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_TAIL = 4  # the last words of an utterance, where the user comes in after the echo
+_SPELLING = 0.7  # letter-by-letter likeness of a misheard echo to what was said
+_SPELLING_TWO_WORDS = 0.8
+_LONG_SHARE = 0.4  # of eight words or more
 
 
 def words(text: str) -> list[str]:
@@ -42,12 +46,6 @@ def sounds_like_echo(heard: str, spoken: str, *, min_share: float = 0.6) -> bool
     return _is_echo(heard_words, spoken_words, min_share, _SPELLING)
 
 
-_TAIL = 4  # the last words of an utterance, where the user comes in after the echo
-_SPELLING = 0.7  # letter-by-letter likeness of a misheard echo to what was said
-_SPELLING_TWO_WORDS = 0.8
-_LONG_SHARE = 0.4  # of eight words or more
-
-
 def _is_echo(
     heard_words: list[str], spoken_words: list[str], min_share: float, spelling: float
 ) -> bool:
@@ -66,7 +64,8 @@ def _is_echo(
     best = 0.0
     for i in range(max(1, len(spoken_words) - n + 1)):
         likeness.set_seq2(" ".join(spoken_words[i : i + n]))
-        best = max(best, likeness.ratio())
+        if likeness.real_quick_ratio() > best and likeness.quick_ratio() > best:
+            best = max(best, likeness.ratio())  # (the quick bounds skip most windows)
     return best >= spelling
 
 
