@@ -583,7 +583,8 @@ class Conversation:
         turn.suspicion = None
         if turn in self._held:
             self._held.remove(turn)
-        spoken = " ".join(t for at, t in self._spoken if at >= suspicion.started - 30.0)
+        # (two minutes back: a listener that fell behind hears old phrases late)
+        spoken = " ".join(t for at, t in self._spoken if at >= suspicion.started - 120.0)
         if sounds_like_echo(text, spoken):
             _log.info("ignored the assistant's own voice coming back: %r", text)
             turn.cancel.set()
@@ -685,6 +686,9 @@ class Conversation:
                 turn.mark("stt_done")
             except Exception as exc:  # noqa: BLE001 - report and keep listening
                 self.bus.publish(EngineError(code="stt-failed", message=str(exc)))
+                if kind == "final" and payload.suspicion is not None:
+                    with self._turn_lock:  # never leave playback paused
+                        self._cancel_turn(payload, heard=False)
                 continue
             with self._turn_lock:
                 if turn.cancel.is_set():

@@ -117,7 +117,7 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
         # Drop a photo of a sketch and make a page from it: the preview renders it.
         app.do("drop", path=str(_sketch_photo(tmp_path)))
         app.do("click_sketch")
-        page = app.event("PageUpdated", timeout=120)
+        page = app.event("PageUpdated", timeout=300)  # OCR models load on first use
         html = Path(page["path"]).read_text()
         assert "<form" in html or "<button" in html or "<input" in html
         loaded = app.wait(lambda i: i.get("kind") == "preview_loaded", 60, "the preview")

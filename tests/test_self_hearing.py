@@ -62,3 +62,13 @@ def test_the_assistants_words_before_the_users_are_taken_off():
     assert without_echo("Stop, wait a moment please.", REPLY) == "Stop, wait a moment please."
     # One shared word is not the assistant's voice.
     assert without_echo("The deepest lake?", REPLY) == "The deepest lake?"
+
+
+def test_a_misheard_sentence_of_echo_before_the_users_words_is_taken_off():
+    from vistavox.pipelines.speech.self_hearing import without_echo
+
+    reply = "Once upon a time there was a brave knight. There were no dragons in the land."
+    heard = "There were no theories. Stop. Wait a moment, please."
+    assert without_echo(heard, reply) == "Stop. Wait a moment, please."
+    # The user's own sentence is kept even when it is all there is.
+    assert without_echo("Stop.", reply) == "Stop."

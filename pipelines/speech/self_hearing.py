@@ -70,8 +70,13 @@ def _is_echo(
 
 
 def without_echo(heard: str, spoken: str) -> str:
-    """``heard`` without a run of two or more of the assistant's own words at its start
-    (its voice, heard just before the user cut in), as the user wrote nothing of it."""
+    """``heard`` without the assistant's own words at its start (its voice, heard just
+    before the user cut in): whole sentences that sound like its echo, then a run of two or
+    more of its words. At least one sentence is kept."""
+    sentences = re.findall(r"[^.!?]+[.!?]*\s*", heard)
+    while len(sentences) > 1 and sounds_like_echo(sentences[0], spoken):
+        sentences.pop(0)
+    heard = "".join(sentences).strip()
     spans = list(_WORD.finditer(heard.lower().replace("’", "'")))
     heard_words = [m.group(0) for m in spans]
     spoken_words = words(spoken)
