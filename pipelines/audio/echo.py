@@ -195,7 +195,7 @@ class EchoCanceller:
             return  # a few frames at a time: the listening thread must keep up
         self._frames_learned = self._frames_seen
         excess, loudest = self._excess()
-        if fresh > 0 and excess.size:
+        if excess.size:
             # Frames with nothing from the speaker say nothing about its echo.
             excess, loudest = excess[-fresh:], loudest[-fresh:]
             self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
