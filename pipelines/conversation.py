@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -47,7 +48,7 @@ from .kernel.kernel import Kernel
 from .kernel.personas import Persona
 from .kernel.prompts import VOICE_SYSTEM_PROMPT
 from .kernel.store import Store
-from .scheduling import BACKGROUND, SOON, lower_this_thread
+from .scheduling import BACKGROUND, RECOGNITION, SOON, lower_this_thread
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
@@ -202,6 +203,10 @@ class Conversation:
     # public API ---------------------------------------------------------------------------
     def start(self) -> None:
         """Open the devices (output first: the first input block can be slow) and listen."""
+        # The listening thread gives up the interpreter lock at every native call (the VAD,
+        # the canceller) and must get it back at once: other threads hold it for at most
+        # 1 ms at a time instead of Python's default 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.models.warm_up_speech()
         self.kernel.warm_up(self.conversation_id)
         self.speaker.start()
@@ -334,7 +339,7 @@ class Conversation:
         raw_preroll: deque[np.ndarray] = deque(maxlen=int(_HELD_PREROLL_S * SPEECH_RATE / FRAME))
         raw_utterance: list[np.ndarray] = []
         pending = np.zeros(0, dtype=np.float32)
-        last_level = 0.0
+        last_level = last_behind_note = 0.0
         last_partial_len = 0
         speculative: Turn | None = None
         suspicion: Suspicion | None = None  # the speech going on may be echo
@@ -359,13 +364,21 @@ class Conversation:
             pending = np.concatenate([pending, cleaned])
             pending_raw = np.concatenate([pending_raw, raw])
             assistant_audible = self._echo is not None and self._echo.reference_level_db() > -50.0
+            behind = now - block.captured - block.samples.size / SPEECH_RATE
+            if behind > 1.0 and now - last_behind_note > 10.0:
+                last_behind_note = now
+                _log.warning(
+                    "listening runs %.1f s behind the microphone: the machine is overloaded",
+                    behind,
+                )
             echo_path = self._echo is None or self._echo.echo_path() is not False
             # Timeline position of the first sample in ``pending``.
             pending_end_s = block.start_s + block.samples.size / SPEECH_RATE
             while pending.size >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 raw_frame, pending_raw = pending_raw[:FRAME], pending_raw[FRAME:]
-                if not assistant_audible or suspicion is not None or not echo_path:
+                untouched = not assistant_audible or suspicion is not None or not echo_path
+                if untouched:
                     # Nothing to cancel (silence, headphones, playback paused for speech
                     # that may be the user's): the untouched signal is best, and the
                     # canceller's double-talk suppression would clip the user's words.
@@ -388,9 +401,11 @@ class Conversation:
                     ptt_was = ptt
                     preroll.append(frame)
                     continue
-                probability = vad(frame)
-                # Without a canceller both signals are the same: one VAD pass is enough.
-                raw_probability = raw_vad(raw_frame) if self._echo is not None else probability
+                if untouched:  # both signals are the same: one VAD pass is enough
+                    probability = raw_probability = raw_vad(raw_frame)
+                    vad.follow(raw_vad)
+                else:
+                    probability, raw_probability = vad(frame), raw_vad(raw_frame)
                 if assistant_audible and _rms_db(frame) > s.echo_gate_db:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
@@ -425,7 +440,7 @@ class Conversation:
                     audible_since is not None
                     and frame_end_s - audible_since < s.barge_in_holdoff_s
                     and not endpointer.in_speech
-                    and self._echo.echo_path() is not False
+                    and echo_path
                 ):
                     # The canceller adapts during the first moments of the assistant's
                     # voice; a turn cannot start then (unless its voice is known not to
@@ -660,6 +675,7 @@ class Conversation:
 
     # stage 2: transcription ------------------------------------------------------------
     def _stt_loop(self) -> None:
+        lower_this_thread(RECOGNITION)  # listening comes first (see scheduling.py)
         agreement = LocalAgreement()
         while True:
             job = self._stt_jobs.get()

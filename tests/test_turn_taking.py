@@ -135,3 +135,40 @@ def test_headphones_are_told_from_speakers_by_what_comes_back():
         speakers.learn_echo_path()
     assert headphones.echo_path() is False and headphones.echo_lag is None
     assert speakers.echo_path() is True and speakers.echo_lag == 9
+
+
+def test_the_canceller_removes_echo_while_the_speaker_sounds_and_passes_the_mic_otherwise():
+    """Real WebRTC cancellation, on a synthetic room: while the assistant plays, its echo is
+    cut down; seconds after it stopped, the microphone passes untouched (nothing to cancel,
+    and the listening stage is spared the work)."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+
+    rng = np.random.default_rng(5)
+    voice = (rng.normal(0, 0.1, 6 * RATE) * np.sin(np.arange(6 * RATE) / 900.0) ** 2).astype(
+        np.float32
+    )
+    t0 = time.monotonic() - 30.0  # (a past timeline: no frame waits for its reference)
+    canceller = EchoCanceller(delay_hint_ms=60)
+    canceller.add_reference(voice, t0)
+    canceller.add_reference(np.zeros(4 * RATE, np.float32), t0 + 6.0)
+    room = np.concatenate([np.zeros(int(0.04 * RATE), np.float32), voice])[: voice.size] * 0.3
+    block = RATE // 10
+    cancelled = np.concatenate(
+        [canceller.process(room[i : i + block], t0 + i / RATE) for i in range(0, room.size, block)]
+    )
+
+    def level_db(x: np.ndarray) -> float:
+        return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-20))
+
+    # After the canceller has adapted (the first seconds), the echo is at least 15 dB down.
+    assert level_db(cancelled[4 * RATE :]) < level_db(room[4 * RATE :]) - 15
+    # The user talks 2.5 s after the assistant stopped: their voice comes through as it was.
+    user = rng.normal(0, 0.05, RATE).astype(np.float32)
+    canceller.process(np.zeros(int(2.5 * RATE), np.float32), t0 + 6.0)
+    heard = canceller.process(user, t0 + 8.5)
+    heard = np.concatenate([heard, canceller.process(np.zeros(block, np.float32), t0 + 9.5)])
+    assert np.allclose(heard[: user.size], user, atol=1e-6)

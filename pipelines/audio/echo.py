@@ -37,10 +37,13 @@ _KNOWN_FRAMES = 50  # half a second of the assistant's voice tells whether it co
 _NO_PATH_FRAMES = 300
 _LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
 _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
+_SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
+_ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
 
 
-def _log_energy(x: np.ndarray) -> float:
-    return float(np.log10(np.mean(x * x) + 1e-10))
+def _log_energies(frames: np.ndarray) -> np.ndarray:
+    """log10 mean power of each row (one 10 ms frame per row)."""
+    return np.log10(np.einsum("ij,ij->i", frames, frames) / frames.shape[1] + 1e-10)
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
@@ -80,13 +83,13 @@ class EchoCanceller:
     it goes; ``process`` with microphone audio in order, with its capture time.
     """
 
-    def __init__(self, *, noise_suppression: bool = False, delay_hint_ms: int = 80) -> None:
+    def __init__(self, *, delay_hint_ms: int = 80) -> None:
         from livekit import rtc  # imported here: loads the WebRTC library
 
         self._rtc = rtc
         self._apm = rtc.AudioProcessingModule(
             echo_cancellation=True,
-            noise_suppression=noise_suppression,
+            noise_suppression=False,
             high_pass_filter=True,
             auto_gain_control=False,
         )
@@ -110,6 +113,8 @@ class EchoCanceller:
         self._path: bool | None = None  # see echo_path
         self._frames_seen = 0
         self._frames_learned = 0
+        self._sound_until: int | None = None  # reference index just after its last sound
+        self._ceiling: float | None = None  # see only_echo
 
     def add_reference(self, audio: np.ndarray, at: float | None = None) -> None:
         """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
@@ -118,15 +123,26 @@ class EchoCanceller:
             first = self._ref_clock.advance(audio.size, at)
             idx = (first + np.arange(audio.size)) % self._ring.size
             self._ring[idx] = audio
+            if audio.size and np.abs(audio).max() > _SOUND:
+                self._sound_until = first + audio.size
 
-    def _reference_for(self, mic_index: int) -> np.ndarray:
-        """The reference samples sent when microphone sample ``mic_index`` was captured."""
+    def _references_for(self, mic_index: int, n: int) -> tuple[np.ndarray, bool]:
+        """The reference paired with microphone samples ``mic_index`` onwards (``n``, whole
+        frames, one frame per row; silence where the speaker sent nothing), and whether
+        the speaker made a sound recently enough for its echo to be around."""
+        out = np.zeros(n, np.float32)
         with self._lock:
             start = self._reference_start(mic_index)
+            if start is None:
+                return out.reshape(-1, FRAME), False
             newest = self._ref_clock.count
-            if start is None or start + FRAME > newest or start < newest - self._ring.size:
-                return np.zeros(FRAME, np.float32)
-            return self._ring[(start + np.arange(FRAME)) % self._ring.size].copy()
+            lo, hi = max(start, newest - self._ring.size, 0), min(start + n, newest)
+            if lo < hi:
+                out[lo - start : hi - start] = self._ring[np.arange(lo, hi) % self._ring.size]
+            sounding = self._sound_until is not None and self._sound_until > start - int(
+                _ECHO_TAIL_S * RATE
+            )
+        return out.reshape(-1, FRAME), sounding
 
     def _reference_start(self, mic_index: int) -> int | None:
         """Index in the reference of the audio paired with microphone sample ``mic_index``
@@ -174,13 +190,13 @@ class EchoCanceller:
         corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
-    def _excess(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per envelope frame, the raw microphone's level over the loudest reference of the
-        preceding ``_MAX_ECHO_LAG`` frames (log10 power), and that loudest reference: echo
-        alone stays at the echo path's gain, whatever the delay; the user's voice rises
-        above it."""
+    def _excess(self, last: int = _ENVELOPE_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+        """Per envelope frame (the ``last`` ones at most), the raw microphone's level over
+        the loudest reference of the preceding ``_MAX_ECHO_LAG`` frames (log10 power), and
+        that loudest reference: echo alone stays at the echo path's gain, whatever the
+        delay; the user's voice rises above it."""
         mic, ref = self._envelopes()
-        n = min(mic.size, ref.size)
+        n = min(mic.size, ref.size, last + _MAX_ECHO_LAG)
         if n <= _MAX_ECHO_LAG:
             return np.zeros(0), np.zeros(0)
         loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
@@ -199,6 +215,7 @@ class EchoCanceller:
             # Frames with nothing from the speaker say nothing about its echo.
             excess, loudest = excess[-fresh:], loudest[-fresh:]
             self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
+            self._ceiling = None
             self._loud_excess.extend(excess[loudest > _LOUD_LOG_POWER])
             if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
                 # A quarter of the frames: a slow path's echo arrives late, and the user's
@@ -228,11 +245,12 @@ class EchoCanceller:
         enough of the assistant's voice has been heard to know its echo."""
         if len(self._echo_excess) < _EXCESS_FRAMES // 2:
             return False
-        excess = self._excess()[0][-window_frames:]
+        excess = self._excess(window_frames)[0]
         if not excess.size:
             return False
-        ceiling = float(np.percentile(self._echo_excess, 95)) + _USER_MARGIN
-        return bool(np.mean(excess > ceiling) < 0.5)
+        if self._ceiling is None:  # (the echo's loudest level changes as it is learned)
+            self._ceiling = float(np.percentile(self._echo_excess, 95)) + _USER_MARGIN
+        return bool(np.mean(excess > self._ceiling) < 0.5)
 
     def echo_likelihood(self, window_frames: int = 30) -> float:
         """How closely the last ``window_frames`` (10 ms each) of the raw microphone follow
@@ -282,19 +300,26 @@ class EchoCanceller:
         usable = data.size - data.size % FRAME
         while usable and not self._reference_ready(self._mic_rest_index + usable - FRAME):
             usable -= FRAME
-        out = np.empty(usable, dtype=np.float32)
-        for start in range(0, usable, FRAME):
-            ref = self._reference_for(self._mic_rest_index + start)
-            ref_frame = self._rtc.AudioFrame(_to_int16(ref).tobytes(), RATE, 1, FRAME)
-            mic_frame = self._rtc.AudioFrame(
-                _to_int16(data[start : start + FRAME]).tobytes(), RATE, 1, FRAME
-            )
-            self._mic_env.append(_log_energy(data[start : start + FRAME]))
-            self._frames_seen += 1
-            self._ref_env.append(_log_energy(ref))
-            self._apm.process_reverse_stream(ref_frame)
-            self._apm.process_stream(mic_frame)
-            out[start : start + FRAME] = np.frombuffer(mic_frame.data, dtype=np.int16) / 32767.0
+        mic_frames = data[:usable].reshape(-1, FRAME)
+        refs, sounding = self._references_for(self._mic_rest_index, usable)
+        self._mic_env.extend(_log_energies(mic_frames))
+        self._ref_env.extend(_log_energies(refs))
+        self._frames_seen += len(mic_frames)
+        if sounding:
+            out = np.empty(usable, dtype=np.float32)
+            mic_pcm, ref_pcm = _to_int16(mic_frames), _to_int16(refs)
+            for i in range(len(mic_frames)):
+                ref_frame = self._rtc.AudioFrame(ref_pcm[i].tobytes(), RATE, 1, FRAME)
+                mic_frame = self._rtc.AudioFrame(mic_pcm[i].tobytes(), RATE, 1, FRAME)
+                self._apm.process_reverse_stream(ref_frame)
+                self._apm.process_stream(mic_frame)
+                out[i * FRAME : (i + 1) * FRAME] = (
+                    np.frombuffer(mic_frame.data, dtype=np.int16) / 32767.0
+                )
+        else:
+            # Nothing from the speaker for seconds: no echo to cancel, and the listening
+            # stage (which must keep up in real time) is spared the canceller's work.
+            out = data[:usable].copy()
         self._mic_rest = data[usable:]
         self._mic_rest_index += usable
         return out

@@ -40,6 +40,11 @@ class StreamingVad:
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(_CONTEXT, dtype=np.float32)
 
+    def follow(self, other: StreamingVad) -> None:
+        """Take ``other``'s state, as if this one had heard what it heard (the arrays are
+        replaced, never changed in place, so they can be shared)."""
+        self._h, self._c, self._context = other._h, other._c, other._context
+
     def __call__(self, frame: np.ndarray) -> float:
         if frame.shape != (FRAME,):
             raise ValueError(f"VAD frames are {FRAME} samples, got {frame.shape}")

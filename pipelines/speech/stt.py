@@ -11,6 +11,7 @@ from faster_whisper import WhisperModel
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ResolvedModel, resolve_default
+from ..scheduling import RECOGNITION, new_threads_lowered
 
 # Phrases Whisper is known to invent on silence or noise (learned from video subtitles).
 _HALLUCINATIONS = re.compile(
@@ -53,12 +54,16 @@ class Transcriber:
         self.model_info = model or resolve_default(ModelKind.STT)
         self.settings = settings or SttSettings()
         threads = self.settings.cpu_threads or os.cpu_count() or 1
-        self._model = WhisperModel(
-            str(self.model_info.root),
-            device="cpu",
-            compute_type=self.settings.compute_type,
-            cpu_threads=threads,
-        )
+        # CTranslate2 starts its worker threads as the model loads and first runs; they do
+        # the computing, and the listening stage must come before them.
+        with new_threads_lowered(RECOGNITION):
+            self._model = WhisperModel(
+                str(self.model_info.root),
+                device="cpu",
+                compute_type=self.settings.compute_type,
+                cpu_threads=threads,
+            )
+            self.transcribe(np.zeros(8_000, dtype=np.float32))
 
     def transcribe(self, audio: np.ndarray, *, hint: str | None = None) -> Transcript:
         """Transcribe 16 kHz mono float32 speech (already trimmed of long silences).

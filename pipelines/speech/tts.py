@@ -12,6 +12,7 @@ from piper.config import PiperConfig
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ResolvedModel, resolve_default
+from ..scheduling import SOON, new_threads_lowered
 
 
 class Synthesizer:
@@ -32,15 +33,18 @@ class Synthesizer:
         # No busy-waiting pool threads between phrases: the listening stage needs the CPU.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        self._voice = PiperVoice(
-            config=PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8"))),
-            session=onnxruntime.InferenceSession(
-                str(self.model_info.main_file),
-                sess_options=options,
-                providers=["CPUExecutionProvider"],
-            ),
-        )
         self._config = SynthesisConfig(length_scale=length_scale)
+        # ONNX Runtime's worker threads do the computing; listening comes before them.
+        with new_threads_lowered(SOON):
+            self._voice = PiperVoice(
+                config=PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8"))),
+                session=onnxruntime.InferenceSession(
+                    str(self.model_info.main_file),
+                    sess_options=options,
+                    providers=["CPUExecutionProvider"],
+                ),
+            )
+            self.speak("Ready.")
 
     @property
     def sample_rate(self) -> int:
