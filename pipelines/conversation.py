@@ -615,7 +615,8 @@ class Conversation:
         self._active = turn
         self.turns.append(turn)
         # The held speech starts a second early: the assistant's last words may lead it.
-        text = without_echo(text, spoken)
+        heard, text = text, without_echo(text, spoken)
+        _log.info("held speech is the user's: %r (heard %r)", text, heard)
         self._on_speech_start(suspicion.audio_at, barge=barge)
         self.bus.publish(
             SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)

@@ -196,8 +196,9 @@ class MicPlayer:
     records when each clip actually went out."""
 
     def __init__(self) -> None:
-        from vistavox.pipelines.audio.devices import open_stream
+        from vistavox.pipelines.audio.devices import device_moment, open_stream
 
+        self._device_moment = device_moment
         self._queue: queue.Queue[tuple[str, np.ndarray]] = queue.Queue()
         self._current: tuple[str, np.ndarray, int] | None = None
         self.played: dict[str, tuple[float, float]] = {}  # label → (start, end) monotonic
@@ -208,14 +209,16 @@ class MicPlayer:
             rate=RATE,
             blocksize=320,
             callback=self._callback,
-            latency=0.08,
+            # A deep buffer: the user's voice must not break up when the machine is busy
+            # (the times below are when it is heard, whatever the buffer's depth).
+            latency=0.25,
         )
         self.stream.start()
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         out = outdata[:, 0]
         out[:] = 0
-        now = time.monotonic()
+        now = self._device_moment(time_info, is_input=False) or time.monotonic()
         if self._current is None:
             try:
                 label, audio = self._queue.get_nowait()

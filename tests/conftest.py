@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
 
 import pytest
+
+# The app's decisions (held speech, echo dropped) appear with a failing test's output.
+logging.getLogger("vistavox").setLevel(logging.INFO)
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "eval"))

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "sketch": "tests.benchmarks.bench_sketch",
     "ocr": "tests.benchmarks.bench_ocr",
     "tools": "tests.benchmarks.bench_tools",
+    "listen": "tests.benchmarks.bench_listen",
 }
 
 
