@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio.files import SPEECH_RATE
+from .audio.microphone import MicBlock
 from .audio.speaker import Phrase, PlaybackNote, Speaker
 from .events import (
     DeviceRecovered,
@@ -395,7 +396,9 @@ class Conversation:
                     if ptt:
                         utterance.append(frame)
                     if ptt_was and not ptt:
-                        speculative = self._new_turn(utterance, frame_end_s, now)
+                        speculative = self._new_turn(
+                            utterance, frame_end_s, _to_monotonic(frame_end_s, block)
+                        )
                         self._confirm(speculative, frame_end_s)
                         speculative, utterance = None, []
                     ptt_was = ptt
@@ -493,7 +496,7 @@ class Conversation:
                             self._echo.echo_path() if self._echo is not None else None,
                             self.speaker.busy,
                         )
-                        onset_at = _to_monotonic(d.at, frame_end_s, now)
+                        onset_at = _to_monotonic(d.at, block)
                         if s.barge_in and self._may_be_echo(onset_at):
                             # Playback stays paused until the words decide (see _settle).
                             with self._turn_lock:
@@ -513,9 +516,7 @@ class Conversation:
                         raw_preroll.clear()
                         last_partial_len = 0
                     elif d.decision is Decision.PAUSE and s.speculative and suspicion is None:
-                        speculative = self._new_turn(
-                            utterance, d.at, _to_monotonic(d.at, frame_end_s, now)
-                        )
+                        speculative = self._new_turn(utterance, d.at, _to_monotonic(d.at, block))
                     elif d.decision is Decision.RESUME:
                         if speculative is not None:
                             with self._turn_lock:
@@ -523,7 +524,7 @@ class Conversation:
                             speculative = None
                         self._set_state(EngineState.HEARING)
                     elif d.decision is Decision.END:
-                        end_at = _to_monotonic(d.at, frame_end_s, now)
+                        end_at = _to_monotonic(d.at, block)
                         if suspicion is not None:
                             self._hold(raw_utterance, d.at, end_at, suspicion)
                             suspicion, utterance, raw_utterance = None, [], []
@@ -606,18 +607,19 @@ class Conversation:
             turn.finished = True
             self._sync_pause()
             return None
-        barge = False
-        for old in (suspicion.interrupts, self._active):  # the reply, or a newer turn
-            if old is not None and not old.finished:
-                self._cancel_turn(old, heard=True)
-                barge = True
+        # The user started talking, and cut off the reply (or a newer turn), in that order.
+        cut = [t for t in (suspicion.interrupts, self._active) if t is not None and not t.finished]
+        if len(cut) == 2 and cut[0] is cut[1]:
+            cut.pop()
+        self._on_speech_start(suspicion.audio_at, barge=bool(cut))
+        for old in cut:
+            self._cancel_turn(old, heard=True)
         self._sync_pause()
         self._active = turn
         self.turns.append(turn)
         # The held speech starts a second early: the assistant's last words may lead it.
         heard, text = text, without_echo(text, spoken)
         _log.info("held speech is the user's: %r (heard %r)", text, heard)
-        self._on_speech_start(suspicion.audio_at, barge=barge)
         self.bus.publish(
             SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
         )
@@ -906,6 +908,7 @@ def _level(samples: np.ndarray) -> LevelMeter:
     return LevelMeter(rms_db=_rms_db(samples), peak_db=20 * np.log10(peak))
 
 
-def _to_monotonic(audio_s: float, block_end_s: float, block_arrived: float) -> float:
-    """Map a position on the input timeline to time.monotonic(), via the latest block."""
-    return block_arrived - (block_end_s - audio_s)
+def _to_monotonic(audio_s: float, block: MicBlock) -> float:
+    """Map a position on the input timeline to time.monotonic(): when that sound was
+    captured (not when it was processed, which is later when listening falls behind)."""
+    return block.captured + (audio_s - block.start_s)
