@@ -145,7 +145,6 @@ class Assistant:
         for kernel in (self.kernel, self.voice_kernel):
             kernel.direct_handlers.append(self.pages.handle)
         self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
-        self.models.warm_up_speech()
         self.voice_kernel.warm_up(None)
         self._ready.set()
         self.bus.publish(

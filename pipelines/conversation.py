@@ -208,7 +208,6 @@ class Conversation:
         # the canceller) and must get it back at once: other threads hold it for at most
         # 1 ms at a time instead of Python's default 5 ms.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
-        self.models.warm_up_speech()
         self.kernel.warm_up(self.conversation_id)
         self.speaker.start()
         self.mic.start()

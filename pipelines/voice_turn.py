@@ -31,13 +31,9 @@ class VoiceModels:
 
     @classmethod
     def load_defaults(cls) -> VoiceModels:
-        """Load the default (embedded) speech recogniser, language model and voice."""
+        """Load the default (embedded) speech recogniser, language model and voice (the
+        speech models run once as they load, so the first real turn is as fast as others)."""
         return cls(stt=Transcriber(), llm=LocalLlm(), tts=Synthesizer())
-
-    def warm_up_speech(self) -> None:
-        """Run the speech models once so the first real turn is as fast as the others."""
-        self.stt.transcribe(np.zeros(SPEECH_RATE // 2, dtype=np.float32))
-        self.tts.speak("Ready.")
 
 
 @dataclass
