@@ -101,7 +101,7 @@ class Suspicion:
     held, with playback paused, until its words show whether it is the user or echo."""
 
     audio_at: float  # onset on the input timeline
-    started: float  # time.monotonic() at the onset
+    started: float  # time.monotonic() when the onset was captured
     interrupts: Turn | None  # the reply it cuts off if it is the user
 
 
@@ -345,6 +345,7 @@ class Conversation:
         suspicion: Suspicion | None = None  # the speech going on may be echo
         recent: deque[float] = deque(maxlen=4)
         ptt_was = False
+        start = s.endpoint.start_threshold
         while self._running.is_set():
             block = self.mic.read(timeout=0.1)
             self.speaker.watchdog()
@@ -389,9 +390,9 @@ class Conversation:
                     if ptt and not ptt_was:
                         utterance = list(preroll)
                         barge = self.speaker.busy or self._thinking()
-                        if barge:
-                            self.interrupt(reason="push-to-talk")
-                        self._on_speech_start(frame_end_s - FRAME / SPEECH_RATE, barge=barge)
+                        self._on_speech_start(
+                            frame_end_s - FRAME / SPEECH_RATE, barge=barge, interrupt=barge
+                        )
                     if ptt:
                         utterance.append(frame)
                     if ptt_was and not ptt:
@@ -414,18 +415,15 @@ class Conversation:
                     probability = max(probability, raw_probability)
                 if assistant_audible and not endpointer.in_speech:
                     self._echo.learn_echo_path()
-                if (
-                    assistant_audible
-                    and not endpointer.in_speech
-                    and probability >= s.endpoint.start_threshold
-                    and (
-                        self._echo.echo_likelihood() > s.echo_correlation or self._echo.only_echo()
-                    )
-                ):
-                    # The microphone is following the speaker's own signal, or is no louder
-                    # than its echo has been: echo that the canceller let through (e.g. while
-                    # it re-adapts to a changed echo path), not the user.
-                    probability = 0.0
+                    if max(probability, raw_probability) >= start:
+                        if self._follows_speaker():
+                            # Echo that the canceller let through, not the user.
+                            probability = 0.0
+                        else:
+                            # Someone else is talking. With a loud echo the canceller's
+                            # double-talk suppression can mute their words; the raw
+                            # signal has them.
+                            probability = max(probability, raw_probability)
                 # The hold-off starts when the assistant starts talking after a real silence,
                 # not at every gap between its phrases: the canceller stays adapted through
                 # short gaps, and a user who talks into one must still be heard at once.
@@ -501,13 +499,11 @@ class Conversation:
                             with self._turn_lock:
                                 self._holding = True
                                 self._sync_pause()
-                            suspicion = Suspicion(d.at, now, self._active if barge else None)
+                            suspicion = Suspicion(d.at, onset_at, self._active if barge else None)
                         else:
-                            if barge and s.barge_in:
-                                self.interrupt(reason="barge-in")
+                            self._on_speech_start(d.at, barge=barge, interrupt=barge and s.barge_in)
                             if ducked_until is not None:
                                 self.speaker.resume()
-                            self._on_speech_start(d.at, barge=barge)
                         ducked_until = None
                         raw_utterance = carried + list(raw_preroll) + raw_utterance
                         utterance = carried + list(preroll) + utterance
@@ -575,6 +571,18 @@ class Conversation:
         recently = onset_at - self._last_playback < self.settings.echo_words_after_s
         return self.speaker.busy or recently
 
+    def _follows_speaker(self) -> bool:
+        """Is the microphone following the speaker's own signal (its echo), or something
+        else? Where the echo's delay is known and steady, how closely the microphone follows
+        the speaker at that delay tells. Otherwise (a slow or changing echo path) a
+        microphone no louder than the echo has been is taken for echo too, and a user who
+        talks no louder than the echo is heard only once playback pauses. Speech taken for
+        the user's over the assistant's voice is held until its words show whose it is (see
+        ``_settle``): a wrong "no" costs a moment's pause, a wrong "yes" the user's turn."""
+        if self._echo.echo_likelihood() > self.settings.echo_correlation:
+            return True
+        return not self._echo.echo_lag_reliable() and self._echo.only_echo()
+
     def _hold(
         self, utterance: list[np.ndarray], end_s: float, end_at: float, suspicion: Suspicion
     ) -> None:
@@ -617,7 +625,10 @@ class Conversation:
         self._active = turn
         self.turns.append(turn)
         # The held speech starts a second early: the assistant's last words may lead it.
-        heard, text = text, without_echo(text, spoken)
+        before = suspicion.started - _HELD_PREROLL_S
+        since = max((at for at, _ in self._spoken if at <= before), default=float("-inf"))
+        last = " ".join(t for at, t in self._spoken if at >= since)
+        heard, text = text, without_echo(text, spoken, last=last)
         _log.info("held speech is the user's: %r (heard %r)", text, heard)
         self.bus.publish(
             SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
@@ -637,8 +648,12 @@ class Conversation:
         turn = self._active
         return turn is not None and turn.confirmed.is_set() and not turn.finished
 
-    def _on_speech_start(self, audio_at: float, *, barge: bool) -> None:
+    def _on_speech_start(self, audio_at: float, *, barge: bool, interrupt: bool = False) -> None:
+        """The user started talking: announced first, then (``interrupt``) the reply they
+        cut off is stopped."""
         self.bus.publish(SpeechStarted(audio_at=audio_at, barge_in=barge))
+        if interrupt:
+            self.interrupt(reason="barge-in")
         self._set_state(EngineState.HEARING)
 
     def _new_turn(self, utterance: list[np.ndarray], end_s: float, end_at: float) -> Turn:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-# The app's decisions (held speech, echo dropped) appear with a failing test's output.
-logging.getLogger("vistavox").setLevel(logging.INFO)
+# The app's decisions (held speech, echo dropped) appear with a failing test's output
+# (VISTAVOX_LOG_LEVEL=DEBUG shows every endpoint decision, for debugging).
+logging.getLogger("vistavox").setLevel(os.environ.get("VISTAVOX_LOG_LEVEL", "INFO"))
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "eval"))

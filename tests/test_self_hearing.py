@@ -9,7 +9,8 @@ from vistavox.pipelines.speech.self_hearing import sounds_like_echo
 REPLY = (
     "The ocean is a vast and mysterious world, teeming with life. "
     "The ocean covers about seventy one percent of the Earth's surface. "
-    "Its deepest point, the Challenger Deep, is nearly eleven kilometres down."
+    "Its deepest point, the Challenger Deep, is nearly eleven kilometres down. "
+    "It plays a crucial role in absorbing heat."
 )
 
 
@@ -25,6 +26,8 @@ REPLY = (
         "which covers about percent of the earth's atmosphere and its deepest point the "
         "challenge are deep is nearly eleven kilometres down",
         "The option is a bass",  # misheard, in a reply about the ocean
+        "It's deep as point.",  # misheard, with words split and joined differently
+        "It's Orbing.",  # "in absorbing" (the recogniser split the words differently)
         "its deepest point the challenger deep is nearly eleven kilometres",
         "...",  # no words: noise, never a request
     ],
@@ -70,5 +73,14 @@ def test_a_misheard_sentence_of_echo_before_the_users_words_is_taken_off():
     reply = "Once upon a time there was a brave knight. There were no dragons in the land."
     heard = "There were no theories. Stop. Wait a moment, please."
     assert without_echo(heard, reply) == "Stop. Wait a moment, please."
+    # The echo misheard within the user's sentence ("dragon named" heard as "dragon name's").
+    reply = "In the land of Eldrador, there was a brave dragon named Eira."
+    heard = "Dragon name's a stop. Wait a moment, please."
+    assert without_echo(heard, reply) == "Stop. Wait a moment, please."
+    heard = "dragging named air stop. Wait a moment please."
+    assert without_echo(heard, reply) == "Stop. Wait a moment please."
+    # Only what the assistant was saying as the user cut in is looked for, misheard: the
+    # user's own words may sound like something it said earlier.
+    assert without_echo(heard, reply, last="Once upon a time,") == heard
     # The user's own sentence is kept even when it is all there is.
     assert without_echo("Stop.", reply) == "Stop."

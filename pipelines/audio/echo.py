@@ -36,6 +36,8 @@ _HEARD_EXCESS = -4.0  # echo within 40 dB of what the speaker plays: an echo pat
 _KNOWN_FRAMES = 50  # half a second of the assistant's voice tells whether it comes back
 _NO_PATH_FRAMES = 300
 _LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
+_FOLLOWS = 0.9  # correlation of envelopes at which the microphone follows the speaker
+_LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
 _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
@@ -105,6 +107,9 @@ class EchoCanceller:
         self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self.echo_lag: int | None = None  # learned delay of the echo path, in 10 ms frames
+        # Whether each recent look at the echo path found the microphone following the
+        # speaker closely at some delay (see echo_lag_reliable).
+        self._lag_found: deque[bool] = deque(maxlen=2 * _LAG_LOOKS)
         # How far the raw microphone rises above the loudest recent reference while only the
         # assistant talks (log10 power per frame): the echo path's gain, whatever its delay.
         self._echo_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
@@ -230,8 +235,16 @@ class EchoCanceller:
         found = self._correlations(window_frames, range(max_lag_frames + 1))
         if found:
             corr, lag = max(found)
-            if corr > 0.9:
+            self._lag_found.append(corr > _FOLLOWS)
+            if corr > _FOLLOWS:
                 self.echo_lag = lag
+
+    def echo_lag_reliable(self) -> bool:
+        """Does the microphone keep following the speaker at one delay (``echo_lag``)? Not
+        when the echo path is slower than the delays looked at, or changes: then a delay
+        found once, by chance, says little."""
+        found = self._lag_found
+        return len(found) >= _LAG_LOOKS and sum(found) >= len(found) / 2
 
     def echo_path(self) -> bool | None:
         """Does the assistant's voice come back into the microphone (speakers, not

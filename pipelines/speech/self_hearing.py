@@ -12,6 +12,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TAIL = 4  # the last words of an utterance, where the user comes in after the echo
 _SPELLING = 0.7  # letter-by-letter likeness of a misheard echo to what was said
 _SPELLING_TWO_WORDS = 0.8
+_SPELLING_LOOSE = 0.8  # the same, ignoring where the recogniser put word boundaries
+_SPELLING_PREFIX = 0.8  # a start of two words or more this like the reply is its echo
 _LONG_SHARE = 0.4  # of eight words or more
 
 
@@ -26,7 +28,8 @@ def sounds_like_echo(heard: str, spoken: str, *, min_share: float = 0.6) -> bool
     Echo when at least ``min_share`` of the heard words match ``spoken`` in order, in runs
     of two or more words (single common words scattered through the reply do not count),
     or when the heard words sound like a stretch of the reply letter by letter (the
-    recogniser mishears echo: "the option is a bass" for "the ocean is a vast"). Words
+    recogniser mishears echo: "the option is a bass" for "the ocean is a vast", "it's
+    orbing" for "in absorbing"). Words
     of the user's own at the end (they talked after the echo) make it the user. A
     transcript with no words at all is noise, and counts as echo: it is no request.
     """
@@ -58,21 +61,39 @@ def _is_echo(
         return False  # one word is too short to judge by spelling ("stop" is not "top")
     if len(heard_words) == 2:
         spelling = max(spelling, _SPELLING_TWO_WORDS)
-    heard_text = " ".join(heard_words)
+    return (
+        _likeness(heard_words, spoken_words) >= spelling
+        or _likeness(heard_words, spoken_words, loose=True) >= _SPELLING_LOOSE
+    )
+
+
+def _likeness(heard_words: list[str], spoken_words: list[str], *, loose: bool = False) -> float:
+    """How much ``heard_words`` sound like the best-matching stretch of the same number of
+    ``spoken_words``, letter by letter (0..1). ``loose`` compares the letters alone,
+    against stretches a word shorter or longer too: the recogniser splits and joins
+    misheard echo ("it's orbing" for "in absorbing"), but more stretches match by chance."""
     n = len(heard_words)
-    likeness = SequenceMatcher(None, heard_text, "", autojunk=False)
+    sep = "" if loose else " "
+    heard = sep.join(heard_words)
+    if loose:
+        heard = heard.replace("'", "")
+    likeness = SequenceMatcher(None, heard, "", autojunk=False)
     best = 0.0
-    for i in range(max(1, len(spoken_words) - n + 1)):
-        likeness.set_seq2(" ".join(spoken_words[i : i + n]))
-        if likeness.real_quick_ratio() > best and likeness.quick_ratio() > best:
-            best = max(best, likeness.ratio())  # (the quick bounds skip most windows)
-    return best >= spelling
+    for size in {max(1, n - 1), n, n + 1} if loose else {n}:
+        for i in range(max(1, len(spoken_words) - size + 1)):
+            stretch = sep.join(spoken_words[i : i + size])
+            likeness.set_seq2(stretch.replace("'", "") if loose else stretch)
+            if likeness.real_quick_ratio() > best and likeness.quick_ratio() > best:
+                best = max(best, likeness.ratio())  # (quick bounds skip most windows)
+    return best
 
 
-def without_echo(heard: str, spoken: str) -> str:
+def without_echo(heard: str, spoken: str, *, last: str | None = None) -> str:
     """``heard`` without the assistant's own words at its start (its voice, heard just
     before the user cut in): whole sentences that sound like its echo, then a run of two or
-    more of its words. At least one sentence is kept."""
+    more of its words, or two or more words that sound like ``last`` (what it was saying
+    as the user cut in; by default the last sentence of ``spoken``) letter by letter. At
+    least one word is kept."""
     sentences = re.findall(r"[^.!?]+[.!?]*\s*", heard)
     while len(sentences) > 1 and sounds_like_echo(sentences[0], spoken):
         sentences.pop(0)
@@ -80,9 +101,17 @@ def without_echo(heard: str, spoken: str) -> str:
     spans = list(_WORD.finditer(heard.lower().replace("’", "'")))
     heard_words = [m.group(0) for m in spans]
     spoken_words = words(spoken)
+    if last is None:
+        last = (re.findall(r"[^.!?]+[.!?]*", spoken) or [""])[-1]
+    last_words = words(last)
     joined = f" {' '.join(spoken_words)} "
     for k in range(len(heard_words) - 1, 1, -1):  # keep at least one word
-        if f" {' '.join(heard_words[:k])} " in joined:
+        start = heard_words[:k]
+        if f" {' '.join(start)} " in joined or (
+            # misheard ("dragon name's a" for "dragon named Eira")
+            max(_likeness(start, last_words), _likeness(start, last_words, loose=True))
+            >= _SPELLING_PREFIX
+        ):
             rest = heard[spans[k - 1].end() :].lstrip(" ,.;:!?-—")
             return rest[:1].upper() + rest[1:]
     return heard
