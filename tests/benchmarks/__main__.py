@@ -43,7 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument("names", nargs="+", choices=[*BENCHMARKS, "all"])
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per item")
+    parser.add_argument(
+        "--llm",
+        metavar="MODEL",
+        help="language model for the kernel and tools benchmarks (a manifest name, e.g. "
+        "qwen2.5-coder-0.5b-instruct; default: the embedded one); results go to NAME-MODEL.json",
+    )
     args = parser.parse_args(argv)
+    if args.llm:
+        import os
+
+        os.environ["VISTAVOX_BENCH_LLM"] = args.llm
     names = list(BENCHMARKS) if "all" in args.names else args.names
     RESULTS.mkdir(exist_ok=True)
     for name in names:
@@ -57,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             wall_s=round(time.time() - started, 1),
         )
-        out = RESULTS / f"{name}.json"
+        out = RESULTS / (f"{name}-{args.llm}.json" if args.llm else f"{name}.json")
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
     return 0

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -67,13 +68,15 @@ def _judge(case: dict, answer: str) -> bool | None:
 
 
 def run(repeat: int, results_dir: Path) -> dict:
+    from vistavox.models.resolve import resolve
     from vistavox.pipelines.kernel.local_llm import LocalLlm
     from vistavox.pipelines.kernel.store import Store
     from vistavox.pipelines.tools.defaults import default_registry
     from vistavox.pipelines.tools.documents import DocumentIndex
     from vistavox.pipelines.tools.registry import SideEffect, Tool, ToolRegistry
 
-    llm = LocalLlm()
+    chosen = os.environ.get("VISTAVOX_BENCH_LLM")
+    llm = LocalLlm(resolve(chosen) if chosen else None)
     work = Path(tempfile.mkdtemp(prefix="vistavox-bench-tools-"))
     store = Store(work / "c.db")
     registry = default_registry(
