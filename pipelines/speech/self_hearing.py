@@ -107,10 +107,11 @@ def without_echo(heard: str, spoken: str, *, last: str | None = None) -> str:
     joined = f" {' '.join(spoken_words)} "
     for k in range(len(heard_words) - 1, 1, -1):  # keep at least one word
         start = heard_words[:k]
-        if f" {' '.join(start)} " in joined or (
+        if (
+            f" {' '.join(start)} " in joined
             # misheard ("dragon name's a" for "dragon named Eira")
-            max(_likeness(start, last_words), _likeness(start, last_words, loose=True))
-            >= _SPELLING_PREFIX
+            or _likeness(start, last_words) >= _SPELLING_PREFIX
+            or _likeness(start, last_words, loose=True) >= _SPELLING_PREFIX
         ):
             rest = heard[spans[k - 1].end() :].lstrip(" ,.;:!?-—")
             return rest[:1].upper() + rest[1:]

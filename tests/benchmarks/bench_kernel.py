@@ -4,11 +4,11 @@ per second; memory."""
 
 from __future__ import annotations
 
-import os
 import resource
 import time
 from pathlib import Path
 
+from tests.benchmarks import chosen_llm
 from tests.benchmarks.stats import print_table, summary
 
 SIZES = (500, 2000, 4000)
@@ -44,11 +44,9 @@ def _first_token(llm, messages) -> tuple[float, int, float]:
 
 
 def run(repeat: int, results_dir: Path) -> dict[str, object]:
-    from vistavox.models.resolve import resolve
     from vistavox.pipelines.kernel.local_llm import LlmSettings, LocalLlm
 
-    chosen = os.environ.get("VISTAVOX_BENCH_LLM")  # python -m tests.benchmarks --llm NAME
-    llm = LocalLlm(resolve(chosen) if chosen else None, settings=LlmSettings(context_tokens=4608))
+    llm = LocalLlm(chosen_llm(), settings=LlmSettings(context_tokens=4608))
     rows, figures = [], {}
     for size in SIZES:
         history = _history(llm, size)

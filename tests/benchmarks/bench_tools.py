@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks import chosen_llm
 from tests.conftest import EVAL_DIR
 
 
@@ -68,15 +68,13 @@ def _judge(case: dict, answer: str) -> bool | None:
 
 
 def run(repeat: int, results_dir: Path) -> dict:
-    from vistavox.models.resolve import resolve
     from vistavox.pipelines.kernel.local_llm import LocalLlm
     from vistavox.pipelines.kernel.store import Store
     from vistavox.pipelines.tools.defaults import default_registry
     from vistavox.pipelines.tools.documents import DocumentIndex
     from vistavox.pipelines.tools.registry import SideEffect, Tool, ToolRegistry
 
-    chosen = os.environ.get("VISTAVOX_BENCH_LLM")
-    llm = LocalLlm(resolve(chosen) if chosen else None)
+    llm = LocalLlm(chosen_llm())
     work = Path(tempfile.mkdtemp(prefix="vistavox-bench-tools-"))
     store = Store(work / "c.db")
     registry = default_registry(
