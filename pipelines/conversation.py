@@ -462,6 +462,10 @@ class Conversation:
                     if probability >= s.endpoint.start_threshold:
                         if ducked_until is None:
                             self.speaker.pause()
+                            _log.debug(
+                                "ducked %.2f s after the frame was captured",
+                                time.monotonic() - _to_monotonic(frame_end_s, block),
+                            )
                         ducked_until = frame_end_s + s.duck_s
                     elif ducked_until is not None and frame_end_s > ducked_until:
                         self.speaker.resume()
@@ -487,13 +491,15 @@ class Conversation:
                     if d.decision is Decision.START:
                         carried = self._take_untranscribed() if s.barge_in else []
                         barge = self.speaker.busy or self._thinking()
+                        onset_at = _to_monotonic(d.at, block)
                         _log.debug(
-                            "speech starts: barge=%s echo_path=%s speaker_busy=%s",
+                            "speech starts: barge=%s echo_path=%s speaker_busy=%s, "
+                            "decided %.2f s after its onset",
                             barge,
                             self._echo.echo_path() if self._echo is not None else None,
                             self.speaker.busy,
+                            time.monotonic() - onset_at,
                         )
-                        onset_at = _to_monotonic(d.at, block)
                         if s.barge_in and self._may_be_echo(onset_at):
                             # Playback stays paused until the words decide (see _settle).
                             with self._turn_lock:

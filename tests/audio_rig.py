@@ -256,8 +256,9 @@ class Recorder:
     """Records the virtual speaker's monitor with arrival times, on one clock."""
 
     def __init__(self, source: str = "pulse:asst_out.monitor") -> None:
-        from vistavox.pipelines.audio.devices import open_stream
+        from vistavox.pipelines.audio.devices import device_moment, open_stream
 
+        self._device_moment = device_moment
         self.blocks: list[tuple[float, np.ndarray]] = []
         self._lock = threading.Lock()
         self.stream, self.rate = open_stream(
@@ -266,8 +267,12 @@ class Recorder:
         self.stream.start()
 
     def _callback(self, indata, frames, time_info, status) -> None:
+        # Stamped with when the block was captured (its end), as the microphone does: a
+        # callback that runs late on a busy machine must not shift the sound later.
+        captured = self._device_moment(time_info, is_input=True)
+        arrived = time.monotonic() if captured is None else captured + frames / self.rate
         with self._lock:
-            self.blocks.append((time.monotonic(), indata[:, 0].copy()))
+            self.blocks.append((arrived, indata[:, 0].copy()))
 
     def audio_between(self, start: float, end: float) -> np.ndarray:
         with self._lock:

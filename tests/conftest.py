@@ -36,6 +36,14 @@ def word_error_rate(reference: str | list[str], hypothesis: str | list[str]) -> 
     )
 
 
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """CER after the same normalisation (jiwer): graded where a short reply's word error
+    rate jumps by a fifth for one misheard word ("A spider" heard as "This spider")."""
+    import jiwer
+
+    return float(jiwer.cer(normalise_words(reference), normalise_words(hypothesis)))
+
+
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
     """../shared/eval, or a clean skip when it is not beside the project."""

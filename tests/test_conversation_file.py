@@ -91,7 +91,7 @@ def test_spoken_turns_are_stored_and_a_later_session_continues_them(models, tmp_
     from vistavox.pipelines.audio.microphone import FileMicrophone
     from vistavox.pipelines.audio.speaker import RecordingSpeaker
     from vistavox.pipelines.conversation import Conversation, EngineSettings
-    from vistavox.pipelines.events import EventBus, EventLog, ReplyFinished
+    from vistavox.pipelines.events import EventBus, EventLog, FinalTranscript, ReplyFinished
     from vistavox.pipelines.kernel.kernel import Kernel
     from vistavox.pipelines.kernel.personas import load_persona
     from vistavox.pipelines.kernel.store import Store
@@ -128,9 +128,12 @@ def test_spoken_turns_are_stored_and_a_later_session_continues_them(models, tmp_
     first, store, log = session(None)
     stored = store.messages(first.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"]
-    assert "Ada" in stored[0].content
+    # What was heard is what was stored (the tiny recogniser may spell the name "Adon").
+    heard = log.of_type(FinalTranscript)[0].text
+    assert stored[0].content == heard
+    assert word_error_rate("My name is Ada. What is two plus two?", heard) <= 0.3, heard
     assert stored[1].content == log.of_type(ReplyFinished)[0].text
-    assert store.get_conversation(first.conversation_id).title.startswith("My name is Ada")
+    assert store.get_conversation(first.conversation_id).title.startswith("My name is")
     store.close()
 
     # A new session (a new process would do the same) continues the saved conversation:
@@ -138,7 +141,7 @@ def test_spoken_turns_are_stored_and_a_later_session_continues_them(models, tmp_
     second, store, _ = session(first.conversation_id)
     assert len(store.messages(first.conversation_id)) == 4
     context = second.messages()
-    assert any("Ada" in m["content"] for m in context if m["role"] == "user")
+    assert any(m["content"] == heard for m in context if m["role"] == "user")
     store.close()
 
 

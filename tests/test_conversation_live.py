@@ -178,7 +178,7 @@ def test_own_voice_through_speakers_does_not_trigger_a_turn(models, rig, engine,
 def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models, rig, engine):
     """Speech over the assistant's echo pauses it at once and, being the user's words and
     not its own, ends the reply and becomes the next turn."""
-    from vistavox.pipelines.events import FinalTranscript, Interrupted, PhraseSpoken
+    from vistavox.pipelines.events import FinalTranscript, Interrupted, PhraseSpoken, SpeechStarted
 
     rig.loop_speaker_into_mic()
     try:
@@ -211,7 +211,15 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         assert not went_on, f"the cut-off reply went on: {went_on}"
         answer = [e.at for e in spoken if e.turn_id != cut and e.at > onset]
         tail = rig.recorder.audio_between(onset + 0.6, min([onset + 1.5, *answer]))
-        assert tail.size and np.abs(tail).max() < 0.01, "the assistant kept talking"
+        loud = np.flatnonzero(np.abs(tail) >= 0.01)
+        assert tail.size and not loud.size, (
+            f"the assistant kept talking: interrupted {interrupted[0].at - onset:+.2f} s after "
+            f"the user's onset; sound until "
+            f"{0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f} s after it; "
+            f"speech starts "
+            f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
+            f"phrases {[(round(e.at - onset, 2), e.turn_id) for e in spoken]}"
+        )
         entry = next(h for h in conversation.history if h.role == "assistant")
         assert entry.interrupted and entry.content == interrupted[0].heard
     finally:
