@@ -41,7 +41,13 @@ def build_kernel(args: argparse.Namespace):
     registry = default_registry(
         store, confirm=confirm, workspace=workspace_dir(), persona_name=persona.name
     )
-    return Kernel(llm, store, persona, tools=registry if not args.no_tools else None)
+    return Kernel(
+        llm,
+        store,
+        persona,
+        tools=registry if not args.no_tools else None,
+        tool_format=args.tool_format,
+    )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -80,6 +86,13 @@ def add_commands(sub) -> None:
     ask.add_argument("--conversation", type=int, help="continue this conversation")
     ask.add_argument("--db", type=Path, help="conversation database (default: user data dir)")
     ask.add_argument("--no-tools", action="store_true", help="answer without tools")
+    ask.add_argument(
+        "--tool-format",
+        choices=("json", "native"),  # Kernel.TOOL_FORMATS (not imported: slow)
+        default="json",
+        help="json: tool calls as JSON steps under a grammar (default); native: the model's "
+        "own format where its chat template has one (answers stream as written)",
+    )
     ask.add_argument(
         "--allow-risky", action="store_true", help="headless: allow tools that need confirmation"
     )

@@ -19,8 +19,12 @@ ARTIFACTS = Path(os.environ.get("VISTAVOX_TEST_ARTIFACTS", REPO / "tests" / "art
 
 
 def normalise_words(text: str) -> str:
-    """Lower-case words without punctuation, for word error rates."""
-    text = text.lower().replace("-", " ")
+    """Lower-case words without punctuation, numbers spelled out ("8" and "eight" are the
+    same word to a listener), for word error rates."""
+    from num2words import num2words
+
+    text = re.sub(r"\d+", lambda m: f" {num2words(int(m.group()))} ", text.lower())
+    text = text.replace("-", " ")
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return " ".join(text.split())
 

@@ -9,6 +9,8 @@ import pytest
 
 from vistavox.pipelines.kernel.grammar import (
     ToolStepError,
+    native_call_grammar,
+    parse_native_step,
     parse_tool_step,
     schema_to_gbnf,
     tool_call_grammar,
@@ -53,6 +55,7 @@ def test_grammars_compile_in_llama_cpp():
     for schema in schemas:
         LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False)
     LlamaGrammar.from_string(tool_call_grammar(TOOLS), verbose=False)
+    LlamaGrammar.from_string(native_call_grammar(TOOLS), verbose=False)
 
 
 @pytest.mark.parametrize(
@@ -108,6 +111,33 @@ def _strings(value):
 def test_bad_steps_get_messages_the_model_can_act_on(text, message):
     with pytest.raises(ToolStepError, match=message):
         parse_tool_step(text, TOOLS)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "answer"),
+    [
+        ('<tool_call>\n{"name": "datetime", "arguments": {}}\n</tool_call>', "datetime", None),
+        ('{"name": "weather", "arguments": {"city": "Oslo"}}', "weather", None),  # no tags
+        ("  Paris is the capital of France.\n", None, "Paris is the capital of France."),
+    ],
+)
+def test_native_steps_are_calls_or_plain_answers(text, tool, answer):
+    step = parse_native_step(text, TOOLS)
+    assert (step.tool, step.answer) == (tool, answer)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('<tool_call>\n{"name": "shell", "arguments": {}}\n</tool_call>', "unknown tool"),
+        ('<tool_call>\n{"name": "weather", "arguments": {}}\n</tool_call>', "missing 'city'"),
+        ('<tool_call>\n{"name": "weather"}\n</tool_call>', "nothing else"),
+        ("<tool_call>\n{broken\n</tool_call>", "not valid JSON"),
+    ],
+)
+def test_bad_native_calls_get_messages_the_model_can_act_on(text, message):
+    with pytest.raises(ToolStepError, match=message):
+        parse_native_step(text, TOOLS)
 
 
 def test_calculator_is_exact_and_refuses_code():
@@ -179,7 +209,7 @@ def test_injected_document_cannot_trigger_code_through_the_kernel(llm, tmp_path)
     assert all(e.decision in ("denied", "invalid") for e in registry.audit)
 
 
-def _tool_kernel(llm, store, registry, tools):
+def _tool_kernel(llm, store, registry, tools, **options):
     from vistavox.pipelines.kernel.kernel import Kernel
     from vistavox.pipelines.kernel.personas import Persona
 
@@ -190,23 +220,56 @@ def _tool_kernel(llm, store, registry, tools):
         tools=tuple(tools),
         temperature=0.0,
     )
-    return Kernel(llm, store, persona, tools=registry, max_tool_steps=3, reply_reserve=192)
+    return Kernel(
+        llm, store, persona, tools=registry, max_tool_steps=3, reply_reserve=192, **options
+    )
 
 
+@pytest.mark.parametrize("tool_format", ["native", "json"])
 def test_the_tool_model_computes_with_the_calculator_and_answers_with_the_result(
-    tool_llm, tmp_path
+    tool_llm, tmp_path, tool_format
 ):
-    """A real tool round trip: the question becomes a calculator call, its exact result
-    comes back as data, and the answer carries it."""
+    """A real tool round trip, in the model's own format (Qwen's <tool_call>, from its chat
+    template) and in JSON steps: the question becomes a calculator call, its exact result
+    comes back as data, and the answer carries it. In its own format the answer streams."""
     from vistavox.pipelines.kernel.store import Store
 
     registry = ToolRegistry([calculator_tool()])
+    streamed: list[str] = []
     with Store(tmp_path / "k.db") as store:
-        kernel = _tool_kernel(tool_llm, store, registry, ["calculator"])
-        reply = kernel.ask("What is 4817 multiplied by 2963?")
+        kernel = _tool_kernel(tool_llm, store, registry, ["calculator"], tool_format=tool_format)
+        assert kernel.native_tools() == (tool_format == "native")
+        reply = kernel.ask("What is 4817 multiplied by 2963?", on_token=streamed.append)
     calls = [e for e in registry.audit if e.tool == "calculator"]
     assert calls and calls[0].decision == "allowed", registry.audit
     assert "14272771" in reply.text.replace(",", ""), reply.text  # 4817 × 2963
+    assert "".join(streamed).strip() == reply.text  # the user saw the answer, not the call
+    if tool_format == "native":
+        assert len(streamed) > 1, "the answer came in one piece, not as it was written"
+
+
+def test_tools_in_the_models_own_format_are_counted_in_the_window(tool_llm, tmp_path):
+    """The tool definitions the chat template adds to the system turn take room: the
+    budget counts them exactly, so a long conversation still fits with the reply's room."""
+    from vistavox.pipelines.kernel.grammar import native_tool_definitions
+    from vistavox.pipelines.kernel.store import Store
+
+    registry = ToolRegistry([calculator_tool(), datetime_tool()])
+    with Store(tmp_path / "k.db") as store:
+        kernel = _tool_kernel(
+            tool_llm, store, registry, ["calculator", "datetime"], tool_format="native"
+        )
+        conversation = store.new_conversation("long", "tools").id
+        for i in range(200):
+            store.add_message(conversation, "user", f"Question {i}: " + "tell me more " * 20)
+            store.add_message(conversation, "assistant", f"Answer {i}: " + "here is more " * 20)
+        plan = kernel.plan(conversation, "What is 2 + 2?")
+    definitions = native_tool_definitions(registry.specs(["calculator", "datetime"]))
+    with_tools = tool_llm.chat_prompt_tokens(plan.messages, tools=definitions)
+    without = tool_llm.chat_prompt_tokens(plan.messages)
+    assert with_tools > without + 50, "the tool definitions were not rendered"
+    assert plan.paged_out, "200 turns cannot all fit"
+    assert with_tools + kernel.reply_reserve <= tool_llm.context_tokens
 
 
 def test_the_tool_model_fills_a_tools_arguments_from_the_request(tool_llm, tmp_path):

@@ -168,3 +168,87 @@ def parse_tool_step(text: str, tools: list[dict[str, Any]]) -> ToolStep:
     if problem:
         raise ToolStepError(problem)
     return ToolStep(name, data["arguments"], None)
+
+
+# --- a model's own tool-call format ------------------------------------------------------
+# Models trained on tool use (Qwen2.5, Qwen3, Hermes) call a tool by writing
+# <tool_call>{"name": ..., "arguments": {...}}</tool_call> and answer in plain text; their
+# chat template lists the tools in the system turn. Constrained the same way, their calls
+# cannot name an unknown tool or break the arguments, and their answers stream as they come.
+NATIVE_OPEN = "<tool_call>\n"
+NATIVE_CLOSE = "\n</tool_call>"
+
+
+def native_call_grammar(tools: list[dict[str, Any]]) -> str:
+    """GBNF: a plain-text answer (not starting with "<" or "{"), or one tool call in the
+    Hermes format, tagged or bare, whose JSON names a declared tool with valid arguments."""
+    builder = _Builder(600)
+    call = builder.value(
+        {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {"name": {"const": t["name"]}, "arguments": t["parameters"]},
+                    "required": ["name", "arguments"],
+                }
+                for t in tools
+            ]
+        }
+    )
+    # Small models often leave out the tags and write the bare JSON: that is a call, too.
+    lines = [
+        f"root ::= {_literal_text(NATIVE_OPEN)} {call} {_literal_text(NATIVE_CLOSE)} "
+        f"| {call} | text",
+        _NATIVE_TEXT,
+    ] + [f"{n} ::= {b}" for n, b in builder.rules.items()]
+    return "\n".join(lines) + _BASE
+
+
+_NATIVE_TEXT = "text ::= [^<{\\x00 \\t\\n] [^\\x00]*"  # not a call's start
+
+
+def native_answer_grammar() -> str:
+    """GBNF: a plain-text answer only (the last step, when no more calls may be made)."""
+    return "root ::= text\n" + _NATIVE_TEXT
+
+
+def _literal_text(text: str) -> str:
+    """A GBNF literal matching ``text`` exactly."""
+    return json.dumps(text)
+
+
+def parse_native_step(text: str, tools: list[dict[str, Any]]) -> ToolStep:
+    """A step in the Hermes format: a tool call (validated) or, for anything else, the
+    answer. ToolStepError explains a broken call."""
+    stripped = text.strip()
+    if not stripped.startswith(("<", "{")):
+        return ToolStep(None, {}, stripped)
+    body = stripped.removeprefix(NATIVE_OPEN.strip()).removesuffix(NATIVE_CLOSE.strip())
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ToolStepError(f"the tool call is not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict) or set(data) != {"name", "arguments"}:
+        raise ToolStepError('a call is {"name": "<tool>", "arguments": {...}} and nothing else')
+    by_name = {t["name"]: t for t in tools}
+    if data["name"] not in by_name:
+        raise ToolStepError(f"unknown tool {data['name']!r} (tools: {', '.join(by_name)})")
+    problem = validate(data["arguments"], by_name[data["name"]]["parameters"])
+    if problem:
+        raise ToolStepError(problem)
+    return ToolStep(data["name"], data["arguments"], None)
+
+
+def native_tool_definitions(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``tools`` as the OpenAI-style definitions chat templates render."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": t["name"],
+                "description": t["description"],
+                "parameters": t["parameters"],
+            },
+        }
+        for t in tools
+    ]

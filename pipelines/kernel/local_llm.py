@@ -80,16 +80,25 @@ class LocalLlm:
         """Size of the context window in tokens."""
         return int(self._llama.n_ctx())
 
-    def chat_prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        """Exact token count of ``messages`` rendered with the model's own chat template,
-        including the generation prompt."""
+    @property
+    def native_tools(self) -> bool:
+        """True when the model's chat template has its own tool-call format (Hermes style:
+        tools listed in the system turn, calls written as <tool_call> blocks)."""
+        template = self._llama.metadata.get("tokenizer.chat_template") or ""
+        return "tools" in template and "<tool_call>" in template
+
+    def chat_prompt_tokens(
+        self, messages: Sequence[ChatMessage], tools: list[dict] | None = None
+    ) -> int:
+        """Exact token count of ``messages`` (and the ``tools`` the template lists) rendered
+        with the model's own chat template, including the generation prompt."""
         template = self._llama.metadata.get("tokenizer.chat_template")
         if not template:
             return sum(self.count_tokens(m["content"]) + 8 for m in messages)
         eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
         bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
         formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
-        prompt = formatter(messages=list(messages)).prompt
+        prompt = formatter(messages=list(messages), tools=tools).prompt
         return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
@@ -104,8 +113,10 @@ class LocalLlm:
         temperature: float | None = None,
         cancel: threading.Event | None = None,
         grammar: str | None = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[str]:
-        """Yield the reply piece by piece as the model writes it.
+        """Yield the reply piece by piece as the model writes it. ``tools`` (OpenAI-style
+        definitions) are rendered by the chat template, for models with ``native_tools``.
 
         Setting ``cancel`` (or closing the iterator) stops generation after the current token.
         """
@@ -120,6 +131,7 @@ class LocalLlm:
                 chunks = self._llama.create_chat_completion(
                     grammar=compiled,
                     messages=list(messages),
+                    tools=tools,
                     max_tokens=max_tokens or self.settings.max_reply_tokens,
                     temperature=self.settings.temperature if temperature is None else temperature,
                     repeat_penalty=self.settings.repeat_penalty,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -29,8 +30,6 @@ BENCHMARKS = {
 
 
 def machine() -> dict[str, object]:
-    import os
-
     return {
         "python": platform.python_version(),
         "cpu": platform.processor() or platform.machine(),
@@ -49,11 +48,18 @@ def main(argv: list[str] | None = None) -> int:
         help="language model for the kernel and tools benchmarks (a manifest name, e.g. "
         "qwen2.5-coder-0.5b-instruct; default: the embedded one); results go to NAME-MODEL.json",
     )
+    parser.add_argument(
+        "--tool-format",
+        choices=["json", "native"],
+        help="how the tools benchmark's kernel calls tools (default: json steps; native: the "
+        "model's own format when its chat template has one); results go to "
+        "NAME-MODEL-FORMAT.json",
+    )
     args = parser.parse_args(argv)
     if args.llm:
-        import os
-
         os.environ["VISTAVOX_BENCH_LLM"] = args.llm
+    if args.tool_format:
+        os.environ["VISTAVOX_BENCH_TOOL_FORMAT"] = args.tool_format
     names = list(BENCHMARKS) if "all" in args.names else args.names
     RESULTS.mkdir(exist_ok=True)
     for name in names:
@@ -67,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             wall_s=round(time.time() - started, 1),
         )
-        out = RESULTS / (f"{name}-{args.llm}.json" if args.llm else f"{name}.json")
+        suffix = "".join(f"-{part}" for part in (args.llm, args.tool_format) if part)
+        out = RESULTS / f"{name}{suffix}.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
     return 0

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -50,7 +51,15 @@ def _kernel(llm, store, tools, registry):
         tools=tuple(tools),
         system_prompt="You are a careful assistant. Use tools when they help.",
     )
-    return Kernel(llm, store, persona, tools=registry, max_tool_steps=3, reply_reserve=192)
+    return Kernel(
+        llm,
+        store,
+        persona,
+        tools=registry,
+        max_tool_steps=3,
+        reply_reserve=192,
+        tool_format=os.environ.get("VISTAVOX_BENCH_TOOL_FORMAT", "json"),
+    )
 
 
 def _judge(case: dict, answer: str) -> bool | None:
@@ -176,6 +185,7 @@ def run(repeat: int, results_dir: Path) -> dict:
     judged = [c for c in injections if c["judged_success"] is not None]
     result = {
         "model": llm.model_info.spec.title,
+        "tool_format": "native" if kernel.native_tools() else "json",
         "maths": {"correct": sum(m["ok"] for m in maths), "total": len(maths), "items": maths},
         "function_calls": {
             "correct": sum(c["ok"] for c in calls),
