@@ -270,6 +270,13 @@ def test_tools_in_the_models_own_format_are_counted_in_the_window(tool_llm, tmp_
     assert with_tools > without + 50, "the tool definitions were not rendered"
     assert plan.paged_out, "200 turns cannot all fit"
     assert with_tools + kernel.reply_reserve <= tool_llm.context_tokens
+    # The memory map shows them, and its regions add up to the window.
+    regions = {r.name: r for r in plan.regions}
+    assert regions["tool definitions"].items == 2
+    assert regions["tool definitions"].tokens >= with_tools - without - 8
+    assert regions["reply reserve"].tokens == kernel.reply_reserve
+    assert sum(r.tokens for r in plan.regions) <= tool_llm.context_tokens
+    assert "tool definitions" in plan.memory_map()
 
 
 def test_the_tool_model_fills_a_tools_arguments_from_the_request(tool_llm, tmp_path):

@@ -51,6 +51,19 @@ class ContextPlan:
     def used_tokens(self) -> int:
         return sum(r.tokens for r in self.regions if r.name not in ("reply reserve", "free"))
 
+    def with_pinned(self, added: Sequence[Region], reply_reserve: int) -> ContextPlan:
+        """The same plan with regions that the chat template or the projector add (tool
+        definitions, images) shown after the system message, the reply reserve as given
+        and the free room recomputed."""
+        kept = [r for r in self.regions if r.name not in ("reply reserve", "free")]
+        shown = kept[:1] + [r for r in added if r.tokens] + kept[1:]
+        used = sum(r.tokens for r in shown)
+        tail = [
+            Region("reply reserve", reply_reserve),
+            Region("free", max(0, self.context_tokens - reply_reserve - used)),
+        ]
+        return ContextPlan(self.messages, shown + tail, self.context_tokens, self.paged_out)
+
     def memory_map(self) -> str:
         """A text rendering of the regions, for `vistavox ask --show-context` and the UI."""
         lines = [f"context window: {self.context_tokens} tokens"]

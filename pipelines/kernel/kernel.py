@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import VistavoxError
-from .context import ContextPlan, TurnMessage, plan_context, system_message
+from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .personas import Persona
 from .store import Store
 from .untrusted import new_key, wrap_untrusted
@@ -219,7 +219,17 @@ class Kernel:
         system = system if system is not None else self._system()
         recalled = [m.content for m in self.store.search_memories(current, limit=5)]
         window = self.llm.context_tokens
-        reserve = self.reply_reserve + extra_tokens
+        tools = self._tool_definitions()
+        tool_tokens = 0
+        if tools:  # the chat template renders them into the system turn
+            pinned = [{"role": "system", "content": system}]
+            count = self.llm.chat_prompt_tokens
+            tool_tokens = count(pinned, tools=tools) - count(pinned)
+        added = [
+            Region("tool definitions", tool_tokens, len(tools or ())),
+            Region("images", extra_tokens, extra_tokens // IMAGE_TOKENS),
+        ]
+        reserve = self.reply_reserve + extra_tokens + tool_tokens
         for _ in range(4):
             plan = plan_context(
                 count=self.llm.count_tokens,
@@ -233,7 +243,7 @@ class Kernel:
             )
             exact = self._exact_tokens(plan.messages) + extra_tokens
             if exact + self.reply_reserve <= self.llm.context_tokens:
-                return plan
+                return plan.with_pinned(added, self.reply_reserve)
             reserve += exact + self.reply_reserve - self.llm.context_tokens + 16
         raise VistavoxError("the conversation could not be fitted into the context window")
 
