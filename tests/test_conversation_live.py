@@ -37,6 +37,22 @@ def _speech(models, text: str) -> np.ndarray:
     return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
 
 
+def _assert_silent(rig, log, onset: float, end: float, interrupted) -> None:
+    """The speaker is silent from 0.6 s after the user's ``onset`` until ``end``; if not,
+    the failure shows the timeline (all times relative to the onset)."""
+    from vistavox.pipelines.events import PhraseSpoken, SpeechStarted
+
+    tail = rig.recorder.audio_between(onset + 0.6, end)
+    loud = np.flatnonzero(np.abs(tail) >= 0.01)
+    assert tail.size and not loud.size, (
+        f"the assistant kept talking: interrupted {interrupted.at - onset:+.2f} s after the "
+        f"user's onset; sound until {0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f}"
+        f" s after it; window ends at {end - onset:+.2f} s; speech starts "
+        f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
+        f"phrases {[(round(e.at - onset, 2), e.turn_id) for e in log.of_type(PhraseSpoken)]}"
+    )
+
+
 @pytest.fixture
 def engine(models, rig):
     from vistavox.pipelines.audio.microphone import Microphone
@@ -123,16 +139,7 @@ def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine
     # Playback stopped: from shortly after the user started talking until the assistant
     # answers the new turn, the speaker is silent.
     later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
-    window_end = later[0] if later else onset + 1.5
-    tail = rig.recorder.audio_between(onset + 0.6, window_end)
-    loud = np.flatnonzero(np.abs(tail) >= 0.01)
-    assert tail.size and not loud.size, (
-        f"the assistant kept talking: interrupted {interrupted[0].at - onset:+.2f} s after the "
-        f"user's onset; sound until {0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f}"
-        f" s after it; next phrase at {window_end - onset:+.2f} s; speech starts "
-        f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
-        f"phrases {[round(e.at - onset, 2) for e in log.of_type(PhraseSpoken)]}"
-    )
+    _assert_silent(rig, log, onset, later[0] if later else onset + 1.5, interrupted[0])
 
     generated = "".join(
         e.text for e in log.of_type(ReplyToken) if e.turn_id == interrupted[0].turn_id
@@ -178,7 +185,7 @@ def test_own_voice_through_speakers_does_not_trigger_a_turn(models, rig, engine,
 def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models, rig, engine):
     """Speech over the assistant's echo pauses it at once and, being the user's words and
     not its own, ends the reply and becomes the next turn."""
-    from vistavox.pipelines.events import FinalTranscript, Interrupted, PhraseSpoken, SpeechStarted
+    from vistavox.pipelines.events import FinalTranscript, Interrupted, PhraseSpoken
 
     rig.loop_speaker_into_mic()
     try:
@@ -210,16 +217,7 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         went_on = [e.text for e in spoken if e.turn_id == cut and e.at > onset + 0.6]
         assert not went_on, f"the cut-off reply went on: {went_on}"
         answer = [e.at for e in spoken if e.turn_id != cut and e.at > onset]
-        tail = rig.recorder.audio_between(onset + 0.6, min([onset + 1.5, *answer]))
-        loud = np.flatnonzero(np.abs(tail) >= 0.01)
-        assert tail.size and not loud.size, (
-            f"the assistant kept talking: interrupted {interrupted[0].at - onset:+.2f} s after "
-            f"the user's onset; sound until "
-            f"{0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f} s after it; "
-            f"speech starts "
-            f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
-            f"phrases {[(round(e.at - onset, 2), e.turn_id) for e in spoken]}"
-        )
+        _assert_silent(rig, log, onset, min([onset + 1.5, *answer]), interrupted[0])
         entry = next(h for h in conversation.history if h.role == "assistant")
         assert entry.interrupted and entry.content == interrupted[0].heard
     finally:

@@ -43,6 +43,7 @@ TEXT_SUFFIXES = {
 }
 MAX_FILE_CHARS = 200_000
 TOOL_FORMATS = ("json", "native")
+_ANSWER_NOW = {"role": "user", "content": "Now answer the user in plain words."}
 IMAGE_TOKENS = 768  # room kept per image for the projector's tokens (LLaVA-1.5 uses 576)
 
 
@@ -467,22 +468,27 @@ class Kernel:
             if (step.tool, step.arguments) == previous:
                 break  # the model is repeating itself: answer with what it has
             previous = (step.tool, step.arguments)
-            result = self.tools.call(step.tool, step.arguments, untrusted_turn=untrusted)
-            results.append(result)
+            decision, wrapped = self._run_call(step, untrusted, key, results)
             untrusted = True  # tool output is untrusted from here on
-            wrapped = wrap_untrusted(result.content, f"tool {step.tool}", key)
             messages += [
                 {"role": "assistant", "content": raw},
                 {
                     "role": "user",
-                    "content": f"Tool result ({result.decision}):\n{wrapped}\n"
+                    "content": f"Tool result ({decision}):\n{wrapped}\n"
                     "Use another tool or give the answer.",
                 },
             ]
         # Out of steps: answer plainly with what was gathered.
-        messages.append({"role": "user", "content": "Now answer the user in plain words."})
+        messages.append(dict(_ANSWER_NOW))
         answer, interrupted = self._stream(messages, on_token, cancel)
         return answer, results, interrupted
+
+    def _run_call(self, step, untrusted: bool, key: str, results: list) -> tuple[str, str]:
+        """Run one validated call through the registry (permissions, audit) and add its
+        result to ``results``; returns its decision and its output as untrusted data."""
+        result = self.tools.call(step.tool, step.arguments, untrusted_turn=untrusted)
+        results.append(result)
+        return result.decision, wrap_untrusted(result.content, f"tool {step.tool}", key)
 
     def _native_tool_loop(self, plan, key, untrusted, on_token, cancel):
         """Tool use in the model's own format: the answer streams as it is written; a call
@@ -518,16 +524,14 @@ class Kernel:
             if (step.tool, step.arguments) == previous:
                 break  # the model is repeating itself: answer with what it has
             previous = (step.tool, step.arguments)
-            result = self.tools.call(step.tool, step.arguments, untrusted_turn=untrusted)
-            results.append(result)
+            decision, wrapped = self._run_call(step, untrusted, key, results)
             untrusted = True  # tool output is untrusted from here on
-            wrapped = wrap_untrusted(result.content, f"tool {step.tool}", key)
             messages += [
                 {"role": "assistant", "content": raw.strip()},
-                {"role": "tool", "content": f"({result.decision})\n{wrapped}"},
+                {"role": "tool", "content": f"({decision})\n{wrapped}"},
             ]
         # Out of steps: an answer in plain words with what was gathered (no more calls).
-        messages.append({"role": "user", "content": "Now answer the user in plain words."})
+        messages.append(dict(_ANSWER_NOW))
         raw, _, interrupted = self._stream_or_call(
             messages, native_answer_grammar(), tools, on_token, cancel
         )

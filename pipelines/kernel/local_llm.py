@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -87,18 +88,24 @@ class LocalLlm:
         template = self._llama.metadata.get("tokenizer.chat_template") or ""
         return "tools" in template and "<tool_call>" in template
 
+    @functools.cached_property
+    def _formatter(self) -> Jinja2ChatFormatter | None:
+        """The GGUF's chat template, compiled once (None: the model has none)."""
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
+        bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
+        return Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+
     def chat_prompt_tokens(
         self, messages: Sequence[ChatMessage], tools: list[dict] | None = None
     ) -> int:
         """Exact token count of ``messages`` (and the ``tools`` the template lists) rendered
         with the model's own chat template, including the generation prompt."""
-        template = self._llama.metadata.get("tokenizer.chat_template")
-        if not template:
+        if self._formatter is None:
             return sum(self.count_tokens(m["content"]) + 8 for m in messages)
-        eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
-        bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
-        formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
-        prompt = formatter(messages=list(messages), tools=tools).prompt
+        prompt = self._formatter(messages=list(messages), tools=tools).prompt
         return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
