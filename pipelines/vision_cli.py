@@ -51,7 +51,7 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     if args.png:
         from .vision.sketch.render import render_png
 
-        render_png(result.html, args.png, (args.width, 900))
+        render_png(result.html, args.png, (args.width, 900), whole=True)
         print(f"{args.png}: preview at {args.width} px wide", file=sys.stderr)
     return 0
 

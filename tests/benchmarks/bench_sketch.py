@@ -8,8 +8,9 @@
 2. The page: the held-out elements laid out as HTML, rendered by Chromium at 1200 px; each
    element's box (getBoundingClientRect) mapped onto the sketch's frame (the rendered
    elements' extent stretched onto the detected elements' extent) and scored the same way
-   against the human boxes, and against the detected boxes (does the page put each element
-   where the sketch had it?).
+   against the human boxes, and against the detected boxes; and, since text keeps its
+   natural size inside the band the sketch gives it, how many rendered centres fall inside
+   the detected box (does the page put each element where the sketch had it?).
 3. Seconds per sketch for the whole pipeline (OCR, detection, reading, layout, HTML).
 4. Perspective: every photo laid on a dark table and photographed with the camera tilted
    30° (tests/sketch_photos.py), detected by its fold's model with and without straightening
@@ -51,27 +52,6 @@ def _overlay(photo: Path, truth, found):
         draw.rectangle(box, outline=(220, 30, 30), width=line)
         draw.text((box[0] + 4, box[1] + 2), tag, fill=(220, 30, 30), font_size=image.width // 55)
     return image
-
-
-def _to_sketch_frame(rendered: dict[int, tuple], detected: list) -> dict[int, tuple]:
-    """Stretch the rendered boxes' extent onto the detected boxes' extent, per axis."""
-    if not rendered:
-        return {}
-    rx0 = min(b[0] for b in rendered.values())
-    ry0 = min(b[1] for b in rendered.values())
-    rx1 = max(b[2] for b in rendered.values())
-    ry1 = max(b[3] for b in rendered.values())
-    dx0 = min(e.box[0] for e in detected)
-    dy0 = min(e.box[1] for e in detected)
-    dx1 = max(e.box[2] for e in detected)
-    dy1 = max(e.box[3] for e in detected)
-    sx = (dx1 - dx0) / max(1.0, rx1 - rx0)
-    sy = (dy1 - dy0) / max(1.0, ry1 - ry0)
-    return {
-        i: (dx0 + (b[0] - rx0) * sx, dy0 + (b[1] - ry0) * sy, dx0 + (b[2] - rx0) * sx,
-            dy0 + (b[3] - ry0) * sy)
-        for i, b in rendered.items()
-    }  # fmt: skip
 
 
 def _rules_only(sample) -> list[tuple[str, tuple]]:
@@ -140,8 +120,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
     from vistavox.pipelines.vision.sketch.html_page import page_html
     from vistavox.pipelines.vision.sketch.layout import build_tree
     from vistavox.pipelines.vision.sketch.pipeline import sketch_to_html
-    from vistavox.pipelines.vision.sketch.render import measure_boxes, render_png
-    from vistavox.pipelines.vision.sketch.scoring import Tally
+    from vistavox.pipelines.vision.sketch.render import measure_page, render_png
+    from vistavox.pipelines.vision.sketch.scoring import Tally, centre_inside, to_sketch_frame
     from vistavox.pipelines.vision.sketch.text import assign_text
 
     folder = EVAL_DIR / "sketches" / "annotated"
@@ -182,6 +162,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
 
     # 2. The rendered pages.
     on_page, fidelity, report = Tally(), Tally(), []
+    centres = [0, 0]
     shown_groups: set[int] = set()
     with tempfile.TemporaryDirectory() as tmp:
         for sample, group in zip(samples, groups, strict=True):
@@ -192,13 +173,16 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
             assign_text(found, lines)
             tree = build_tree(found)
             html = page_html(found, tree)
-            rendered = _to_sketch_frame(measure_boxes(html, width=1200), found) if found else {}
+            boxes, frame = measure_page(html, width=1200) if found else ({}, None)
+            rendered = to_sketch_frame(boxes, found, frame)
+            centres[0] += centre_inside(rendered, [e.box for e in found])
+            centres[1] += len(rendered)
             placed = [(found[i].tag, box) for i, box in sorted(rendered.items())]
             on_page.add(sample.truth, placed)
             fidelity.add([(e.tag, e.box) for e in found], placed)
             if group not in shown_groups:
                 shown_groups.add(group)
-                png = render_png(html, Path(tmp) / "page.png", (1200, 900))
+                png = render_png(html, Path(tmp) / "page.png", (1200, 900), whole=True)
                 detected = [(e.tag, e.box) for e in found]
                 report.append(
                     (sample.name, _jpeg(_overlay(photo, sample.truth, detected)),
@@ -231,6 +215,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
             "vs_human_with_tag": on_page.result(True)["all"],
             "vs_human_boxes_only": on_page.result(False)["all"],
             "vs_detected_boxes": fidelity.result(False)["all"],
+            "centre_inside_detected_box": round(centres[0] / max(1, centres[1]), 3),
             "viewport_width": 1200,
         },
         "tilted_30_deg": tilted,
@@ -255,6 +240,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         for tag, v in detection.result(True).items() if tag != "all"
     ]  # fmt: skip
     print_table(per_tag, ["tag", "P", "R", "F1", "truth", "F1 boxes"])
+    print(f"rendered centres inside the detected box: {centres[0]} of {centres[1]}")
     cells = "".join(
         f"<tr><td><img src='data:image/jpeg;base64,{a}'></td>"
         f"<td><img src='data:image/jpeg;base64,{b}'></td><td>{name}</td></tr>"

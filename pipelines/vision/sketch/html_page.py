@@ -1,7 +1,10 @@
 """Elements + layout tree → one self-contained, responsive, accessible HTML page: rows of
 side-by-side parts become flex rows whose widths and indents follow the sketch (and stack
-on narrow screens); controls are real form controls with labels (<label for>), buttons,
-links, headings, image placeholders with alt text. Every element carries data-sketch="N"
+on narrow screens); every part keeps the sketch's vertical band (its drawn height and the
+room above it, scaled with the page width: ``--px`` is one sketch pixel), so the page
+spreads out the way the drawing does while text stays its natural size; controls are real
+form controls with labels (<label for>), buttons, links, headings, image placeholders with
+alt text. Every element carries data-sketch="N"
 (its index) so its rendered position can be measured. Pure function."""
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ h1 { font-size: 2rem; } h2 { font-size: 1.4rem; }
 p { margin: 0; color: #57606a; }
 .row { display: flex; flex-wrap: nowrap; align-items: center; gap: 0 1.5%; }
 .stack { display: flex; flex-direction: column; align-items: stretch; }
-.cell { min-width: 0; }
+.cell { min-width: 0; display: flex; flex-direction: column; justify-content: center; }
+.cell > * { align-self: flex-start; max-width: 100%; }
+.cell.top { justify-content: flex-start; }
+.cell > .row, .cell > .stack, .cell > p, .cell > img, .cell > input, .cell > select,
+.cell > textarea, .cell > button { align-self: stretch; }
 .label { font-weight: 600; display: inline-block; }
 input[type=text], select, textarea { width: 100%; padding: 8px 10px; font: inherit;
        border: 1px solid #8c959f; border-radius: 6px; background: #fff; }
@@ -38,9 +45,14 @@ a { color: #0969da; }
 :focus-visible { outline: 3px solid #fb8f44; outline-offset: 2px; }
 @media (max-width: 640px) {
   .row { flex-direction: column; align-items: stretch; gap: 8px; }
-  .row > .cell { flex: 1 1 auto !important; margin-left: 0 !important; width: 100%; }
+  .row > .cell { flex: 1 1 auto !important; margin-left: 0 !important; width: 100%;
+                 margin-top: 0 !important; min-height: 0 !important; }
 }
 """
+
+# Controls sit at the top of the band drawn for them (a drawn field is often taller than a
+# real one, and its label is just above); text sits in the middle of its band.
+TOP_TAGS = frozenset({"TextBox", "ComboBox", "Button"})
 
 LOREM = (
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
@@ -182,6 +194,17 @@ class _Page:
         count = max(6, min(len(words), int(lines * e.width / max(self.unit * 1.6, 1))))
         return " ".join(words[:count]) + "."
 
+    @property
+    def scale_style(self) -> str:
+        """``--px``: one pixel of the drawing at the page's content width."""
+        width = max(1.0, self.tree.box[2] - self.tree.box[0])
+        return f"--px: calc((min(100vw, 1200px) - 48px) / {width:.0f})"
+
+    @staticmethod
+    def _band(length: float, most: str) -> str:
+        """A sketch length as CSS, capped at ``most``."""
+        return f"min(calc(var(--px) * {max(0.0, length):.0f}), {most})"
+
     def node(self, node: Node, parent: Node | None) -> str:
         if node.kind == "leaf":
             return self.control(node.element)
@@ -190,10 +213,12 @@ class _Page:
         for child in node.children:
             body = self.node(child, node)
             style = self._placement(child, node, previous)
-            inner.append(f'<div class="cell"{style}>{body}</div>')
+            top = child.kind == "leaf" and self.elements[child.element].tag in TOP_TAGS
+            inner.append(f'<div class="cell{" top" if top else ""}"{style}>{body}</div>')
             previous = child
         css = "row" if node.kind == "row" else "stack"
-        return f'<div class="{css}">' + "".join(inner) + "</div>"
+        frame = " data-sketch-frame" if parent is None else ""  # the drawing's extent
+        return f'<div class="{css}"{frame}>' + "".join(inner) + "</div>"
 
     def _placement(self, child: Node, parent: Node, previous: Node | None) -> str:
         """Width and indent inside a row, spacing inside a stack, as in the sketch."""
@@ -204,17 +229,23 @@ class _Page:
             if previous is not None:
                 indent = max(0.0, indent - 1.5)  # the row's gap already separates them
             width = max(1.0, (child.box[2] - child.box[0]) / pw * 100)
-            return f' style="flex: 0 1 {width:.1f}%; margin-left: {indent:.1f}%"'
-        gap = 0.0 if previous is None else max(0.0, child.box[1] - previous.box[3])
-        space = min(3.0, gap / max(self.unit, 1.0)) * 0.6 + 0.4 if previous is not None else 0.0
+            height = self._band(child.box[3] - child.box[1], "24rem")
+            return (
+                f' style="flex: 0 1 {width:.1f}%; margin-left: {indent:.1f}%; min-height: {height}"'
+            )
+        # The room above, negative where drawn bands overlap (the content seldom fills them).
+        gap = 0.0 if previous is None else child.box[1] - previous.box[3]
         width = (child.box[2] - child.box[0]) / pw * 100
         indent = (child.box[0] - parent.box[0]) / pw * 100
-        style = f"margin-top: {space:.2f}rem"
+        room = f"min(8rem, max(-2rem, calc(var(--px) * {gap:.0f})))"
+        style = f"margin-top: {room}" if previous is not None else ""
+        if child.kind == "leaf":
+            style += f"; min-height: {self._band(child.box[3] - child.box[1], '24rem')}"
         if child.kind == "leaf" and self.elements[child.element].tag not in ("Paragraph",):
             style += f"; width: {max(5.0, width):.1f}%; margin-left: {indent:.1f}%"
         elif child.kind != "leaf":
             style += f"; margin-left: {indent:.1f}%; width: {max(5.0, width):.1f}%"
-        return f' style="{style}"'
+        return f' style="{style.lstrip("; ")}"'
 
 
 def page_html(elements: list[Element], tree: Node, title: str | None = None) -> str:
@@ -230,7 +261,7 @@ def page_html(elements: list[Element], tree: Node, title: str | None = None) -> 
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{page_title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f'<main style="{page.scale_style}">\n{body}\n</main>\n</body>\n</html>\n'
     )
 
 

@@ -81,8 +81,9 @@ def _cut(units: list[list[int]], boxes: list[Box], prefer: int) -> Node:
         if len(units[0]) == 1:
             return Node("leaf", box, element=units[0][0])
         return _cut([[i] for i in units[0]], boxes, prefer)
-    for axis in (prefer, 1 - prefer):
-        for shrink in (0.15, 0.3):
+    # A clean cut (boxes barely trimmed) either way beats a cut that needs more trimming.
+    for shrink in (0.15, 0.3):
+        for axis in (prefer, 1 - prefer):
             groups = split(unit_boxes, axis, shrink)
             if len(groups) > 1:
                 kind = "column" if axis == 1 else "row"

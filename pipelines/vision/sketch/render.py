@@ -23,6 +23,11 @@ addEventListener('load', () => {
     out[el.dataset.sketch] = [r.left + scrollX, r.top + scrollY, r.right + scrollX,
                               r.bottom + scrollY];
   }
+  const frame = document.querySelector('[data-sketch-frame]');
+  if (frame) {
+    const r = frame.getBoundingClientRect();
+    out.frame = [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY];
+  }
   const pre = document.createElement('pre');
   pre.id = 'sketch-boxes';
   pre.textContent = JSON.stringify(out);
@@ -50,9 +55,40 @@ def _chromium(args: list[str], timeout: float = 60) -> subprocess.CompletedProce
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def render_png(page: str, png: Path, size: tuple[int, int] = (1280, 900)) -> Path:
-    """Screenshot the HTML text ``page`` at ``size`` (width, height) into ``png``."""
+_HEIGHT = """
+<script>
+addEventListener('load', () => {
+  const pre = document.createElement('pre');
+  pre.id = 'sketch-height';
+  pre.textContent = String(document.documentElement.scrollHeight);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+TALLEST = 8000  # a whole-page screenshot stops here
+
+
+def page_height(page: str, width: int) -> int:
+    """How tall the page is (CSS pixels) in a window ``width`` wide."""
+    marked = page.replace("</body>", _HEIGHT + "</body>", 1)
+    with tempfile.TemporaryDirectory(prefix="vistavox-page-") as folder:
+        source = Path(folder) / "page.html"
+        source.write_text(marked, encoding="utf-8")
+        done = _chromium([f"--window-size={width},900", "--dump-dom", source.as_uri()])
+    found = re.search(r'<pre id="sketch-height">(\d+)</pre>', done.stdout)
+    if not found:
+        raise RenderError(f"Chromium did not report the page height: {done.stderr.strip()[-300:]}")
+    return int(found.group(1))
+
+
+def render_png(
+    page: str, png: Path, size: tuple[int, int] = (1280, 900), whole: bool = False
+) -> Path:
+    """Screenshot the HTML text ``page`` at ``size`` (width, height) into ``png``; with
+    ``whole``, the window is made as tall as the page (at least ``size``'s height)."""
     png = Path(png).resolve()
+    if whole:
+        size = (size[0], max(size[1], min(TALLEST, page_height(page, size[0]))))
     with tempfile.TemporaryDirectory(prefix="vistavox-page-") as folder:
         source = Path(folder) / "page.html"
         source.write_text(page, encoding="utf-8")
@@ -67,6 +103,14 @@ def render_png(page: str, png: Path, size: tuple[int, int] = (1280, 900)) -> Pat
 
 def measure_boxes(page: str, width: int = 1200, height: int = 900) -> dict[int, tuple]:
     """Where the browser puts each element (page pixels at ``width``): index → box."""
+    return measure_page(page, width, height)[0]
+
+
+def measure_page(
+    page: str, width: int = 1200, height: int = 900
+) -> tuple[dict[int, tuple], tuple | None]:
+    """Where the browser puts each element (index → box, page pixels at ``width``) and the
+    box of the whole drawing (the layout's root), when the page marks it."""
     marked = page.replace("</body>", _MEASURE + "</body>", 1)
     with tempfile.TemporaryDirectory(prefix="vistavox-page-") as folder:
         source = Path(folder) / "page.html"
@@ -79,7 +123,8 @@ def measure_boxes(page: str, width: int = 1200, height: int = 900) -> dict[int, 
     if not found:
         raise RenderError(f"Chromium did not report element boxes: {done.stderr.strip()[-300:]}")
     data = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    return {int(k): tuple(v) for k, v in data.items()}
+    frame = data.pop("frame", None)
+    return {int(k): tuple(v) for k, v in data.items()}, tuple(frame) if frame else None
 
 
 def rendered_dom(page: str, width: int = 1200) -> str:

@@ -1,5 +1,7 @@
 """Detection scores: one-to-one matching of found boxes to human boxes at IoU ≥ 0.5 (best
-pairs first), with or without requiring the tags to agree; precision, recall, F1."""
+pairs first), with or without requiring the tags to agree; precision, recall, F1. And how
+faithfully a rendered page places the elements: its boxes laid over the sketch's frame,
+and how many of their centres fall inside the boxes drawn for them."""
 
 from __future__ import annotations
 
@@ -68,3 +70,38 @@ class Tally:
 
     def result(self, with_tag: bool = True) -> dict[str, dict[str, float]]:
         return {tag: prf(*v) for tag, v in sorted(self.counts[with_tag].items())}
+
+
+def to_sketch_frame(
+    rendered: dict[int, Box], drawn: Sequence, frame: Box | None = None
+) -> dict[int, Box]:
+    """Rendered boxes (index → page pixels) laid over the sketch at one scale, as the page
+    scales with its width: the page's ``frame`` (the box standing for the whole drawing;
+    by default the rendered elements' extent) onto the ``drawn`` elements' (objects with
+    ``box``) left, right and top edges."""
+    if not rendered or not drawn:
+        return {}
+    if frame is None:
+        frame = (
+            min(b[0] for b in rendered.values()), min(b[1] for b in rendered.values()),
+            max(b[2] for b in rendered.values()), 0.0,
+        )  # fmt: skip
+    rx0, ry0, rx1 = frame[0], frame[1], frame[2]
+    dx0, dy0 = min(e.box[0] for e in drawn), min(e.box[1] for e in drawn)
+    dx1 = max(e.box[2] for e in drawn)
+    k = (dx1 - dx0) / max(1.0, rx1 - rx0)
+    return {
+        i: (dx0 + (b[0] - rx0) * k, dy0 + (b[1] - ry0) * k, dx0 + (b[2] - rx0) * k,
+            dy0 + (b[3] - ry0) * k)
+        for i, b in rendered.items()
+    }  # fmt: skip
+
+
+def centre_inside(placed: dict[int, Box], boxes: Sequence[Box]) -> int:
+    """How many placed boxes (index → box) have their centre inside ``boxes[index]``."""
+    count = 0
+    for i, b in placed.items():
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        x0, y0, x1, y1 = boxes[i]
+        count += x0 <= cx <= x1 and y0 <= cy <= y1
+    return count

@@ -38,7 +38,12 @@ def clean(text: str, tag: str) -> str:
     if tag == "ComboBox":
         text = re.sub(r"\s*[VvY▼▽∇]$", "", text)
     text = text.strip()
-    return text if sum(ch.isalnum() for ch in text) >= 1 else ""
+    # One lone non-Latin letter is what OCR makes of a few scribbled strokes (三 for three
+    # paragraph lines): too little to be a reading.
+    alnum = [ch for ch in text if ch.isalnum()]
+    if len(alnum) == 1 and not alnum[0].isascii():
+        return ""
+    return text if alnum else ""
 
 
 def assign_text(elements: list[Element], lines, read: Reader | None = None) -> None:
