@@ -15,20 +15,6 @@ def _prepare_environment() -> None:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
 
-def apply_theme(app, theme: str) -> None:
-    """Light, dark, or whatever the system uses."""
-    from PySide6.QtCore import Qt
-
-    hints = app.styleHints()
-    scheme = {
-        "light": Qt.ColorScheme.Light,
-        "dark": Qt.ColorScheme.Dark,
-        "system": Qt.ColorScheme.Unknown,
-    }[theme]
-    if hasattr(hints, "setColorScheme"):
-        hints.setColorScheme(scheme)
-
-
 def _tray(app, window):
     from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -39,10 +25,13 @@ def _tray(app, window):
     tray = QSystemTrayIcon(icon("vistavox"), app)
     tray.setToolTip("Vistavox")
     menu = QMenu()
-    menu.addAction("Show Vistavox", window.showNormal)
+    menu.addAction("Show Vistavox", window.bring_to_front)
+    menu.addAction("Hands-free listening", window.voice.mic_button.toggle)
+    menu.addAction("Stop", window.stop)
+    menu.addSeparator()
     menu.addAction("Quit", window.close)
     tray.setContextMenu(menu)
-    tray.activated.connect(lambda _reason: (window.showNormal(), window.activateWindow()))
+    tray.activated.connect(window.tray_activated)
     tray.show()
     tray.menu = menu  # keep it alive
     return tray
@@ -57,7 +46,10 @@ def build(argv: Sequence[str] | None = None, *, db: Path | None = None):
     from vistavox.pipelines.assistant import Assistant
     from vistavox.pipelines.events import EventBus
 
+    from .errors import ErrorReporter
+    from .graphics import choose_quick_backend
     from .main_window import MainWindow
+    from .theme import apply_theme
     from .voice_controls import icon
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
@@ -65,12 +57,14 @@ def build(argv: Sequence[str] | None = None, *, db: Path | None = None):
     app.setOrganizationName("Vistavox")
     app.setStyle("Fusion")
     app.setWindowIcon(icon("vistavox"))
+    choose_quick_backend()  # before the preview's web view exists
     settings = AppSettings.load()
     apply_theme(app, settings.theme)
     bus = EventBus()
     assistant = Assistant(bus, settings, db_path=db)
     window = MainWindow(assistant, bus)
     window.tray = _tray(app, window)
+    window.errors = ErrorReporter.install(window)
     return app, window, assistant
 
 

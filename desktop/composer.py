@@ -8,8 +8,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QIcon, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .thumbnails import Thumbnailer
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 DOCUMENT_SUFFIXES = {
@@ -71,6 +73,7 @@ class Composer(QWidget):
     send = Signal(str, list, list)  # text, images, documents
     screenshot_requested = Signal()
     sketch_requested = Signal(Path)
+    image_attached = Signal()
     problem = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
@@ -82,7 +85,14 @@ class Composer(QWidget):
             "Ask something, or drop an image or document here… (Enter sends, Shift+Enter: new line)"
         )
         self.edit.setAccessibleName("Message")
+        self.edit.setAccessibleDescription(
+            "Enter sends, Shift+Enter starts a new line, Tab moves to the buttons"
+        )
+        self.edit.setTabChangesFocus(True)  # Tab leaves the box: the keyboard is not trapped
         self.edit.setFixedHeight(72)
+        self.thumbnails = Thumbnailer(Path(tempfile.mkdtemp(prefix="vistavox-chips-")), self)
+        self.thumbnails.ready.connect(self._chip_thumbnail)
+        self._chips: dict[str, QToolButton] = {}
         self.edit.submitted.connect(self._submit)
         self.edit.image_pasted.connect(self.add_image)
         self.edit.files_pasted.connect(self.add_paths)
@@ -98,11 +108,14 @@ class Composer(QWidget):
         self.screenshot_button.clicked.connect(self.screenshot_requested)
         self.sketch_button = QToolButton(self)
         self.sketch_button.setText("Sketch → page")
-        self.sketch_button.setToolTip("Make a web page from the attached sketch photo")
+        self.sketch_button.setToolTip(
+            "Make a web page from the attached photo of a hand-drawn wireframe"
+        )
         self.sketch_button.setEnabled(False)
         self.sketch_button.clicked.connect(self._sketch)
         self.send_button = QPushButton("Send", self)
         self.send_button.setDefault(True)
+        self.send_button.setToolTip("Send the message (Enter)")
         self.send_button.clicked.connect(self._submit)
         buttons = QHBoxLayout()
         for b in (self.attach_button, self.screenshot_button, self.sketch_button):
@@ -142,6 +155,12 @@ class Composer(QWidget):
             return
         self._attach(path, self.images)
 
+    def paste(self) -> None:
+        """Paste from the clipboard into the message box: an image or copied files become
+        attachments, text is inserted."""
+        self.edit.setFocus()
+        self.edit.paste()
+
     def add_pil_image(self, image, name: str) -> None:
         """A screenshot (a PIL image) saved to a temporary PNG and attached."""
         path = Path(tempfile.mkdtemp(prefix="vistavox-shot-")) / name
@@ -157,21 +176,36 @@ class Composer(QWidget):
             return
         into.append(path)
         chip = QToolButton(self)
-        chip.setText(f"{'🖼' if into is self.images else '📄'} {path.name} ✕")
+        image = into is self.images
+        chip.setText(f"{'' if image else '📄 '}{path.name} ✕")
+        chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        chip.setIconSize(QSize(40, 28))
         chip.setToolTip(f"{path}\nClick to remove")
         chip.setAccessibleName(f"Attachment {path.name}, click to remove")
         chip.clicked.connect(lambda: self._detach(path, into, chip))
         self.chips.insertWidget(self.chips.count() - 1, chip)
         self.sketch_button.setEnabled(bool(self.images))
+        if image:
+            self._chips[str(path)] = chip
+            self.thumbnails.request(path)
+            self.image_attached.emit()
+
+    @Slot(str, str)
+    def _chip_thumbnail(self, source: str, url: str) -> None:
+        chip = self._chips.get(source)
+        if chip is not None:
+            chip.setIcon(QIcon(QUrl(url).toLocalFile()))
 
     def _detach(self, path: Path, into: list[Path], chip: QToolButton) -> None:
         if path in into:
             into.remove(path)
+        self._chips.pop(str(path), None)
         chip.deleteLater()
         self.sketch_button.setEnabled(bool(self.images))
 
     def clear_attachments(self) -> None:
         self.images, self.documents = [], []
+        self._chips.clear()
         while self.chips.count() > 1:
             item = self.chips.takeAt(0)
             if item.widget():

@@ -11,8 +11,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QImageReader, QKeySequence
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QSystemTrayIcon,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -53,12 +54,15 @@ from vistavox.pipelines.events import (
 from .bridge import EventBridge
 from .composer import Composer
 from .preview import PreviewPanel
-from .rendering import ChatEntry, conversation_html, markdown_to_html
+from .rendering import ChatEntry, conversation_html, warm_up_rendering
 from .side_panels import MemoryPanel, ToolsPanel
 from .sidebar import ConversationSidebar
 from .voice_controls import VoiceControls, icon
+from .window_state import restore_window, save_window
 
 RENDER_EVERY_MS = 60
+UNDO_FOR_MS = 10_000
+WARM_UP_AFTER_MS = 800
 PUSH_TO_TALK_KEY = Qt.Key.Key_F8
 
 
@@ -74,7 +78,9 @@ class MainWindow(QMainWindow):
         self.by_turn: dict[int, ChatEntry] = {}
         self._render_pending = False
         self._image_cache = Path(tempfile.mkdtemp(prefix="vistavox-images-"))
-        self._dark = QApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+        self._dark = _is_dark()
+        # Thumbnails are made on a worker thread; entries wait for theirs by source path.
+        self._awaiting: dict[str, list[ChatEntry]] = {}
 
         # centre: conversation (or the first-run page), composer, voice strip
         self.chat = QTextBrowser(self)
@@ -89,6 +95,7 @@ class MainWindow(QMainWindow):
         self.centre_stack.addWidget(self.chat)
         self.centre_stack.addWidget(self.first_run)
         self.composer = Composer(self)
+        self.thumbnails = self.composer.thumbnails  # one worker per image for chips and view
         self.voice = VoiceControls(self)
         centre = QWidget(self)
         column = QVBoxLayout(centre)
@@ -119,9 +126,14 @@ class MainWindow(QMainWindow):
         self.progress.setAccessibleName("Loading progress")
         self.statusBar().addPermanentWidget(self.progress)
         self.undo_button = QPushButton("Undo delete", self)
+        self.undo_button.setAccessibleName("Undo the deletion of the conversation")
         self.undo_button.hide()
         self._undo_id: int | None = None  # the conversation the button would restore
         self.undo_button.clicked.connect(self._undo_last)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(UNDO_FOR_MS)
+        self._undo_timer.timeout.connect(self.undo_button.hide)
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().showMessage("Loading the models…")
 
@@ -129,9 +141,10 @@ class MainWindow(QMainWindow):
         self._actions()
         # Markdown and Pygments load their extensions on first use (tens of ms): do it on a
         # worker thread now, not on the GUI thread during the first reply.
-        threading.Thread(target=markdown_to_html, args=("warm `up`\n```\nx = 1\n```",),
-                         daemon=True).start()  # fmt: skip
-        self._restore_geometry()
+        # (Started once the window is up: the thread holds the GIL for much of its work.)
+        QTimer.singleShot(WARM_UP_AFTER_MS, self._warm_up)
+        self._tab_order()
+        restore_window(self, self.splitter)
         self.composer.edit.setFocus()
 
     # --- wiring -----------------------------------------------------------------------------
@@ -142,6 +155,7 @@ class MainWindow(QMainWindow):
         self.composer.problem.connect(self.notice)
         self.composer.screenshot_requested.connect(self.screenshot_menu)
         self.composer.sketch_requested.connect(self.sketch)
+        self.composer.image_attached.connect(self._image_attached)
         self.voice.hands_free_toggled.connect(self.toggle_hands_free)
         self.voice.talk.connect(self.push_to_talk)
         self.voice.stop.connect(self.stop)
@@ -149,14 +163,50 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.deleted.connect(self._offer_undo)
         self.tools.answered.connect(self.assistant.confirm)
+        self.thumbnails.ready.connect(self._thumbnail_ready)
+        self.preview.problem.connect(self.notice)
+
+    def _warm_up(self) -> None:
+        threading.Thread(target=warm_up_rendering, name="vistavox-warm-up", daemon=True).start()
+
+    def _tab_order(self) -> None:
+        """Tab goes around the window the way it is read: conversations, conversation,
+        message box and its buttons, voice controls, then the side panels."""
+        chain = [
+            self.sidebar.new_button,
+            self.sidebar.search,
+            self.sidebar.list,
+            self.chat,
+            self.composer.edit,
+            self.composer.attach_button,
+            self.composer.screenshot_button,
+            self.composer.sketch_button,
+            self.composer.send_button,
+            self.voice.mic_button,
+            self.voice.talk_button,
+            self.voice.stop_button,
+            self.tabs,
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _actions(self) -> None:
+        # Window shortcuts, not application-wide ones: those would also fire in the region
+        # picker (Esc there cancels the picking) and in dialogs.
         def add(text: str, keys, slot) -> QAction:
             action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             action.triggered.connect(slot)
             self.addAction(action)
+            return action
+
+        def list_only(text: str, keys, slot) -> QAction:
+            # Delete is also "delete a character" in the message box: only in the list.
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.sidebar.list.addAction(action)
             return action
 
         menu = self.menuBar().addMenu("&Conversation")
@@ -165,7 +215,8 @@ class MainWindow(QMainWindow):
         menu.addAction(add("Take a &screenshot", "Ctrl+Shift+S", self.screenshot_full))
         menu.addAction(add("Screenshot of a &region", "Ctrl+Shift+R", self.screenshot_region))
         menu.addAction(add("&Rename", "F2", self.sidebar.rename_current))
-        menu.addAction(add("&Delete", "Ctrl+Delete", self.sidebar.delete_current))
+        menu.addAction(list_only("&Delete", "Delete", self.sidebar.delete_current))
+        menu.addAction(add("&Find a conversation", "Ctrl+F", self.sidebar.focus_search))
         menu.addSeparator()
         menu.addAction(add("&Settings…", "Ctrl+,", self.open_settings))
         menu.addAction(add("&Quit", "Ctrl+Q", self.close))
@@ -174,6 +225,19 @@ class MainWindow(QMainWindow):
         voice.addAction(add("&Stop", "Esc", self.stop))
         view = self.menuBar().addMenu("&View")
         view.addAction(add("Focus the &message box", "Ctrl+L", self.composer.edit.setFocus))
+        view.addAction(add("&Paste an image or files", "Ctrl+Shift+V", self.composer.paste))
+        view.addAction(add("Show the &preview", "Alt+1", lambda: self._show_tab(self.preview)))
+        view.addAction(add("Show the &tools", "Alt+2", lambda: self._show_tab(self.tools)))
+        view.addAction(add("Show the &memory", "Alt+3", lambda: self._show_tab(self.memory)))
+
+    def _show_tab(self, panel: QWidget) -> None:
+        self.tabs.setCurrentWidget(panel)
+        if panel is self.tools:
+            self.tools.focus_first()
+        elif panel is self.preview and self.preview.view is not None:
+            self.preview.view.setFocus()
+        else:
+            panel.setFocus()
 
     # --- events from the assistant ------------------------------------------------------
     @Slot(object)
@@ -195,9 +259,9 @@ class MainWindow(QMainWindow):
         elif isinstance(event, EngineError):
             self.show_error(event)
         elif isinstance(event, UserTurn):
-            images = [self._thumbnail(Path(p)) for p in event.images]
             files = [Path(p).name for p in event.files]
-            self._add(ChatEntry("user", event.text, images=images, files=files))
+            entry = self._add(ChatEntry("user", event.text, files=files))
+            self._with_thumbnails(entry, [Path(p) for p in event.images])
             self._reply_entry(event.turn_id)
         elif isinstance(event, FinalTranscript):
             self._add(ChatEntry("user", event.text))
@@ -215,6 +279,9 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ConfirmationRequested):
             self.tools.ask(event)
             self.tabs.setCurrentWidget(self.tools)
+            self.statusBar().showMessage(
+                f"{event.tool} asks before it runs: Allow (Alt+A) or Deny (Alt+D) in Tools"
+            )
             self.raise_()
             self.activateWindow()
         elif isinstance(event, ContextUpdated):
@@ -226,6 +293,7 @@ class MainWindow(QMainWindow):
             page = Path(event.path)
             again = self.preview.path == page
             self.preview.show_page(page, event.note)
+            self.statusBar().showMessage(f"Page ready: {page.name}", 8000)
             self.tabs.setCurrentWidget(self.preview)
             if again:
                 self._add(ChatEntry("notice", f"Page updated: {event.note}"))
@@ -260,6 +328,7 @@ class MainWindow(QMainWindow):
         self._add(ChatEntry("notice", event.message))
         self.statusBar().showMessage(event.message, 10000)
 
+    @Slot(str)
     def notice(self, message: str) -> None:
         self._add(ChatEntry("notice", message))
         self.statusBar().showMessage(message, 8000)
@@ -277,20 +346,31 @@ class MainWindow(QMainWindow):
             self.by_turn[turn_id] = entry
         return entry
 
-    def _thumbnail(self, path: Path) -> str:
-        """A small copy of an image for the conversation view (decoding a full-size photo
-        on every render would stall the window)."""
-        reader = QImageReader(str(path))
-        reader.setAutoTransform(True)
-        size = reader.size()
-        if size.isValid() and size.height() > 192:
-            reader.setScaledSize(size.scaled(512, 192, Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-        if image.isNull():
-            return QUrl.fromLocalFile(str(path)).toString()
-        target = self._image_cache / f"thumb-{abs(hash(str(path)))}.png"
-        image.save(str(target), "PNG")
-        return QUrl.fromLocalFile(str(target)).toString()
+    def _with_thumbnails(self, entry: ChatEntry, images: list[Path]) -> None:
+        """Show small copies of ``images`` in ``entry`` once they are made (off the GUI
+        thread: decoding a full-size photo here would stall the window)."""
+        for path in images:
+            self._awaiting.setdefault(str(path), []).append(entry)
+            self.thumbnails.request(path)
+
+    @Slot(str, str)
+    def _thumbnail_ready(self, source: str, url: str) -> None:
+        for entry in self._awaiting.pop(source, []):
+            entry.images.append(url)
+        self.schedule_render()
+
+    def _scheme_changed(self) -> None:
+        """The theme changed (the settings, or the system's own): redraw the conversation."""
+        dark = _is_dark()
+        if dark != self._dark:
+            self._dark = dark
+            self.preview.set_dark(dark)
+            self.schedule_render()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._scheme_changed()
+        super().changeEvent(event)
 
     def _mark_spoken(self, turn_id: int, phrase: str) -> None:
         entry = self.by_turn.get(turn_id)
@@ -359,6 +439,16 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self.assistant.interrupt()
 
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason != QSystemTrayIcon.ActivationReason.Context:
+            self.bring_to_front()
+
     def toggle_hands_free(self, on: bool) -> None:
         try:
             if on:
@@ -376,6 +466,8 @@ class MainWindow(QMainWindow):
 
     def push_to_talk(self, pressed: bool) -> None:
         if not self.assistant.ready:
+            if pressed:
+                self.statusBar().showMessage("The models are still loading: not listening yet.")
             return
         if pressed and not self.assistant.voice_active:
             try:
@@ -422,10 +514,10 @@ class MainWindow(QMainWindow):
     def _offer_undo(self, conversation_id: int, title: str) -> None:
         if self.assistant.conversation_id == conversation_id:
             self.new_conversation()
-        self.statusBar().showMessage(f"Deleted “{title}”", 10000)
+        self.statusBar().showMessage(f"Deleted “{title}”", UNDO_FOR_MS)
         self._undo_id = conversation_id
         self.undo_button.show()
-        QTimer.singleShot(10000, self.undo_button.hide)
+        self._undo_timer.start()  # a later delete restarts the time to undo it
 
     def _undo_last(self) -> None:
         if self._undo_id is not None:
@@ -437,17 +529,18 @@ class MainWindow(QMainWindow):
         self.undo_button.hide()
         self.statusBar().showMessage("Restored", 4000)
 
+    def _image_attached(self) -> None:
+        # It may well be a sketch: have the sketch reader ready by the time it is asked for.
+        if self.assistant.ready:
+            self.assistant.prepare_sketches()
+
     def sketch(self, photo: Path) -> None:
         if not self.assistant.ready:
             self.notice("The models are still loading.")
             return
-        self._add(
-            ChatEntry(
-                "user",
-                "Make a web page from this sketch.",
-                images=[self._thumbnail(photo)],
-            )
-        )
+        entry = self._add(ChatEntry("user", "Make a web page from this sketch."))
+        self._with_thumbnails(entry, [photo])
+        self.statusBar().showMessage("Reading the sketch…")
         self.assistant.sketch_to_page(photo)
 
     # --- screenshots ------------------------------------------------------------------------
@@ -507,30 +600,30 @@ class MainWindow(QMainWindow):
     # --- settings and lifetime ------------------------------------------------------------
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
+        from .theme import apply_theme
 
         dialog = SettingsDialog(self.assistant.settings, self)
         if dialog.exec():
-            dialog.apply()
-            QMessageBox.information(
-                self,
-                "Settings saved",
-                "Saved. Devices and sensitivity apply the next time listening starts; "
-                "models and persona apply after a restart of Vistavox.",
-            )
-
-    def _restore_geometry(self) -> None:
-        settings = QSettings("Vistavox", "Vistavox")
-        geometry = settings.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
-        state = settings.value("window/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
+            try:
+                changed = dialog.apply()
+            except OSError as exc:
+                QMessageBox.warning(self, "Settings not saved", f"Could not save: {exc}")
+                return
+            apply_theme(QApplication.instance(), self.assistant.settings.theme)
+            later = []
+            if changed & {"input", "output", "sensitivity", "echo_cancellation"}:
+                later.append("devices, sensitivity and echo cancellation apply the next time "
+                             "listening starts")  # fmt: skip
+            if changed & {"stt_model", "llm_model", "vision_model", "persona",
+                          "custom_instructions"}:  # fmt: skip
+                later.append("models, persona and instructions apply after Vistavox restarts")
+            message = "Settings saved" + (": " + "; ".join(later) + "." if later else ".")
+            self.statusBar().showMessage(message, 12000)
+            if later:
+                QMessageBox.information(self, "Settings saved", message)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        settings = QSettings("Vistavox", "Vistavox")
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/splitter", self.splitter.saveState())
+        save_window(self, self.splitter)
         self.bridge.close()
         if self.owns_assistant:
             self.assistant.shutdown()
@@ -542,3 +635,8 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def _is_dark() -> bool:
+    """Whether the window is drawn light-on-dark (the palette tells, whatever set it)."""
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128

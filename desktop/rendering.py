@@ -64,6 +64,8 @@ def entry_html(entry: ChatEntry, dark: bool) -> str:
     pictures = "".join(
         f'<img src="{html.escape(url)}" height="96" style="margin:4px">' for url in entry.images
     )
+    if pictures:  # a row of their own under the text, not beside its last line
+        pictures = f"<p>{pictures}</p>"
     attached = "".join(f"<p>📄 {html.escape(name)}</p>" for name in entry.files)
     return (
         f'<table width="100%" cellpadding="8" style="margin-bottom:6px">'
@@ -87,3 +89,11 @@ def conversation_html(entries: list[ChatEntry], dark: bool) -> str:
         + "".join(entry_html(e, dark) for e in entries)
         + "</body></html>"
     )
+
+
+def warm_up_rendering() -> None:
+    """Markdown and Pygments load their extensions and styles on first use (tens of ms):
+    called on a worker thread at start-up, not on the GUI thread during the first reply."""
+    markdown_to_html("warm `up`\n```\nx = 1\n```\n| a |\n|---|\n| 1 |")
+    for dark in (False, True):
+        _code_css(dark)

@@ -3,7 +3,11 @@ hands-free sensitivity, theme. Saved in the user's config folder."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import contextlib
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,34 +54,48 @@ def _model_combo(parent: QWidget, kind: ModelKind, current: str, empty: str) -> 
 
 
 class SettingsDialog(QDialog):
+    # Device tests run on a worker thread (recording takes 1.5 s): results come back here.
+    input_tested = Signal(str)
+    output_tested = Signal(str)
+
     def __init__(self, settings: AppSettings, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Vistavox settings")
+        self.setMinimumWidth(560)
         self.settings = settings
-        devices = DeviceSettings.load()
+        self.devices = devices = DeviceSettings.load()
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.input_tested.connect(self._input_tested)
+        self.output_tested.connect(self._output_tested)
 
         self.input = _device_combo(self, True, devices.input)
         self.input.setAccessibleName("Microphone")
         self.test_input = QPushButton("Test", self)
         self.test_input.setToolTip("Record 1.5 s and show the level")
+        self.test_input.setAccessibleName("Test the microphone")
         self.test_input.clicked.connect(self._test_input)
         self.input_result = QLabel("", self)
+        self.input_result.setAccessibleName("Microphone test result")
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addWidget(self.test_input)
-        row.addWidget(self.input_result)
         form.addRow("Microphone:", row)
+        form.addRow("", self.input_result)
 
         self.output = _device_combo(self, False, devices.output)
         self.output.setAccessibleName("Speaker")
         self.test_output = QPushButton("Test", self)
         self.test_output.setToolTip("Play a short chime")
+        self.test_output.setAccessibleName("Test the speaker")
         self.test_output.clicked.connect(self._test_output)
+        self.output_result = QLabel("", self)
+        self.output_result.setAccessibleName("Speaker test result")
         row = QHBoxLayout()
         row.addWidget(self.output, 1)
         row.addWidget(self.test_output)
         form.addRow("Speaker:", row)
+        form.addRow("", self.output_result)
 
         self.stt = _model_combo(
             self, ModelKind.STT, settings.stt_model, "Whisper tiny.en (built in)"
@@ -86,30 +104,41 @@ class SettingsDialog(QDialog):
         self.vision = _model_combo(
             self, ModelKind.VISION, settings.vision_model, "None (read images with OCR)"
         )
-        form.addRow("Speech recognition:", self.stt)
-        form.addRow("Language model:", self.llm)
-        form.addRow("Vision model:", self.vision)
-        form.addRow(
-            "",
-            QLabel("Models that are not installed yet: <code>vistavox models download NAME</code>"),
+        self.stt.setAccessibleName("Speech recognition model")
+        self.llm.setAccessibleName("Language model")
+        self.vision.setAccessibleName("Vision model")
+        form.addRow("&Speech recognition:", self.stt)
+        form.addRow("&Language model:", self.llm)
+        form.addRow("&Vision model:", self.vision)
+        hint = QLabel(
+            "Models that are not installed yet: <code>vistavox models download NAME</code>", self
         )
+        hint.setWordWrap(True)
+        form.addRow("", hint)
 
         self.persona = QComboBox(self)
         for persona in list_personas().values():
             self.persona.addItem(persona.title, persona.name)
         self.persona.setCurrentIndex(max(0, self.persona.findData(settings.persona)))
-        form.addRow("Persona:", self.persona)
+        self.persona.setAccessibleName("Persona")
+        form.addRow("P&ersona:", self.persona)
         self.instructions = QPlainTextEdit(settings.custom_instructions, self)
         self.instructions.setPlaceholderText("Custom instructions, e.g. “Call me Sam.”")
         self.instructions.setFixedHeight(70)
         self.instructions.setAccessibleName("Custom instructions")
-        form.addRow("Custom instructions:", self.instructions)
+        self.instructions.setTabChangesFocus(True)
+        form.addRow("Custom &instructions:", self.instructions)
 
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, self)
         self.sensitivity.setRange(0, 100)
         self.sensitivity.setValue(int(settings.sensitivity * 100))
         self.sensitivity.setAccessibleName("Hands-free sensitivity")
-        form.addRow("Hands-free sensitivity:", self.sensitivity)
+        self.sensitivity.setToolTip("Left: only clear speech starts a turn. Right: hears whispers.")
+        scale = QHBoxLayout()
+        scale.addWidget(QLabel("Clear speech only", self))
+        scale.addWidget(self.sensitivity, 1)
+        scale.addWidget(QLabel("Whispers", self))
+        form.addRow("Hands-free sensitivity:", scale)
         self.echo = QCheckBox("Echo cancellation (turn off with headphones)", self)
         self.echo.setChecked(settings.echo_cancellation)
         form.addRow("", self.echo)
@@ -117,7 +146,8 @@ class SettingsDialog(QDialog):
         for value, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
-        form.addRow("Theme:", self.theme)
+        self.theme.setAccessibleName("Theme")
+        form.addRow("&Theme:", self.theme)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -126,30 +156,60 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    # --- device tests (off the GUI thread) ------------------------------------------------
+    def _in_background(self, work: Callable[[], str], report: Signal) -> None:
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:  # noqa: BLE001 - shown under the button
+                result = f"Failed: {exc}"
+            with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
+                report.emit(result)
+
+        threading.Thread(target=run, name="vistavox-device-test", daemon=True).start()
+
     def _test_input(self) -> None:
         from vistavox.pipelines.audio.device_test import measure_input
 
-        self.input_result.setText("Recording…")
-        self.repaint()
-        try:
-            level = measure_input(self.input.currentText())
-        except Exception as exc:  # noqa: BLE001 - shown next to the button
-            self.input_result.setText(f"Failed: {exc}")
-            return
-        verdict = "good" if level > -40 else "very quiet: check the microphone"
-        self.input_result.setText(f"{level:.0f} dBFS ({verdict})")
+        device = self.input.currentText()
+
+        def measure() -> str:
+            level = measure_input(device)
+            verdict = "good" if level > -40 else "very quiet: check the microphone"
+            return f"Loudest moment: {level:.0f} dBFS ({verdict})"
+
+        self.test_input.setEnabled(False)
+        self.input_result.setText("Recording for 1.5 s: say something…")
+        self._in_background(measure, self.input_tested)
+
+    @Slot(str)
+    def _input_tested(self, result: str) -> None:
+        self.input_result.setText(result)
+        self.test_input.setEnabled(True)
 
     def _test_output(self) -> None:
         from vistavox.pipelines.audio.device_test import play_chime
 
-        try:
-            play_chime(self.output.currentText())
-        except Exception as exc:  # noqa: BLE001
-            self.input_result.setText(f"Speaker failed: {exc}")
+        device = self.output.currentText()
 
-    def apply(self) -> None:
-        """Save the choices (settings file and the shared audio-device file)."""
+        def play() -> str:
+            play_chime(device)
+            return "Played a chime: did you hear it?"
+
+        self.test_output.setEnabled(False)
+        self.output_result.setText("Playing…")
+        self._in_background(play, self.output_tested)
+
+    @Slot(str)
+    def _output_tested(self, result: str) -> None:
+        self.output_result.setText(result)
+        self.test_output.setEnabled(True)
+
+    def apply(self) -> set[str]:
+        """Save the choices (settings file and the shared audio-device file); returns the
+        names of what changed."""
         s = self.settings
+        before = s.model_dump()
         s.stt_model = self.stt.currentData()
         s.llm_model = self.llm.currentData()
         s.vision_model = self.vision.currentData()
@@ -159,4 +219,12 @@ class SettingsDialog(QDialog):
         s.echo_cancellation = self.echo.isChecked()
         s.theme = self.theme.currentData()
         s.save()
-        DeviceSettings(input=self.input.currentText(), output=self.output.currentText()).save()
+        devices = DeviceSettings(input=self.input.currentText(), output=self.output.currentText())
+        devices.save()
+        changed = {key for key, value in s.model_dump().items() if before.get(key) != value}
+        changed |= {
+            key
+            for key in ("input", "output")
+            if getattr(devices, key) != getattr(self.devices, key)
+        }
+        return changed

@@ -3,7 +3,9 @@ memory map."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import html
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
@@ -29,13 +31,22 @@ class ApprovalPrompt(QFrame):
         self.request_id = request.request_id
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("ApprovalPrompt { border: 2px solid #ef6c00; border-radius: 6px; }")
+        arguments = request.arguments
+        if len(arguments) > 600:
+            arguments = arguments[:600] + "…"
+        # Arguments come from the model (and so maybe from a document): shown as text.
         text = QLabel(
-            f"<b>{request.tool}</b> wants to run with {request.arguments}<br>{request.reason}",
+            f"<b>{html.escape(request.tool)}</b> wants to run with:"
+            f"<pre style='white-space:pre-wrap'>{html.escape(arguments)}</pre>"
+            f"{html.escape(request.reason)}",
             self,
         )
+        text.setTextFormat(Qt.TextFormat.RichText)
         text.setWordWrap(True)
-        self.allow = QPushButton("Allow", self)
-        self.deny = QPushButton("Deny", self)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAccessibleName(f"{request.tool} asks to run: allow or deny")
+        self.allow = QPushButton("&Allow", self)
+        self.deny = QPushButton("&Deny", self)
         self.allow.setAccessibleName(f"Allow {request.tool}")
         self.deny.setAccessibleName(f"Deny {request.tool}")
         self.allow.clicked.connect(lambda: self._answer(True))
@@ -71,9 +82,19 @@ class ToolsPanel(QWidget):
     def ask(self, request: ConfirmationRequested) -> ApprovalPrompt:
         prompt = ApprovalPrompt(request, self)
         prompt.answered.connect(self.answered)
+        # The focus stays where the user is: a prompt that took it would let the Enter of a
+        # message being typed allow a risky call. Alt+A / Alt+D answer it from the keyboard.
         self.prompts.addWidget(prompt)
-        prompt.allow.setFocus()
         return prompt
+
+    def focus_first(self) -> None:
+        """Keyboard focus on the oldest waiting prompt (its Deny), else on the call list."""
+        for index in range(self.prompts.count()):
+            prompt = self.prompts.itemAt(index).widget()
+            if isinstance(prompt, ApprovalPrompt) and prompt.isVisible():
+                prompt.deny.setFocus()
+                return
+        self.calls.setFocus()
 
     def add_call(self, call: ToolCalled) -> None:
         self.calls.addItem(

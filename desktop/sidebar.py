@@ -27,12 +27,16 @@ class ConversationSidebar(QWidget):
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
         self.new_button.clicked.connect(self.new_requested)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search conversations…")
+        self.search.setPlaceholderText("Search conversations… (Ctrl+F)")
         self.search.setAccessibleName("Search conversations")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.refresh)
         self.list = QListWidget(self)
         self.list.setAccessibleName("Saved conversations")
+        # Long titles end in "…" (their full text is the tooltip), no sideways scrolling.
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setAccessibleDescription("Enter opens, F2 renames, Delete deletes (with undo)")
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -42,6 +46,10 @@ class ConversationSidebar(QWidget):
         layout.addWidget(self.new_button)
         layout.addWidget(self.search)
         layout.addWidget(self.list)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
 
     def set_store(self, store) -> None:
         self.store = store

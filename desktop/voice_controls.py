@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
@@ -71,7 +71,7 @@ class VoiceControls(QWidget):
         self.stop_button = QPushButton(icon("stop"), " Stop", self)
         self.stop_button.setMinimumHeight(44)
         self.stop_button.setToolTip("Stop speaking and thinking (Esc)")
-        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setAccessibleName("Stop speaking and thinking")
         self.stop_button.setStyleSheet(
             "QPushButton { background:#c62828; color:white; border-radius:8px; padding:6px 14px; }"
             "QPushButton:disabled { background:#b8a0a0; }"
@@ -91,10 +91,22 @@ class VoiceControls(QWidget):
         for button in (self.mic_button, self.talk_button, self.stop_button):
             button.setEnabled(ready)
 
+    def changeEvent(self, event) -> None:  # noqa: N802
+        # A styled label keeps the text colour of the palette it was polished with: polish
+        # it again when the theme changes.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            style = self.state_label.styleSheet()
+            self.state_label.setStyleSheet("")
+            self.state_label.setStyleSheet(style)
+        super().changeEvent(event)
+
     def show_state(self, state: EngineState) -> None:
-        self.state_label.setText(STATE_TEXT.get(state, str(state)))
-        colour = STATE_COLOUR.get(state, "palette(text)")
-        self.state_label.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+        text = STATE_TEXT.get(state, str(state))
+        self.state_label.setText(text)
+        self.state_label.setAccessibleName(f"Assistant state: {text}")
+        colour = STATE_COLOUR.get(state)  # none: the palette's text colour, light or dark
+        colour_rule = f"color: {colour}; " if colour else ""
+        self.state_label.setStyleSheet(f"QLabel {{ {colour_rule}font-weight: bold; }}")
 
     def show_level(self, rms_db: float) -> None:
         self.level.setValue(int(max(0.0, min(60.0, rms_db + 60.0))))

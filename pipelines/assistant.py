@@ -11,8 +11,11 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import multiprocessing
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import platformdirs
@@ -75,6 +78,8 @@ class Assistant:
         self._turn_ids = itertools.count(TEXT_TURN_IDS)
         self._request_ids = itertools.count(1)
         self._pending: dict[int, list] = {}
+        self._sketcher: ProcessPoolExecutor | None = None
+        self._sketcher_lock = threading.Lock()
         self._ready = threading.Event()
         # The page on show (from a sketch or the write_page tool); turns that ask for a
         # change to it in plain words are answered by the page editor.
@@ -380,11 +385,17 @@ class Assistant:
 
     def _sketch(self, photo: Path) -> None:
         from .files import write_atomic
-        from .vision.sketch.pipeline import sketch_to_html
 
         self.bus.publish(StateChanged(state=EngineState.THINKING))
         try:
-            result = sketch_to_html(photo)
+            page, elements = self._sketch_process().submit(_sketch_page, str(photo)).result()
+        except BrokenProcessPool:
+            self._sketcher = None  # started afresh for the next sketch
+            self.bus.publish(
+                EngineError(code="sketch-failed", message=f"{photo.name}: the sketch reader died")
+            )
+            self._idle()
+            return
         except Exception as exc:  # noqa: BLE001 - a clear message in the window
             self.bus.publish(EngineError(code="sketch-failed", message=f"{photo.name}: {exc}"))
             self._idle()
@@ -392,12 +403,30 @@ class Assistant:
         pages = self.workspace / "pages"
         pages.mkdir(parents=True, exist_ok=True)
         target = pages / f"{photo.stem}.html"
-        write_atomic(target, result.html.encode("utf-8"))
+        write_atomic(target, page.encode("utf-8"))
         self.pages.open(target)
         self.bus.publish(
-            PageUpdated(path=str(target), note=f"{len(result.elements)} elements from {photo.name}")
+            PageUpdated(path=str(target), note=f"{elements} elements from {photo.name}")
         )
         self._idle()
+
+    def prepare_sketches(self) -> None:
+        """Start the sketch process and load its models now (returns at once): called when
+        the user attaches an image, so a sketch made from it does not wait for them."""
+        self._sketch_process().submit(_sketch_process_ready)
+
+    def _sketch_process(self) -> ProcessPoolExecutor:
+        """Sketches are read in a process of their own, kept for the next one: OCR and
+        OpenCV hold the GIL for long stretches (loading the OCR models alone for hundreds of
+        ms at a time), which would stall a window running in this process."""
+        with self._sketcher_lock:
+            if self._sketcher is None:
+                self._sketcher = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_sketch_process,
+                )
+            return self._sketcher
 
     def _idle(self) -> None:
         """Back to waiting: listening if the microphone is on, else idle."""
@@ -410,5 +439,34 @@ class Assistant:
         for request_id in list(self._pending):
             self.confirm(request_id, False)
         self.stop_voice()
+        if self._sketcher is not None:
+            self._sketcher.shutdown(wait=False, cancel_futures=True)
+            self._sketcher = None
         if self.store is not None:
             self.store.close()
+
+
+def _start_sketch_process() -> None:
+    """In the sketch process: yield the CPU to the window and the voice loop, and load the
+    sketch reader (OpenCV, the OCR models) before the first photo arrives."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(5)
+    from .vision.ocr import engine
+    from .vision.sketch import pipeline  # noqa: F401 - imported for its start-up cost
+
+    engine()
+
+
+def _sketch_process_ready() -> bool:
+    return True
+
+
+def _sketch_page(photo: str) -> tuple[str, int]:
+    """The page made from a sketch photo, and how many elements it has (sketch process)."""
+    from .vision.sketch.pipeline import sketch_to_html
+
+    result = sketch_to_html(Path(photo))
+    return result.html, len(result.elements)

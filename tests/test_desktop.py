@@ -233,3 +233,199 @@ def test_missing_models_show_the_first_run_page(qtbot, home, tmp_path):
     assert not win.voice.mic_button.isEnabled()
     win.bridge.close()
     win.preview.close_view()
+
+
+# --- keyboard, theme, settings, preview, errors, window memory -----------------------------
+
+
+def test_tab_moves_on_from_the_message_box_instead_of_typing_a_tab(window, qtbot):
+    window.activateWindow()
+    window.composer.edit.setFocus()
+    qtbot.keyClicks(window.composer.edit, "hello")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Tab)
+    assert window.composer.edit.toPlainText() == "hello"
+    assert window.focusWidget() is window.composer.attach_button
+    window.composer.edit.clear()
+
+
+def test_delete_in_the_message_box_edits_text_and_in_the_list_deletes_with_undo(window, qtbot):
+    store = window.assistant.store
+    conversation = store.new_conversation("Groceries", "assistant")
+    store.add_message(conversation.id, "user", "Milk and eggs.")
+    window.sidebar.refresh()
+    window.sidebar.select(conversation.id)
+    window.activateWindow()
+    qtbot.waitActive(window)
+
+    window.composer.edit.setFocus()
+    qtbot.keyClicks(window.composer.edit, "abc")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Home)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Delete)
+    assert window.composer.edit.toPlainText() == "bc"
+    assert any(c.id == conversation.id for c in store.list_conversations())
+    window.composer.edit.clear()
+
+    window.sidebar.list.setFocus()
+    window.sidebar.select(conversation.id)
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
+    assert all(c.id != conversation.id for c in store.list_conversations())
+    assert window.undo_button.isVisible()
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert any(c.id == conversation.id for c in store.list_conversations())
+
+
+def test_the_dark_theme_darkens_the_window_and_the_conversation(window, qtbot):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from vistavox.desktop.theme import apply_theme
+    from vistavox.pipelines.events import UserTurn
+
+    app = QApplication.instance()
+    window.on_event(UserTurn(turn_id=7_100_001, text="Is it dark in here?"))
+    try:
+        apply_theme(app, "dark")
+        qtbot.waitUntil(lambda: window._dark)
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        window.render()
+        assert "#2d4a7a" in window.chat.toHtml()  # the dark bubble of the user's message
+        apply_theme(app, "light")
+        qtbot.waitUntil(lambda: not window._dark)
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
+        window.render()
+        assert "#dce8ff" in window.chat.toHtml()
+    finally:
+        apply_theme(app, "system")
+
+
+def test_testing_the_microphone_leaves_the_settings_window_responsive(qtbot, home):
+    from vistavox.desktop.settings_dialog import SettingsDialog
+    from vistavox.pipelines.app_settings import AppSettings
+
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.input.setCurrentText("pulse:no-such-microphone")
+    qtbot.mouseClick(dialog.test_input, Qt.MouseButton.LeftButton)
+    # The click returned while the recording runs on a worker thread: the dialog says so.
+    assert dialog.input_result.text().startswith("Recording")
+    assert not dialog.test_input.isEnabled()
+    qtbot.waitUntil(lambda: dialog.test_input.isEnabled(), timeout=15_000)
+    result = dialog.input_result.text()
+    assert result.startswith("Failed") or "dBFS" in result, result
+
+
+def test_a_tool_prompt_shows_its_arguments_as_text_and_leaves_the_focus_alone(window, qtbot):
+    from vistavox.pipelines.events import ConfirmationRequested
+
+    window.activateWindow()
+    window.composer.edit.setFocus()
+    request = ConfirmationRequested(
+        request_id=99_001,
+        tool="python",
+        arguments='{"code": "print(\'<b>bold</b>\')"}',
+        reason="'python' executes code; it runs only if you allow it",
+    )
+    window.on_event(request)
+    prompt = window.tools.prompts.itemAt(window.tools.prompts.count() - 1).widget()
+    label = prompt.findChild(type(window.first_run))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in label.text()
+    # A message being typed is not sent into the prompt: Enter must not allow the call.
+    assert window.focusWidget() is window.composer.edit
+    answers = []
+    prompt.answered.connect(lambda rid, ok: answers.append((rid, ok)))
+    qtbot.mouseClick(prompt.deny, Qt.MouseButton.LeftButton)
+    assert answers == [(99_001, False)]
+
+
+def test_the_preview_saves_copies_and_reports_a_failed_save(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><h1>Hello</h1>", encoding="utf-8")
+    window.preview.show_page(page, "test page")
+    assert window.preview.save_button.isEnabled()
+    saved = tmp_path / "copy"
+    assert window.preview.save_to(saved)
+    assert (tmp_path / "copy.html").read_text() == page.read_text()
+    assert not window.preview.save_to(tmp_path / "no-such-folder" / "x.html")
+    qtbot.waitUntil(lambda: any("could not be saved" in e.text for e in window.entries))
+    window.preview.copy_html()
+    assert QApplication.clipboard().text() == page.read_text()
+
+
+def test_a_pasted_image_becomes_an_attachment_with_a_thumbnail(window, qtbot):
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QApplication
+
+    image = QImage(800, 600, QImage.Format.Format_RGB32)
+    image.fill(QColor("orange"))
+    QApplication.clipboard().setImage(image)
+    window.composer.clear_attachments()
+    window.composer.paste()
+    assert len(window.composer.images) == 1
+    chip = window.composer._chips[str(window.composer.images[0])]
+    qtbot.waitUntil(lambda: not chip.icon().isNull(), timeout=10_000)
+    window.composer.clear_attachments()
+
+
+def test_a_sketch_becomes_a_page_in_the_preview_with_its_photo_in_the_conversation(window, qtbot):
+    from tests.conftest import EVAL_DIR
+
+    samples = sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg"))
+    if not samples:
+        pytest.skip("no sketch photos in the evaluation data")
+    pages = []
+    window.preview.loaded.connect(lambda ok: pages.append(ok))
+    window.sketch(samples[0])
+    asked = window.entries[-1]
+    assert asked.role == "user" and "sketch" in asked.text
+    qtbot.waitUntil(lambda: window.preview.path is not None, timeout=300_000)
+    assert window.preview.path.suffix == ".html"
+    assert "<" in window.preview.html()
+    assert any("Page ready" in e.text for e in window.entries if e.role == "notice")
+    # The photo's thumbnail was made off the GUI thread and is small.
+    qtbot.waitUntil(lambda: bool(asked.images), timeout=10_000)
+    from PIL import Image
+
+    with Image.open(QUrl(asked.images[0]).toLocalFile()) as thumb:
+        assert thumb.width <= 512 and thumb.height <= 192
+
+
+def test_an_error_in_a_worker_thread_is_shown_in_the_window(window, qtbot):
+    from vistavox.desktop.errors import ErrorReporter
+
+    reporter = ErrorReporter.install(window)
+    try:
+
+        def fail() -> None:
+            raise ValueError("the disk is full")
+
+        worker = threading.Thread(target=fail)
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(
+            lambda: any("the disk is full" in e.text for e in window.entries), timeout=5_000
+        )
+        shown = [e for e in window.entries if "the disk is full" in e.text]
+        assert shown[0].role == "notice" and "ValueError" in shown[0].text
+    finally:
+        reporter.restore()
+
+
+def test_the_window_comes_back_where_and_as_big_as_it_was(window, qtbot, home):
+    from vistavox.desktop.main_window import MainWindow
+    from vistavox.pipelines.app_settings import config_dir
+
+    window.resize(700, 450)
+    window.splitter.setSizes([150, 350, 200])
+    window.close()
+    assert "splitter" in (config_dir() / "window.ini").read_text()
+    again = MainWindow(window.assistant, window.assistant.bus, owns_assistant=False)
+    qtbot.addWidget(again)
+    try:
+        # (The offscreen screen is 800 px wide, about the layout's minimum width: Qt fits a
+        # restored window onto the screen, so its width and place are not compared here.)
+        assert again.height() == 450
+    finally:
+        again.bridge.close()
+        again.preview.close_view()
