@@ -614,9 +614,13 @@ class MainWindow(QMainWindow):
             if changed & {"input", "output", "sensitivity", "echo_cancellation"}:
                 later.append("devices, sensitivity and echo cancellation apply the next time "
                              "listening starts")  # fmt: skip
-            if changed & {"stt_model", "llm_model", "vision_model", "persona",
-                          "custom_instructions"}:  # fmt: skip
-                later.append("models, persona and instructions apply after Vistavox restarts")
+            if changed & {"persona", "custom_instructions"}:
+                if self.assistant.ready:
+                    self.assistant.apply_persona()  # from the next turn on
+                else:
+                    later.append("persona and instructions apply once the models are loaded")
+            if changed & {"stt_model", "llm_model", "vision_model"}:
+                later.append("models apply after Vistavox restarts")
             message = "Settings saved" + (": " + "; ".join(later) + "." if later else ".")
             self.statusBar().showMessage(message, 12000)
             if later:

@@ -117,7 +117,6 @@ class Assistant:
         from ..models.resolve import resolve
         from .kernel.kernel import Kernel
         from .kernel.local_llm import LocalLlm
-        from .kernel.personas import load_persona
         from .kernel.store import Store
         from .speech.stt import Transcriber
         from .speech.tts import Synthesizer
@@ -139,10 +138,7 @@ class Assistant:
         self.bus.publish(ModelsLoading(stage="conversations and tools", fraction=0.85))
         self.models = VoiceModels(stt=stt, llm=llm, tts=tts)
         self.store = Store.open(self.db_path)
-        persona = load_persona(s.persona)
-        if s.custom_instructions.strip():
-            prompt = persona.system_prompt + "\n\n" + s.custom_instructions.strip()
-            persona = persona.model_copy(update={"system_prompt": prompt})
+        persona = self._persona()
         self.kernel = Kernel(llm, self.store, persona, tools=self._tools(persona.name))
         self.voice_kernel = Kernel(
             llm, self.store, persona, reply_reserve=llm.settings.max_reply_tokens
@@ -160,7 +156,28 @@ class Assistant:
         )
         self._idle()
 
-    def _tools(self, persona_name: str):
+    def _persona(self):
+        """The persona chosen in the settings, with the user's custom instructions."""
+        from .kernel.personas import load_persona
+
+        s = self.settings
+        persona = load_persona(s.persona)
+        if s.custom_instructions.strip():
+            prompt = persona.system_prompt + "\n\n" + s.custom_instructions.strip()
+            persona = persona.model_copy(update={"system_prompt": prompt})
+        return persona
+
+    def apply_persona(self) -> None:
+        """Answer with the persona and custom instructions now in the settings from the next
+        turn on (the documents added for search stay)."""
+        self._require_ready()
+        persona = self._persona()
+        documents = getattr(self.kernel.tools, "documents", None)
+        self.kernel.tools = self._tools(persona.name, documents)
+        self.kernel.persona = persona
+        self.voice_kernel.persona = persona
+
+    def _tools(self, persona_name: str, documents=None):
         from .tools.defaults import default_registry
 
         self.workspace.mkdir(parents=True, exist_ok=True)
@@ -169,6 +186,7 @@ class Assistant:
             confirm=self._ask_user,
             workspace=self.workspace,
             persona_name=persona_name,
+            documents=documents,
         )
 
     def _require_ready(self) -> None:

@@ -204,6 +204,23 @@ def test_settings_are_saved_in_the_config_folder(qtbot, home):
     assert DeviceSettings.load().input == "pulse:vmic"
 
 
+def test_new_custom_instructions_apply_without_a_restart(loaded):
+    assistant, _ = loaded
+    documents = assistant.kernel.tools.documents
+    before = assistant.settings.custom_instructions
+    assistant.settings.custom_instructions = "Always call the user Captain Sam."
+    try:
+        assistant.apply_persona()
+        for kernel in (assistant.kernel, assistant.voice_kernel):
+            assert "Captain Sam" in kernel._system()
+        assert assistant.kernel.tools.documents is documents  # added documents stay
+        assert "calculator" in {spec["name"] for spec in assistant.kernel.tools.specs()}
+    finally:
+        assistant.settings.custom_instructions = before
+        assistant.apply_persona()
+    assert "Captain Sam" not in assistant.kernel._system()
+
+
 def test_a_damaged_settings_file_falls_back_to_defaults(home):
     from vistavox.pipelines.app_settings import AppSettings
 
