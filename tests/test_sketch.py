@@ -235,6 +235,17 @@ def test_words_are_read_into_their_elements():
     assert clean("東京", "Label") == "東京" and clean("A", "Label") == "A"
 
 
+def test_handwriting_misread_by_one_letter_is_put_right():
+    from vistavox.pipelines.vision.sketch.spelling import correct_text
+
+    assert correct_text("Contirmation") == "Confirmation"
+    assert correct_text("PRODNCT ONE") == "PRODUCT ONE"  # the writer's capitals kept
+    assert correct_text("Gxpress delivory") == "Express delivery"
+    # Left as written: real words, short words, names, numbers, anything two letters off.
+    for text in ("Cardholder Name", "Cvv", "Edt", "Paypal", "$10.00", "USER1", "Zyxwvut"):
+        assert correct_text(text) == text
+
+
 def test_portable_forest_predicts_like_scikit_learn(tmp_path):
     ensemble = pytest.importorskip("sklearn.ensemble")
     from vistavox.pipelines.vision.sketch.forest import Forest

@@ -1,5 +1,6 @@
 """The words written in each element: OCR lines that lie inside it, or (when a line runs
-across several elements, or none was found) the element's own crop read again."""
+across several elements, or none was found) the element's own crop read again; words
+misread by one letter are put right (``spelling``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 from .elements import Element
 from .geometry import Box, inside_frac
+from .spelling import correct_text
 
 READ_TAGS = frozenset(
     {"Heading", "Label", "Link", "Button", "CheckBox", "RadioButton", "ComboBox", "TextBox"}
@@ -65,4 +67,4 @@ def assign_text(elements: list[Element], lines, read: Reader | None = None) -> N
             text = text if score >= MIN_SCORE else ""
         else:
             text = " ".join(t.text for t in inside)
-        element.text = clean(text, element.tag)
+        element.text = correct_text(clean(text, element.tag))
