@@ -23,6 +23,7 @@ addEventListener('load', () => {
     out[el.dataset.sketch] = [r.left + scrollX, r.top + scrollY, r.right + scrollX,
                               r.bottom + scrollY];
   }
+  out.height = document.documentElement.scrollHeight;
   const frame = document.querySelector('[data-sketch-frame]');
   if (frame) {
     const r = frame.getBoundingClientRect();
@@ -55,30 +56,12 @@ def _chromium(args: list[str], timeout: float = 60) -> subprocess.CompletedProce
         shutil.rmtree(profile, ignore_errors=True)
 
 
-_HEIGHT = """
-<script>
-addEventListener('load', () => {
-  const pre = document.createElement('pre');
-  pre.id = 'sketch-height';
-  pre.textContent = String(document.documentElement.scrollHeight);
-  document.body.appendChild(pre);
-});
-</script>
-"""
 TALLEST = 8000  # a whole-page screenshot stops here
 
 
 def page_height(page: str, width: int) -> int:
     """How tall the page is (CSS pixels) in a window ``width`` wide."""
-    marked = page.replace("</body>", _HEIGHT + "</body>", 1)
-    with tempfile.TemporaryDirectory(prefix="vistavox-page-") as folder:
-        source = Path(folder) / "page.html"
-        source.write_text(marked, encoding="utf-8")
-        done = _chromium([f"--window-size={width},900", "--dump-dom", source.as_uri()])
-    found = re.search(r'<pre id="sketch-height">(\d+)</pre>', done.stdout)
-    if not found:
-        raise RenderError(f"Chromium did not report the page height: {done.stderr.strip()[-300:]}")
-    return int(found.group(1))
+    return int(_measured(page, width, 900)["height"])
 
 
 def render_png(
@@ -111,6 +94,14 @@ def measure_page(
 ) -> tuple[dict[int, tuple], tuple | None]:
     """Where the browser puts each element (index → box, page pixels at ``width``) and the
     box of the whole drawing (the layout's root), when the page marks it."""
+    data = _measured(page, width, height)
+    frame = data.pop("frame", None)
+    data.pop("height")
+    return {int(k): tuple(v) for k, v in data.items()}, tuple(frame) if frame else None
+
+
+def _measured(page: str, width: int, height: int) -> dict:
+    """What the measuring script reports: element boxes, "frame" and the page "height"."""
     marked = page.replace("</body>", _MEASURE + "</body>", 1)
     with tempfile.TemporaryDirectory(prefix="vistavox-page-") as folder:
         source = Path(folder) / "page.html"
@@ -122,9 +113,7 @@ def measure_page(
     found = re.search(r'<pre id="sketch-boxes">(.*?)</pre>', done.stdout, re.S)
     if not found:
         raise RenderError(f"Chromium did not report element boxes: {done.stderr.strip()[-300:]}")
-    data = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    frame = data.pop("frame", None)
-    return {int(k): tuple(v) for k, v in data.items()}, tuple(frame) if frame else None
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
 def rendered_dom(page: str, width: int = 1200) -> str:
