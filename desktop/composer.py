@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .image_writer import ImageWriter
 from .thumbnails import Thumbnailer
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -93,6 +94,9 @@ class Composer(QWidget):
         self.thumbnails = Thumbnailer(Path(tempfile.mkdtemp(prefix="vistavox-chips-")), self)
         self.thumbnails.ready.connect(self._chip_thumbnail)
         self._chips: dict[str, QToolButton] = {}
+        self.writer = ImageWriter(self)
+        self.writer.saved.connect(self.attach_image_file)
+        self.writer.failed.connect(self.problem)
         self.edit.submitted.connect(self._submit)
         self.edit.image_pasted.connect(self.add_image)
         self.edit.files_pasted.connect(self.add_paths)
@@ -147,13 +151,8 @@ class Composer(QWidget):
                 self._attach(path, self.documents)
 
     def add_image(self, image: QImage) -> None:
-        """A pasted or captured image: saved to a temporary PNG and attached."""
-        folder = Path(tempfile.mkdtemp(prefix="vistavox-paste-"))
-        path = folder / "pasted.png"
-        if not image.save(str(path), "PNG"):
-            self.problem.emit("the pasted image could not be saved")
-            return
-        self._attach(path, self.images)
+        """A pasted image: saved to a temporary PNG (off the GUI thread), then attached."""
+        self.writer.write(image, "pasted.png")
 
     def paste(self) -> None:
         """Paste from the clipboard into the message box: an image or copied files become
@@ -162,14 +161,13 @@ class Composer(QWidget):
         self.edit.paste()
 
     def add_pil_image(self, image, name: str) -> None:
-        """A screenshot (a PIL image) saved to a temporary PNG and attached."""
-        path = Path(tempfile.mkdtemp(prefix="vistavox-shot-")) / name
-        try:
-            image.save(path, format="PNG")
-        except OSError as exc:
-            self.problem.emit(f"the screenshot could not be saved ({exc})")
-            return
-        self._attach(path, self.images)
+        """A screenshot region (a PIL image): saved to a temporary PNG, then attached."""
+        self.writer.write(image, name)
+
+    @Slot(str)
+    def attach_image_file(self, path: str) -> None:
+        """Attach an image file that the app itself wrote (a screenshot, a paste)."""
+        self._attach(Path(path), self.images)
 
     def _attach(self, path: Path, into: list[Path]) -> None:
         if path in into:

@@ -55,6 +55,7 @@ from .bridge import EventBridge
 from .composer import Composer
 from .preview import PreviewPanel
 from .rendering import ChatEntry, conversation_html, warm_up_rendering
+from .screen_capture import ScreenCapture, screen_region
 from .side_panels import MemoryPanel, ToolsPanel
 from .sidebar import ConversationSidebar
 from .voice_controls import VoiceControls, icon
@@ -165,6 +166,11 @@ class MainWindow(QMainWindow):
         self.tools.answered.connect(self.assistant.confirm)
         self.thumbnails.ready.connect(self._thumbnail_ready)
         self.preview.problem.connect(self.notice)
+        self.capture = ScreenCapture(self, self)
+        self._picking_region = False
+        self._picker = None
+        self.capture.captured.connect(self._screenshot_taken)
+        self.capture.failed.connect(self.notice)
 
     def _warm_up(self) -> None:
         threading.Thread(target=warm_up_rendering, name="vistavox-warm-up", daemon=True).start()
@@ -547,42 +553,58 @@ class MainWindow(QMainWindow):
     def screenshot_menu(self) -> None:
         menu = QMenu(self)
         menu.addAction("Whole screen", self.screenshot_full)
+        if screen_region(self) is not None:
+            menu.addAction("This screen", self.screenshot_this_screen)
         menu.addAction("Drag a region…", self.screenshot_region)
+        menu.addSeparator()
+        hide = menu.addAction("Hide Vistavox while capturing")
+        hide.setCheckable(True)
+        hide.setChecked(self.assistant.settings.hide_window_for_screenshots)
+        hide.toggled.connect(self._set_hide_for_screenshots)
         menu.exec(
             self.composer.screenshot_button.mapToGlobal(
                 self.composer.screenshot_button.rect().bottomLeft()
             )
         )
 
-    def _capture(self):
-        from vistavox.pipelines.vision.screenshot import capture_screen
-
-        def hide() -> None:
-            self.hide()
-            QApplication.processEvents()
-
+    def _set_hide_for_screenshots(self, hide: bool) -> None:
+        self.assistant.settings.hide_window_for_screenshots = hide
         try:
-            return capture_screen(before_capture=hide)
-        except Exception as exc:  # noqa: BLE001
-            self.notice(f"The screenshot failed: {exc}")
-            return None
-        finally:
-            self.show()
+            self.assistant.settings.save()
+        except OSError as exc:
+            self.notice(f"The setting could not be saved: {exc}")
+
+    def _take_screenshot(self, region_picking: bool, region=None) -> None:
+        self._picking_region = region_picking
+        hide = self.assistant.settings.hide_window_for_screenshots
+        if self.capture.take(hide_window=hide, region=region):
+            self.statusBar().showMessage("Taking a screenshot…")
 
     def screenshot_full(self) -> None:
-        image = self._capture()
-        if image is not None:
-            self.composer.add_pil_image(image, "screenshot.png")
+        self._take_screenshot(False)
+
+    def screenshot_this_screen(self) -> None:
+        self._take_screenshot(False, screen_region(self))
 
     def screenshot_region(self) -> None:
+        self._take_screenshot(True)
+
+    @Slot(object, str)
+    def _screenshot_taken(self, image, path: str) -> None:
+        self.statusBar().clearMessage()
+        if not self._picking_region:
+            self.composer.attach_image_file(path)
+            return
         from .region_picker import RegionPicker
 
-        image = self._capture()
-        if image is None:
-            return
         picker = RegionPicker(image, self)
-        picker.picked.connect(lambda region: self.composer.add_pil_image(region, "region.png"))
+        picker.picked.connect(self._region_picked)
+        self._picker = picker  # kept alive while it is on screen
         picker.start()
+
+    @Slot(object)
+    def _region_picked(self, region) -> None:
+        self.composer.add_pil_image(region, "region.png")
 
     # --- drag and drop ----------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

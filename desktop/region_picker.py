@@ -16,6 +16,7 @@ class RegionPicker(QWidget):
 
     def __init__(self, screenshot, parent: QWidget | None = None):
         super().__init__(None)
+        self._screen = parent.screen() if parent is not None else None
         self.screenshot = screenshot
         self.pixmap = QPixmap.fromImage(ImageQt(screenshot))
         self.origin: QPoint | None = None
@@ -25,13 +26,25 @@ class RegionPicker(QWidget):
         self.setAccessibleName("Drag to choose a region of the screen; Escape cancels")
 
     def start(self) -> None:
-        self.showFullScreen()
+        """Cover every screen (the screenshot shows them all), even without a window
+        manager to honour a full-screen request."""
+        screen = self._screen or self.screen()
+        self.setGeometry(screen.virtualGeometry())
+        if len(screen.virtualSiblings()) > 1:
+            self.show()
+        else:
+            self.showFullScreen()
+        self.raise_()
         self.activateWindow()
 
     def selection(self) -> QRect:
         if self.origin is None or self.current is None:
             return QRect()
-        return QRect(self.origin, self.current).normalized()
+        # From the pixel pressed up to (not including) the pixel released: a 400 px drag
+        # gives 400 px, not QRect(point, point)'s inclusive 401.
+        a, b = self.origin, self.current
+        return QRect(min(a.x(), b.x()), min(a.y(), b.y()), abs(a.x() - b.x()),
+                     abs(a.y() - b.y()))  # fmt: skip
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)

@@ -36,6 +36,7 @@ class AppSettings(BaseModel):
     sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     echo_cancellation: bool = True
     speak_typed_replies: bool = False
+    hide_window_for_screenshots: bool = True
     theme: Literal["system", "light", "dark"] = "system"
     llm_model: str = ""  # manifest name; "" = the embedded default
     stt_model: str = ""

@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 
 _print_lock = threading.Lock()
@@ -101,6 +101,27 @@ class Driver(QObject):
             image = ImageGrab.grab(xdisplay=os.environ["DISPLAY"])
             image.save(command["path"])
             w.grab().save(command["path"].replace(".png", "-window.png"))
+        elif do == "keys":
+            w.activateWindow()  # window shortcuts need the window active
+            if not QTest.qWaitForWindowActive(w, 3000):
+                emit("inactive")
+            QTest.keySequence(w, QKeySequence(command["keys"]))
+        elif do == "drag_region":  # on the region picker that a screenshot put up
+            picker = w._picker
+            x0, y0, x1, y1 = command["box"]
+            QTest.mousePress(picker, Qt.MouseButton.LeftButton, pos=QPoint(x0, y0))
+            QTest.mouseMove(picker, QPoint(x1, y1))
+            QTest.mouseRelease(picker, Qt.MouseButton.LeftButton, pos=QPoint(x1, y1))
+        elif do == "hide_for_screenshots":
+            w._set_hide_for_screenshots(command["hide"])
+        elif do == "attachments":
+            emit(
+                "attachments",
+                images=[str(p) for p in w.composer.images],
+                visible=w.isVisible(),
+                picker=w._picker is not None and w._picker.isVisible(),
+            )
+            return
         elif do == "stall_reset":
             self.stalls.reset()
         elif do == "stall_report":

@@ -78,9 +78,10 @@ class App:
         self.proc.stdin.write(json.dumps({"do": command, **fields}) + "\n")
         self.proc.stdin.flush()
 
-    def wait(self, predicate, timeout: float, what: str) -> dict:
+    def wait(self, predicate, timeout: float, what: str, after: int = 0) -> dict:
+        """The first item (from the ``after``-th seen on) that ``predicate`` accepts."""
         deadline = time.monotonic() + timeout
-        for item in self.seen:
+        for item in self.seen[after:]:
             if predicate(item):
                 return item
         while time.monotonic() < deadline:
@@ -97,6 +98,12 @@ class App:
             if predicate(item):
                 return item
         raise AppDidNotShow(f"the app never showed {what} (exit code {self.proc.poll()})")
+
+    def request(self, command: str, reply: str, timeout: float = 10.0, **fields) -> dict:
+        """Send ``command`` and wait for the driver's next item of kind ``reply``."""
+        start = len(self.seen)
+        self.do(command, **fields)
+        return self.wait(lambda i: i.get("kind") == reply, timeout, reply, after=start)
 
     def event(self, name: str, timeout: float = 60.0, **match) -> dict:
         return self.wait(

@@ -379,10 +379,49 @@ def test_a_pasted_image_becomes_an_attachment_with_a_thumbnail(window, qtbot):
     QApplication.clipboard().setImage(image)
     window.composer.clear_attachments()
     window.composer.paste()
-    assert len(window.composer.images) == 1
+    qtbot.waitUntil(lambda: len(window.composer.images) == 1, timeout=10_000)  # saved off-thread
     chip = window.composer._chips[str(window.composer.images[0])]
     qtbot.waitUntil(lambda: not chip.icon().isNull(), timeout=10_000)
     window.composer.clear_attachments()
+
+
+def test_a_failed_screenshot_is_reported_and_brings_the_window_back(window, qtbot, monkeypatch):
+    from vistavox.desktop import screen_capture
+    from vistavox.pipelines.vision.screenshot import ScreenshotError
+
+    def no_screen(**_):
+        raise ScreenshotError("there is no screen to capture (no DISPLAY)")
+
+    monkeypatch.setattr(screen_capture, "capture_screen", no_screen)
+    window.assistant.settings.hide_window_for_screenshots = True
+    window.composer.clear_attachments()
+    window.screenshot_full()
+    qtbot.waitUntil(lambda: not window.capture.busy, timeout=10_000)
+    assert window.isVisible(), "the window stayed hidden after a failed screenshot"
+    assert any("no screen to capture" in e.text for e in window.entries if e.role == "notice")
+    assert window.composer.images == []
+
+
+def test_a_dragged_region_is_cut_from_the_frozen_screenshot(qtbot):
+    from PIL import Image
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from vistavox.desktop.region_picker import RegionPicker
+
+    shot = Image.new("RGB", (800, 600), "white")
+    shot.paste((200, 30, 30), (100, 120, 300, 220))  # a red card where the user drags
+    picker = RegionPicker(shot)
+    qtbot.addWidget(picker)
+    picker.resize(800, 600)
+    picker.show()
+    picked = []
+    picker.picked.connect(picked.append)
+    QTest.mousePress(picker, Qt.MouseButton.LeftButton, pos=QPoint(100, 120))
+    QTest.mouseRelease(picker, Qt.MouseButton.LeftButton, pos=QPoint(300, 220))
+    assert len(picked) == 1 and picked[0].size == (200, 100)
+    assert picked[0].getpixel((0, 0)) == (200, 30, 30) == picked[0].getpixel((199, 99))
+    assert not picker.isVisible()
 
 
 def test_a_sketch_becomes_a_page_in_the_preview_with_its_photo_in_the_conversation(window, qtbot):

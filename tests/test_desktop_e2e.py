@@ -172,3 +172,74 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
 
     shot = np.asarray(Image.open(ARTIFACTS / "1-voice-turn.png").convert("L"), dtype=float)
     assert shot.std() > 10, "the screen capture is blank"
+
+
+def _attachments(app: App, count: int, what: str) -> dict:
+    """Poll the composer until it holds ``count`` images."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = app.request("attachments", "attachments")
+        if len(state["images"]) >= count:
+            return state
+        time.sleep(0.3)
+    raise AssertionError(f"{what} never became an attachment (images: {state['images']})")
+
+
+def test_screenshots_of_the_screen_and_of_a_dragged_region_become_attachments(screen, tmp_path):
+    from PIL import Image
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / "config"
+    (config / "vistavox").mkdir(parents=True)
+    (config / "vistavox" / "settings.json").write_text(
+        json.dumps({"hide_window_for_screenshots": False})
+    )
+    env = {
+        **os.environ,
+        "DISPLAY": screen,
+        "QT_QPA_PLATFORM": "xcb",
+        "XDG_CONFIG_HOME": str(config),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "QTWEBENGINE_DISABLE_SANDBOX": "1",
+    }
+    app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-screenshots-stderr.log")
+    try:
+        app.wait(lambda i: i.get("kind") == "interactive", 60, "the window")
+        time.sleep(2.0)  # the window is drawn
+        # Ctrl+Shift+S with the window kept in the picture: the whole screen, window included.
+        app.do("keys", keys="Ctrl+Shift+S")
+        state = _attachments(app, 1, "the screenshot")
+        with_window = np.asarray(Image.open(state["images"][0]).convert("L"), dtype=float)
+        assert with_window.shape == (1000, 1600), "the shot is not the whole virtual screen"
+        assert with_window.std() > 10, "the screenshot is blank"
+        assert state["visible"]
+
+        # With "hide Vistavox while capturing": the window is out of the shot, and back after.
+        app.do("hide_for_screenshots", hide=True)
+        app.do("keys", keys="Ctrl+Shift+S")
+        state = _attachments(app, 2, "the screenshot without the window")
+        without = np.asarray(Image.open(state["images"][1]).convert("L"), dtype=float)
+        assert without.shape == with_window.shape
+        assert np.abs(without - with_window).mean() > 20, "the window was still in the shot"
+        assert state["visible"], "the window did not come back after the screenshot"
+
+        # Ctrl+Shift+R: drag a region over the frozen screen; that part is attached.
+        app.do("keys", keys="Ctrl+Shift+R")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = app.request("attachments", "attachments")
+            if state["picker"]:
+                break
+            time.sleep(0.3)
+        assert state["picker"], "the region picker did not appear"
+        app.do("drag_region", box=[100, 120, 500, 420])
+        state = _attachments(app, 3, "the dragged region")
+        region = Image.open(state["images"][2])
+        assert region.size == (400, 300)
+        crop = without[120:420, 100:500]
+        assert np.abs(np.asarray(region.convert("L"), dtype=float) - crop).mean() < 5
+        app.do("quit")
+        assert app.proc.wait(60) == 0, "the app did not exit cleanly"
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from tests.conftest import EVAL_DIR
@@ -31,10 +32,49 @@ def _launch(screen: VirtualScreen, home: Path) -> App:
     return App(env, home / "conversations.db", home / "app.log")
 
 
+def _stall_after(app: App, start) -> float:
+    """Run ``start()``, then report the longest GUI block since it was called."""
+    app.do("stall_reset")
+    seen = len(app.seen)
+    start(seen)
+    return app.request("stall_report", "stall")["longest_ms"]
+
+
+def _sketch_stalls(app: App) -> list[float]:
+    """Each sample sketch dropped on the window and made into a page, to the preview's load."""
+    stalls = []
+    for photo in sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg")):
+
+        def make_page(seen: int, photo=photo) -> None:
+            app.do("drop", path=str(photo))
+            app.do("click_sketch")
+            app.wait(lambda i: i.get("kind") == "preview_loaded", 180, "the preview", after=seen)
+
+        stalls.append(_stall_after(app, make_page))
+    return stalls
+
+
+def _screenshot_stalls(app: App, times: int = 3) -> list[float]:
+    """Ctrl+Shift+S (the window hides, the screen is grabbed and saved), to the attachment."""
+    stalls = []
+    for n in range(1, times + 1):
+
+        def shoot(seen: int, n=n) -> None:
+            app.do("keys", keys="Ctrl+Shift+S")
+            deadline = time.monotonic() + 30
+            while len(app.request("attachments", "attachments")["images"]) < n:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the screenshot never became an attachment")
+                time.sleep(0.05)
+
+        stalls.append(_stall_after(app, shoot))
+    return stalls
+
+
 def run(repeat: int, results_dir: Path) -> dict:
     load_before = os.getloadavg()[0]  # other work on the machine inflates the blocks
     screen = VirtualScreen(":88").start()
-    starts, readies, turn_stalls, sketch_stalls = [], [], [], []
+    starts, readies, turn_stalls, sketch_stalls, shot_stalls = [], [], [], [], []
     try:
         for launch in range(max(1, min(repeat, 3))):
             home = Path(tempfile.mkdtemp(prefix="vistavox-bench-desktop-"))
@@ -45,37 +85,17 @@ def run(repeat: int, results_dir: Path) -> dict:
                 starts.append(interactive["t"])
                 readies.append(ready["t"])
                 for question in QUESTIONS:
-                    app.do("stall_reset")
-                    app.do("type", text=question)
-                    seen = len(app.seen)
-                    app.wait(
-                        lambda i, n=seen, a=app: (
-                            i.get("type") == "ReplyFinished" and a.seen.index(i) >= n
-                        ),
-                        120,
-                        "a reply",
-                    )
-                    app.do("stall_report")
-                    stall = app.wait(
-                        lambda i, n=seen, a=app: i.get("kind") == "stall" and a.seen.index(i) >= n,
-                        10,
-                        "stall report",
-                    )
-                    turn_stalls.append(stall["longest_ms"])
-                sketches = sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg"))
-                if sketches and launch == 0:
-                    app.do("stall_reset")
-                    seen = len(app.seen)
-                    app.do("drop", path=str(sketches[0]))
-                    app.do("click_sketch")
-                    app.wait(lambda i: i.get("kind") == "preview_loaded", 180, "the preview")
-                    app.do("stall_report")
-                    stall = app.wait(
-                        lambda i, n=seen, a=app: i.get("kind") == "stall" and a.seen.index(i) >= n,
-                        10,
-                        "stalls",
-                    )
-                    sketch_stalls.append(stall["longest_ms"])
+
+                    def ask(seen: int, question=question, app=app) -> None:
+                        app.do("type", text=question)
+                        app.wait(
+                            lambda i: i.get("type") == "ReplyFinished", 120, "a reply", after=seen
+                        )
+
+                    turn_stalls.append(_stall_after(app, ask))
+                if launch == 0:
+                    sketch_stalls = _sketch_stalls(app)
+                    shot_stalls = _screenshot_stalls(app)
                 app.do("quit")
                 app.proc.wait(60)
             finally:
@@ -98,6 +118,7 @@ def run(repeat: int, results_dir: Path) -> dict:
             "all": [round(s, 1) for s in turn_stalls],
         },
         "longest_gui_block_during_sketch_ms": [round(s, 1) for s in sketch_stalls],
+        "longest_gui_block_during_screenshot_ms": [round(s, 1) for s in shot_stalls],
         "target_ms": 50,
         "machine_load_1min": {
             "before": round(load_before, 2),
@@ -108,4 +129,5 @@ def run(repeat: int, results_dir: Path) -> dict:
     print(f"cold start → ready to listen:    {result['cold_start_to_ready_s']}")
     print(f"longest GUI block, typed turn:   {result['longest_gui_block_during_typed_turn_ms']}")
     print(f"longest GUI block, sketch:       {result['longest_gui_block_during_sketch_ms']}")
+    print(f"longest GUI block, screenshot:   {result['longest_gui_block_during_screenshot_ms']}")
     return result
