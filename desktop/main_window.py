@@ -641,7 +641,9 @@ class MainWindow(QMainWindow):
                     self.assistant.apply_persona()  # from the next turn on
                 else:
                     later.append("persona and instructions apply once the models are loaded")
-            if changed & {"stt_model", "llm_model", "vision_model"}:
+            if "speech_rate" in changed and self.assistant.ready:
+                self.assistant.models.tts.set_rate(self.assistant.settings.speech_rate)
+            if changed & {"stt_model", "llm_model", "vision_model", "tts_model"}:
                 later.append("models apply after Vistavox restarts")
             message = "Settings saved" + (": " + "; ".join(later) + "." if later else ".")
             self.statusBar().showMessage(message, 12000)

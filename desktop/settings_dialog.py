@@ -104,12 +104,30 @@ class SettingsDialog(QDialog):
         self.vision = _model_combo(
             self, ModelKind.VISION, settings.vision_model, "None (read images with OCR)"
         )
+        self.tts = _model_combo(
+            self, ModelKind.TTS, settings.tts_model, "Piper voice en_US joe (built in)"
+        )
+        self.tts.setAccessibleName("Voice")
         self.stt.setAccessibleName("Speech recognition model")
         self.llm.setAccessibleName("Language model")
         self.vision.setAccessibleName("Vision model")
         form.addRow("&Speech recognition:", self.stt)
         form.addRow("&Language model:", self.llm)
         form.addRow("&Vision model:", self.vision)
+        form.addRow("V&oice:", self.tts)
+        self.rate = QSlider(Qt.Orientation.Horizontal, self)
+        self.rate.setRange(60, 160)  # per cent of the voice's own pace
+        self.rate.setValue(round(settings.speech_rate * 100))
+        self.rate.setAccessibleName("Speaking rate")
+        self.rate_label = QLabel(self)
+        self.rate.valueChanged.connect(self._show_rate)
+        self._show_rate(self.rate.value())
+        pace = QHBoxLayout()
+        pace.addWidget(self.rate, 1)
+        pace.addWidget(self.rate_label)
+        rate_title = QLabel("Speaking &rate:", self)
+        rate_title.setBuddy(self.rate)  # Alt+R moves to the slider
+        form.addRow(rate_title, pace)
         hint = QLabel(
             "Models that are not installed yet: <code>vistavox models download NAME</code>", self
         )
@@ -155,6 +173,9 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _show_rate(self, value: int) -> None:
+        self.rate_label.setText(f"{value} %")
 
     # --- device tests (off the GUI thread) ------------------------------------------------
     def _in_background(self, work: Callable[[], str], report: Signal) -> None:
@@ -213,6 +234,8 @@ class SettingsDialog(QDialog):
         s.stt_model = self.stt.currentData()
         s.llm_model = self.llm.currentData()
         s.vision_model = self.vision.currentData()
+        s.tts_model = self.tts.currentData()
+        s.speech_rate = self.rate.value() / 100
         s.persona = self.persona.currentData()
         s.custom_instructions = self.instructions.toPlainText().strip()
         s.sensitivity = self.sensitivity.value() / 100

@@ -41,6 +41,9 @@ class AppSettings(BaseModel):
     llm_model: str = ""  # manifest name; "" = the embedded default
     stt_model: str = ""
     vision_model: str = ""  # "" = none: images are described by OCR
+    tts_model: str = ""  # "" = the embedded voice
+    # How fast the voice speaks: 1 is the voice's own pace, 1.25 a quarter faster.
+    speech_rate: float = Field(default=1.0, ge=0.5, le=2.0)
 
     @staticmethod
     def path() -> Path:

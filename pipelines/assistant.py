@@ -134,7 +134,8 @@ class Assistant:
         else:
             llm = LocalLlm(resolve(s.llm_model) if s.llm_model else None)
         self.bus.publish(ModelsLoading(stage="voice", fraction=0.7))
-        tts = Synthesizer()
+        tts = Synthesizer(resolve(s.tts_model) if s.tts_model else None)
+        tts.set_rate(s.speech_rate)
         self.bus.publish(ModelsLoading(stage="conversations and tools", fraction=0.85))
         self.models = VoiceModels(stt=stt, llm=llm, tts=tts)
         self.store = Store.open(self.db_path)

@@ -196,8 +196,13 @@ def test_settings_are_saved_in_the_config_folder(qtbot, home):
     dialog.sensitivity.setValue(80)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     dialog.input.setCurrentText("pulse:vmic")
-    dialog.apply()
+    dialog.rate.setValue(125)
+    assert dialog.rate_label.text() == "125 %"
+    assert dialog.tts.currentData() == ""  # the embedded voice
+    changed = dialog.apply()
+    assert "speech_rate" in changed
     saved = json.loads(AppSettings.path().read_text())
+    assert saved["speech_rate"] == 1.25 and saved["tts_model"] == ""
     assert saved["custom_instructions"] == "Call me Sam."
     assert saved["sensitivity"] == 0.8 and saved["theme"] == "dark"
     assert AppSettings.load().start_threshold() < AppSettings().start_threshold()

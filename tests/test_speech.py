@@ -51,3 +51,21 @@ def test_known_silence_phrases_are_filtered_but_real_thanks_kept():
     assert looks_like_hallucination(" you", 0.3, -0.8)
     assert not looks_like_hallucination("Thank you for watching the kids.", 0.05, -0.2)
     assert not looks_like_hallucination("Thank you.", 0.01, -0.1)
+
+
+def test_a_faster_speaking_rate_says_the_same_words_in_less_time(synthesizer, transcriber):
+    from vistavox.pipelines.audio.files import SPEECH_RATE
+    from vistavox.pipelines.audio.resample import resample
+
+    sentence = "The library opens at nine tomorrow morning."
+    normal = synthesizer.speak(sentence)
+    try:
+        synthesizer.set_rate(1.5)
+        fast = synthesizer.speak(sentence)
+    finally:
+        synthesizer.set_rate(1.0)
+    assert fast.size < 0.8 * normal.size
+    heard = transcriber.transcribe(resample(fast, synthesizer.sample_rate, SPEECH_RATE)).text
+    assert "library" in heard.lower() and "tomorrow" in heard.lower(), heard
+    with pytest.raises(ValueError, match="out of range"):
+        synthesizer.set_rate(0)

@@ -46,6 +46,12 @@ class Synthesizer:
             )
             self.speak("Ready.")
 
+    def set_rate(self, rate: float) -> None:
+        """Speak ``rate`` times as fast as the voice's own pace (1.0), from the next phrase."""
+        if not 0.25 <= rate <= 4.0:
+            raise ValueError(f"a speech rate of {rate} is out of range (0.25-4)")
+        self._config = SynthesisConfig(length_scale=self._voice.config.length_scale / rate)
+
     @property
     def sample_rate(self) -> int:
         """Rate of the audio this voice produces."""
