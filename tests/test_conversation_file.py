@@ -188,7 +188,9 @@ def test_speaking_again_before_the_transcript_is_ready_loses_no_words(models, tm
         conversation.stop()
     finals = [e.text for e in log.of_type(FinalTranscript)]
     assert len(finals) == 1, finals
-    assert "france" in finals[0].lower() and "spider" in finals[0].lower()
+    # Both sentences are in the one turn (the tiny recogniser may spell one word of them
+    # differently when they are decoded together: "the capital of friends" was seen).
+    assert "capital" in finals[0].lower() and "spider" in finals[0].lower()
     assert len(log.of_type(SpeechStarted)) == 2  # two starts were heard ...
     assert not any(e.barge_in for e in log.of_type(SpeechStarted))  # ... neither cut a reply
     assert user_turns == finals

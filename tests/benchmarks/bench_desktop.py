@@ -4,12 +4,14 @@ page. Runs the real app under Xvfb; target: no GUI-thread block over 50 ms."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from tests.audio_rig import PulseRig
 from tests.conftest import EVAL_DIR
 from tests.desktop_rig import App, VirtualScreen
 
@@ -21,6 +23,9 @@ QUESTIONS = [
 
 
 def _launch(screen: VirtualScreen, home: Path) -> App:
+    devices = home / "config" / "vistavox" / "audio-devices.json"
+    devices.parent.mkdir(parents=True)
+    devices.write_text(json.dumps({"input": "pulse:vmic", "output": "pulse:asst_out"}))
     env = {
         **os.environ,
         "DISPLAY": screen.name,
@@ -71,10 +76,35 @@ def _screenshot_stalls(app: App, times: int = 3) -> list[float]:
     return stalls
 
 
+def _spoken_turn_stalls(app: App, rig, questions=QUESTIONS[:2]) -> list[float]:
+    """Hands-free on; each question spoken into the virtual microphone, to the end of the
+    reply (heard on the virtual speaker)."""
+    from vistavox.pipelines.audio.resample import resample
+    from vistavox.pipelines.speech.tts import Synthesizer
+
+    voice = Synthesizer()
+    app.do("hands_free_on")
+    app.event("ListeningStarted", timeout=30)
+    time.sleep(1.5)
+    stalls = []
+    for question in questions:
+        speech = resample(voice.speak(question), voice.sample_rate, 16_000)
+
+        def say(seen: int, speech=speech) -> None:
+            rig.player.say("question", speech)
+            app.wait(lambda i: i.get("type") == "ReplyFinished", 120, "a spoken reply", after=seen)
+            time.sleep(1.0)  # the last phrase is still playing
+
+        stalls.append(_stall_after(app, say))
+    return stalls
+
+
 def run(repeat: int, results_dir: Path) -> dict:
     load_before = os.getloadavg()[0]  # other work on the machine inflates the blocks
     screen = VirtualScreen(":88").start()
-    starts, readies, turn_stalls, sketch_stalls, shot_stalls = [], [], [], [], []
+    rig = PulseRig().start()
+    rig.start_io()
+    starts, readies, turn_stalls, sketch_stalls, shot_stalls, spoken = [], [], [], [], [], []
     try:
         for launch in range(max(1, min(repeat, 3))):
             home = Path(tempfile.mkdtemp(prefix="vistavox-bench-desktop-"))
@@ -96,6 +126,7 @@ def run(repeat: int, results_dir: Path) -> dict:
                 if launch == 0:
                     sketch_stalls = _sketch_stalls(app)
                     shot_stalls = _screenshot_stalls(app)
+                    spoken = _spoken_turn_stalls(app, rig)
                 app.do("quit")
                 app.proc.wait(60)
             finally:
@@ -103,6 +134,7 @@ def run(repeat: int, results_dir: Path) -> dict:
                     app.proc.kill()
     finally:
         screen.close()
+        rig.close()
     result = {
         "cold_start_to_interactive_s": {
             "median": round(statistics.median(starts), 2),
@@ -117,6 +149,7 @@ def run(repeat: int, results_dir: Path) -> dict:
             "max": round(max(turn_stalls), 1),
             "all": [round(s, 1) for s in turn_stalls],
         },
+        "longest_gui_block_during_spoken_turn_ms": [round(s, 1) for s in spoken],
         "longest_gui_block_during_sketch_ms": [round(s, 1) for s in sketch_stalls],
         "longest_gui_block_during_screenshot_ms": [round(s, 1) for s in shot_stalls],
         "target_ms": 50,
@@ -128,6 +161,7 @@ def run(repeat: int, results_dir: Path) -> dict:
     print(f"cold start → interactive window: {result['cold_start_to_interactive_s']}")
     print(f"cold start → ready to listen:    {result['cold_start_to_ready_s']}")
     print(f"longest GUI block, typed turn:   {result['longest_gui_block_during_typed_turn_ms']}")
+    print(f"longest GUI block, spoken turn:  {result['longest_gui_block_during_spoken_turn_ms']}")
     print(f"longest GUI block, sketch:       {result['longest_gui_block_during_sketch_ms']}")
     print(f"longest GUI block, screenshot:   {result['longest_gui_block_during_screenshot_ms']}")
     return result
