@@ -95,7 +95,7 @@ class Composer(QWidget):
         self.thumbnails.ready.connect(self._chip_thumbnail)
         self._chips: dict[str, QToolButton] = {}
         self.writer = ImageWriter(self)
-        self.writer.saved.connect(self.attach_image_file)
+        self.writer.saved.connect(self._attach_saved_image)
         self.writer.failed.connect(self.problem)
         self.edit.submitted.connect(self._submit)
         self.edit.image_pasted.connect(self.add_image)
@@ -161,11 +161,12 @@ class Composer(QWidget):
         self.edit.paste()
 
     def add_pil_image(self, image, name: str) -> None:
-        """A screenshot region (a PIL image): saved to a temporary PNG, then attached."""
+        """A screenshot (a PIL image): saved to a temporary PNG (off the GUI thread), then
+        attached."""
         self.writer.write(image, name)
 
     @Slot(str)
-    def attach_image_file(self, path: str) -> None:
+    def _attach_saved_image(self, path: str) -> None:
         """Attach an image file that the app itself wrote (a screenshot, a paste)."""
         self._attach(Path(path), self.images)
 

@@ -589,11 +589,11 @@ class MainWindow(QMainWindow):
     def screenshot_region(self) -> None:
         self._take_screenshot(True)
 
-    @Slot(object, str)
-    def _screenshot_taken(self, image, path: str) -> None:
+    @Slot(object)
+    def _screenshot_taken(self, image) -> None:
         self.statusBar().clearMessage()
         if not self._picking_region:
-            self.composer.attach_image_file(path)
+            self.composer.add_pil_image(image, "screenshot.png")
             return
         from .region_picker import RegionPicker
 

@@ -1,13 +1,12 @@
 """Screenshots that never freeze the window: the window hides (if the user wants it out of
 the picture), the screen gets a moment to repaint on a timer rather than a sleep, and the
-pixels are grabbed and saved as PNG on a worker thread; then the window comes back."""
+pixels are grabbed on a worker thread; then the window comes back. Saving the picture is
+the receiver's business (``ImageWriter``), and only for what it keeps."""
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import threading
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
@@ -31,20 +30,18 @@ def screen_region(widget: QWidget) -> Region | None:
 
 
 class ScreenCapture(QObject):
-    """``take()`` returns at once; ``captured(image, png_path)`` (a PIL image and the PNG it
-    was saved to) or ``failed(message)`` follows in the GUI thread, after the window is back."""
+    """``take()`` returns at once; ``captured(image)`` (a PIL image) or ``failed(message)``
+    follows in the GUI thread, after the window is back."""
 
-    captured = Signal(object, str)
+    captured = Signal(object)
     failed = Signal(str)
-    _grabbed = Signal(object, str, str)  # worker → GUI thread: image, path, error
+    _grabbed = Signal(object, str)  # worker → GUI thread: image, error
 
     def __init__(self, window: QWidget, parent: QObject | None = None):
         super().__init__(parent)
         self.window = window
         self.busy = False
         self._hid = False
-        self._folder: Path | None = None
-        self._count = 0
         self._grabbed.connect(self._finish)
 
     def take(self, *, hide_window: bool = True, region: Region | None = None) -> bool:
@@ -59,32 +56,23 @@ class ScreenCapture(QObject):
         return True
 
     def _start(self, region: Region | None) -> None:
-        if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="vistavox-shot-"))
-        self._count += 1
-        target = self._folder / f"screenshot-{self._count}.png"
         threading.Thread(
-            target=self._grab, args=(region, target), name="vistavox-screenshot", daemon=True
+            target=self._grab, args=(region,), name="vistavox-screenshot", daemon=True
         ).start()
 
-    def _grab(self, region: Region | None, target: Path) -> None:
+    def _grab(self, region: Region | None) -> None:
         image, error = None, ""
         try:
             image = capture_screen(region=region, settle_s=0)
-            partial = target.with_suffix(".part.png")
-            image.save(partial, format="PNG")
-            partial.replace(target)
         except ScreenshotError as exc:
             error = f"The screenshot failed: {exc}"
-        except OSError as exc:
-            error = f"The screenshot could not be saved ({exc.strerror or exc})"
         except Exception as exc:  # noqa: BLE001 - a capture must never leave the window hidden
             error = f"The screenshot failed unexpectedly: {exc}"
         with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
-            self._grabbed.emit(image, "" if error else str(target), error)
+            self._grabbed.emit(image, error)
 
-    @Slot(object, str, str)
-    def _finish(self, image, path: str, error: str) -> None:
+    @Slot(object, str)
+    def _finish(self, image, error: str) -> None:
         if self._hid:
             self.window.show()
             self.window.raise_()
@@ -93,4 +81,4 @@ class ScreenCapture(QObject):
         if error:
             self.failed.emit(error)
         else:
-            self.captured.emit(image, path)
+            self.captured.emit(image)

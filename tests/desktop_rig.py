@@ -4,6 +4,7 @@ through tests/desktop_driver.py (commands in, events out)."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -43,6 +44,23 @@ class VirtualScreen:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+def app_env(display: str, home: Path, config: dict[str, dict] | None = None) -> dict[str, str]:
+    """The environment of an app on ``display`` whose user folders are under ``home``; each
+    ``config`` entry (file name → JSON) is written into its config folder first."""
+    folder = home / "config" / "vistavox"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in (config or {}).items():
+        (folder / name).write_text(json.dumps(content))
+    return {
+        **os.environ,
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "QTWEBENGINE_DISABLE_SANDBOX": "1",
+    }
 
 
 class AppDidNotShow(AssertionError):
@@ -104,6 +122,17 @@ class App:
         start = len(self.seen)
         self.do(command, **fields)
         return self.wait(lambda i: i.get("kind") == reply, timeout, reply, after=start)
+
+    def poll(self, command: str, reply: str, accept, what: str, timeout: float = 30.0) -> dict:
+        """Send ``command`` again and again until its ``reply`` is one that ``accept`` takes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.request(command, reply)
+            if accept(state):
+                return state
+            if time.monotonic() > deadline:
+                raise AppDidNotShow(f"the app never showed {what} (last: {state})")
+            time.sleep(0.1)
 
     def event(self, name: str, timeout: float = 60.0, **match) -> dict:
         return self.wait(

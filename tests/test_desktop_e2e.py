@@ -5,8 +5,6 @@ Screenshots are kept in tests/artifacts/desktop/ (look at them)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
 from pathlib import Path
@@ -14,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio_rig import PulseRig, PulseUnavailable
+from tests.audio_rig import MIC, SPEAKER, PulseRig, PulseUnavailable
 from tests.conftest import ARTIFACTS as ARTIFACTS_ROOT
 from tests.conftest import EVAL_DIR, word_error_rate
-from tests.desktop_rig import App, ScreenUnavailable, VirtualScreen
+from tests.desktop_rig import App, ScreenUnavailable, VirtualScreen, app_env
 
 ARTIFACTS = ARTIFACTS_ROOT / "desktop"
 RATE = 16_000
@@ -69,19 +67,7 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
     from vistavox.pipelines.audio.resample import resample
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    config = tmp_path / "config"
-    (config / "vistavox").mkdir(parents=True)
-    (config / "vistavox" / "audio-devices.json").write_text(
-        json.dumps({"input": "pulse:vmic", "output": "pulse:asst_out"})
-    )
-    env = {
-        **os.environ,
-        "DISPLAY": screen,
-        "QT_QPA_PLATFORM": "xcb",
-        "XDG_CONFIG_HOME": str(config),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "QTWEBENGINE_DISABLE_SANDBOX": "1",
-    }
+    env = app_env(screen, tmp_path, {"audio-devices.json": {"input": MIC, "output": SPEAKER}})
     app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-stderr.log")
     try:
         app.event("ModelsReady", timeout=240)
@@ -176,32 +162,14 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
 
 def _attachments(app: App, count: int, what: str) -> dict:
     """Poll the composer until it holds ``count`` images."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        state = app.request("attachments", "attachments")
-        if len(state["images"]) >= count:
-            return state
-        time.sleep(0.3)
-    raise AssertionError(f"{what} never became an attachment (images: {state['images']})")
+    return app.poll("attachments", "attachments", lambda s: len(s["images"]) >= count, what)
 
 
 def test_screenshots_of_the_screen_and_of_a_dragged_region_become_attachments(screen, tmp_path):
     from PIL import Image
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    config = tmp_path / "config"
-    (config / "vistavox").mkdir(parents=True)
-    (config / "vistavox" / "settings.json").write_text(
-        json.dumps({"hide_window_for_screenshots": False})
-    )
-    env = {
-        **os.environ,
-        "DISPLAY": screen,
-        "QT_QPA_PLATFORM": "xcb",
-        "XDG_CONFIG_HOME": str(config),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "QTWEBENGINE_DISABLE_SANDBOX": "1",
-    }
+    env = app_env(screen, tmp_path, {"settings.json": {"hide_window_for_screenshots": False}})
     app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-screenshots-stderr.log")
     try:
         app.wait(lambda i: i.get("kind") == "interactive", 60, "the window")
@@ -225,13 +193,7 @@ def test_screenshots_of_the_screen_and_of_a_dragged_region_become_attachments(sc
 
         # Ctrl+Shift+R: drag a region over the frozen screen; that part is attached.
         app.do("keys", keys="Ctrl+Shift+R")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            state = app.request("attachments", "attachments")
-            if state["picker"]:
-                break
-            time.sleep(0.3)
-        assert state["picker"], "the region picker did not appear"
+        app.poll("attachments", "attachments", lambda s: s["picker"], "the region picker")
         app.do("drag_region", box=[100, 120, 500, 420])
         state = _attachments(app, 3, "the dragged region")
         region = Image.open(state["images"][2])

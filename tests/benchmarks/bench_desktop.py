@@ -4,16 +4,15 @@ page. Runs the real app under Xvfb; target: no GUI-thread block over 50 ms."""
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from tests.audio_rig import PulseRig
+from tests.audio_rig import MIC, SPEAKER, PulseRig
 from tests.conftest import EVAL_DIR
-from tests.desktop_rig import App, VirtualScreen
+from tests.desktop_rig import App, VirtualScreen, app_env
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -23,17 +22,7 @@ QUESTIONS = [
 
 
 def _launch(screen: VirtualScreen, home: Path) -> App:
-    devices = home / "config" / "vistavox" / "audio-devices.json"
-    devices.parent.mkdir(parents=True)
-    devices.write_text(json.dumps({"input": "pulse:vmic", "output": "pulse:asst_out"}))
-    env = {
-        **os.environ,
-        "DISPLAY": screen.name,
-        "QT_QPA_PLATFORM": "xcb",
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "QTWEBENGINE_DISABLE_SANDBOX": "1",
-    }
+    env = app_env(screen.name, home, {"audio-devices.json": {"input": MIC, "output": SPEAKER}})
     return App(env, home / "conversations.db", home / "app.log")
 
 
@@ -66,11 +55,7 @@ def _screenshot_stalls(app: App, times: int = 3) -> list[float]:
 
         def shoot(seen: int, n=n) -> None:
             app.do("keys", keys="Ctrl+Shift+S")
-            deadline = time.monotonic() + 30
-            while len(app.request("attachments", "attachments")["images"]) < n:
-                if time.monotonic() > deadline:
-                    raise AssertionError("the screenshot never became an attachment")
-                time.sleep(0.05)
+            app.poll("attachments", "attachments", lambda s: len(s["images"]) >= n, "the shot")
 
         stalls.append(_stall_after(app, shoot))
     return stalls
