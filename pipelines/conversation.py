@@ -53,12 +53,14 @@ from .scheduling import BACKGROUND, RECOGNITION, SOON, lower_this_thread
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
-from .speech.self_hearing import sounds_like_echo, without_echo
+from .speech.self_hearing import sounds_like_echo, without_echo, words
 from .speech.wakeword import WakeWordDetector
 from .voice_turn import VoiceModels
 
 _STOP = object()
 _HELD_PREROLL_S = 1.0
+# Speech this long, heard while no echo could reach the microphone, is someone talking.
+_CLEAR_SPEECH_S = 0.25
 _log = logging.getLogger(__name__)
 
 
@@ -103,6 +105,11 @@ class Suspicion:
     audio_at: float  # onset on the input timeline
     started: float  # time.monotonic() when the onset was captured
     interrupts: Turn | None  # the reply it cuts off if it is the user
+    # Where in the held audio (sample) speech goes on that no echo can reach (playback
+    # paused for it longer ago than the echo path's delay), and how many frames of it.
+    clear_from: int | None = None
+    clear_frames: int = 0
+    cancelled_audio: np.ndarray | None = None  # the held speech, echo-cancelled
 
 
 @dataclass
@@ -338,6 +345,9 @@ class Conversation:
         # (longer: the echo checks may have taken the user's first words for echo).
         raw_preroll: deque[np.ndarray] = deque(maxlen=int(_HELD_PREROLL_S * SPEECH_RATE / FRAME))
         raw_utterance: list[np.ndarray] = []
+        # ... and as the canceller left it: the user's words over the echo are clearest there.
+        cancelled_preroll: deque[np.ndarray] = deque(maxlen=raw_preroll.maxlen)
+        cancelled_utterance: list[np.ndarray] = []
         pending = np.zeros(0, dtype=np.float32)
         last_level = last_behind_note = 0.0
         last_partial_len = 0
@@ -378,6 +388,7 @@ class Conversation:
             while pending.size >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 raw_frame, pending_raw = pending_raw[:FRAME], pending_raw[FRAME:]
+                cancelled_frame = frame
                 untouched = not assistant_audible or suspicion is not None or not echo_path
                 if untouched:
                     # Nothing to cancel (silence, headphones, playback paused for speech
@@ -475,9 +486,21 @@ class Conversation:
                 if endpointer.in_speech or decisions:
                     utterance.append(frame)
                     raw_utterance.append(raw_frame)
+                    cancelled_utterance.append(cancelled_frame)
+                    if (
+                        suspicion is not None
+                        and raw_probability >= start
+                        and self._echo.echo_free_at(
+                            _to_monotonic(frame_end_s - FRAME / SPEECH_RATE, block)
+                        )
+                    ):
+                        if suspicion.clear_from is None:
+                            suspicion.clear_from = sum(f.size for f in raw_utterance) - FRAME
+                        suspicion.clear_frames += 1
                 else:
                     preroll.append(frame)
                     raw_preroll.append(raw_frame)
+                    cancelled_preroll.append(cancelled_frame)
                 for d in decisions:
                     _log.debug(
                         "%s at %.3f: p=%.2f raw_p=%.2f level=%.1f dB audible=%s",
@@ -512,9 +535,15 @@ class Conversation:
                                 self.speaker.resume()
                         ducked_until = None
                         raw_utterance = carried + list(raw_preroll) + raw_utterance
+                        cancelled_utterance = [
+                            *carried,
+                            *cancelled_preroll,
+                            *cancelled_utterance,
+                        ]
                         utterance = carried + list(preroll) + utterance
                         preroll.clear()
                         raw_preroll.clear()
+                        cancelled_preroll.clear()
                         last_partial_len = 0
                     elif d.decision is Decision.PAUSE and s.speculative and suspicion is None:
                         speculative = self._new_turn(utterance, d.at, _to_monotonic(d.at, block))
@@ -527,17 +556,21 @@ class Conversation:
                     elif d.decision is Decision.END:
                         end_at = _to_monotonic(d.at, block)
                         if suspicion is not None:
-                            self._hold(raw_utterance, d.at, end_at, suspicion)
-                            suspicion, utterance, raw_utterance = None, [], []
+                            self._hold(raw_utterance, cancelled_utterance, d.at, end_at, suspicion)
+                            suspicion, utterance = None, []
+                            raw_utterance, cancelled_utterance = [], []
                             preroll.clear()
                             raw_preroll.clear()
+                            cancelled_preroll.clear()
                             continue
                         if speculative is None:
                             speculative = self._new_turn(utterance, d.at, end_at)
                         self._confirm(speculative, d.at)
-                        speculative, utterance, raw_utterance = None, [], []
+                        speculative, utterance = None, []
+                        raw_utterance, cancelled_utterance = [], []
                         preroll.clear()
                         raw_preroll.clear()
+                        cancelled_preroll.clear()
                 if (
                     endpointer.in_speech
                     and not endpointer.paused
@@ -590,12 +623,30 @@ class Conversation:
         return not self._echo.echo_lag_reliable() and self._echo.only_echo()
 
     def _hold(
-        self, utterance: list[np.ndarray], end_s: float, end_at: float, suspicion: Suspicion
+        self,
+        utterance: list[np.ndarray],
+        cancelled: list[np.ndarray],
+        end_s: float,
+        end_at: float,
+        suspicion: Suspicion,
     ) -> None:
-        """Queue speech that may be echo for transcription; ``_settle`` decides."""
+        """Queue speech that may be echo (as the microphone heard it, and as the canceller
+        left it) for transcription; ``_settle`` decides."""
         with self._turn_lock:
             turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
             turn.suspicion = suspicion
+            suspicion.cancelled_audio = np.concatenate(cancelled)
+            _log.debug(
+                "held %.2f s of speech (onset %.3f, end %.3f; %.2f s of it with no echo "
+                "around, from %s; echo delay %s frames, steady: %s) until its words are known",
+                turn.audio.size / SPEECH_RATE,
+                suspicion.audio_at,
+                end_s,
+                suspicion.clear_frames * FRAME / SPEECH_RATE,
+                None if suspicion.clear_from is None else suspicion.clear_from / SPEECH_RATE,
+                self._echo.echo_lag,
+                self._echo.echo_lag_reliable(),
+            )
             self._next_id += 1
             turn.mark("pause")
             turn.mark("endpoint")
@@ -612,8 +663,7 @@ class Conversation:
         turn.suspicion = None
         if turn in self._held:
             self._held.remove(turn)
-        # (two minutes back: a listener that fell behind hears old phrases late)
-        spoken = " ".join(t for at, t in self._spoken if at >= suspicion.started - 120.0)
+        spoken = self._recent_spoken(suspicion)
         if sounds_like_echo(text, spoken):
             _log.info("ignored the assistant's own voice coming back: %r", text)
             turn.cancel.set()
@@ -641,6 +691,47 @@ class Conversation:
         )
         self._set_state(EngineState.THINKING)
         return text
+
+    def _recent_spoken(self, suspicion: Suspicion) -> str:
+        """What the assistant said that held speech may be the echo of (two minutes back:
+        a listener that fell behind hears old phrases late). Call with the turn lock held."""
+        return " ".join(t for at, t in self._spoken if at >= suspicion.started - 120.0)
+
+    def _held_words(self, turn: Turn, text: str, hint: str | None) -> str:
+        """The words to judge held speech by, given ``text``, its transcript as the
+        microphone heard it (where the assistant's echo is clearest, so echo is told by it).
+
+        Over the assistant's louder voice the recogniser may write that voice alone and
+        lose the user's words. When speech went on after playback paused, where no echo can
+        reach the microphone, that stretch transcribed on its own gives them. And speech
+        that is the user's is transcribed again as the canceller left it, without the echo
+        under their first words, if some of the assistant's words lead ``text``: those
+        words replace ``text`` unless they, too, are the assistant's (or there are none)."""
+        suspicion = turn.suspicion
+        if suspicion is None:
+            return text
+        with self._turn_lock:
+            spoken = self._recent_spoken(suspicion)
+        if sounds_like_echo(text, spoken):
+            if (
+                suspicion.clear_from is None
+                or suspicion.clear_frames * FRAME / SPEECH_RATE < _CLEAR_SPEECH_S
+            ):
+                return text
+            start = max(0, suspicion.clear_from - int(0.1 * SPEECH_RATE))
+            clear = self.models.stt.transcribe(turn.audio[start:], hint=hint).text
+            if not words(clear) or sounds_like_echo(clear, spoken):
+                return text
+            _log.info("held speech sounded like echo (%r) but went on with none: %r", text, clear)
+            return clear
+        cancelled = suspicion.cancelled_audio
+        if cancelled is None or not cancelled.size or without_echo(text, spoken) == text.strip():
+            return text  # (none of the echo in it: the canceller may clip the first word)
+        clean = self.models.stt.transcribe(cancelled, hint=hint).text
+        if not words(clean) or sounds_like_echo(clean, spoken):
+            return text
+        _log.debug("held speech, echo-cancelled: %r (as heard: %r)", clean, text)
+        return clean
 
     def _sync_pause(self) -> None:
         """Playback pauses while speech that may be echo is heard or checked, and goes on
@@ -722,6 +813,7 @@ class Conversation:
                     if turn.audio.size
                     else ""
                 )
+                text = self._held_words(turn, text, hint)
                 turn.mark("stt_done")
             except Exception as exc:  # noqa: BLE001 - report and keep listening
                 self.bus.publish(EngineError(code="stt-failed", message=str(exc)))

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import word_error_rate
+from tests.conftest import normalise_words, word_error_rate
 
 RATE = 16_000
 
@@ -237,3 +237,51 @@ def test_a_spoken_page_edit_changes_the_page_once_the_reply_is_heard(models, tmp
     assert changes, "the page was not changed"
     html = page.read_text().lower()
     assert "<footer" in html and "thank you" in html
+
+
+def test_held_speech_over_the_echo_is_judged_by_the_words_heard_without_it(models, tmp_path):
+    """Speech held while the assistant talks through speakers: the recogniser, given the mix,
+    may write the assistant's louder voice alone ("There was a brave drag.", seen live) or
+    garble the user's first words. The stretch after playback paused, where no echo can
+    reach the microphone, and the echo-cancelled audio give the user's words back; echo
+    stays echo."""
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.conversation import Suspicion, Turn
+    from vistavox.pipelines.speech.self_hearing import sounds_like_echo
+
+    wav = tmp_path / "unused.wav"
+    write_wav(wav, np.zeros(RATE, np.float32), RATE)
+    conversation, _, _ = _conversation(models, wav)
+    reply = "Once upon a time, there was a brave knight named Sir Cedric."
+    conversation._spoken.append((time.monotonic(), reply))
+    echo = _speech(models, "there was a brave knight")[: int(1.2 * RATE)] * 0.5
+    user = _speech(models, "Stop, wait a moment please.")
+    heard = np.concatenate([echo, user]).astype(np.float32)
+
+    def held(clear_from=None, clear_frames=0, cancelled=None):
+        suspicion = Suspicion(0.0, time.monotonic(), None, clear_from, clear_frames, cancelled)
+        turn = Turn(1, heard, 0.0, 0.0)
+        turn.suspicion = suspicion
+        return turn
+
+    def said(text):
+        return {"stop", "wait", "moment", "please"} & set(normalise_words(text).split())
+
+    # All echo, as transcribed; the user went on after playback paused: their words.
+    turn = held(clear_from=echo.size + int(0.5 * RATE), clear_frames=25)
+    words = conversation._held_words(turn, "There was a brave drag.", None)
+    assert len(said(words) & {"wait", "moment", "please"}) >= 2, words
+    # Without speech that no echo could reach, echo as transcribed stays echo.
+    words = conversation._held_words(held(), "There was a brave drag.", None)
+    assert sounds_like_echo(words, reply)
+    # The user's, garbled over the echo: the echo-cancelled audio has their words.
+    garbled = "A brave truck in the way to moment please."  # (seen live)
+    words = conversation._held_words(held(cancelled=user), garbled, None)
+    assert len(said(words)) >= 3, words
+    # Words with none of the echo in them are kept as heard (the canceller can clip the
+    # user's first word).
+    clipped = user[int(0.35 * RATE) :]
+    assert conversation._held_words(held(cancelled=clipped), "Stop, wait.", None) == "Stop, wait."
+    # Echo-cancelled echo (near silence) leaves the words as they were.
+    quiet = np.zeros(RATE, np.float32)
+    assert conversation._held_words(held(cancelled=quiet), garbled, None) == garbled

@@ -172,3 +172,36 @@ def test_the_canceller_removes_echo_while_the_speaker_sounds_and_passes_the_mic_
     heard = canceller.process(user, t0 + 8.5)
     heard = np.concatenate([heard, canceller.process(np.zeros(block, np.float32), t0 + 9.5)])
     assert np.allclose(heard[: user.size], user, atol=1e-6)
+
+
+def test_no_echo_can_reach_the_microphone_once_the_speaker_has_been_quiet_long_enough():
+    """After playback pauses, speech heard later than the echo path's delay and the room's
+    tail is not the assistant's voice, whatever its words sound like; with an echo path whose
+    delay is unknown (nothing learned yet), nothing is ever taken as echo-free."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+
+    rng = np.random.default_rng(6)
+    voice = (rng.normal(0, 0.1, 5 * RATE) * np.sin(np.arange(5 * RATE) / 700.0) ** 2).astype(
+        np.float32
+    )
+    t0 = time.monotonic() - 30.0  # (a past timeline: no frame waits for its reference)
+    canceller, unlearned = EchoCanceller(delay_hint_ms=60), EchoCanceller(delay_hint_ms=60)
+    for c in (canceller, unlearned):
+        c.add_reference(voice, t0)
+        c.add_reference(np.zeros(3 * RATE, np.float32), t0 + 5.0)  # paused for the user
+    delay = int(0.05 * RATE)
+    room = np.concatenate([np.zeros(delay, np.float32), voice, np.zeros(3 * RATE, np.float32)])
+    block = RATE // 10
+    for i in range(0, room.size, block):
+        for c in (canceller, unlearned):
+            c.process(room[i : i + block], t0 + i / RATE)
+        canceller.learn_echo_path()
+    assert canceller.echo_lag_reliable()
+    assert not canceller.echo_free_at(t0 + 4.0)  # the assistant is talking
+    assert not canceller.echo_free_at(t0 + 5.1)  # its last words are still coming back
+    assert canceller.echo_free_at(t0 + 5.6)
+    assert not unlearned.echo_free_at(t0 + 5.6)

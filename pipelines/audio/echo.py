@@ -41,6 +41,7 @@ _LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
 _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
+_REVERB_S = 0.35  # the room keeps a sound this long after it (and the learned delay's error)
 
 
 def _log_energies(frames: np.ndarray) -> np.ndarray:
@@ -245,6 +246,25 @@ class EchoCanceller:
         found once, by chance, says little."""
         found = self._lag_found
         return len(found) >= _LAG_LOOKS and sum(found) >= len(found) / 2
+
+    def echo_free_at(self, moment: float) -> bool:
+        """Can no echo of the assistant's voice be in what the microphone captured at
+        ``moment`` (time.monotonic())? Only when the echo path's delay is known and steady
+        and the speaker made no sound for that delay and a reverberation tail before it
+        (playback paused for the user, or over). An unknown or slow echo path: False."""
+        if self.echo_lag is None or not self.echo_lag_reliable():
+            return False
+        with self._lock:
+            if self._mic_clock.t0 is None:
+                return False
+            if self._sound_until is None:
+                return True
+            # (the reference is paired with the microphone _LEAD_S ahead, as in process())
+            paired = self._ref_clock.index_at(moment + _LEAD_S)
+            if paired is None:
+                return False
+            reach = self._sound_until + self.echo_lag * FRAME + int(_REVERB_S * RATE)
+        return paired > reach
 
     def echo_path(self) -> bool | None:
         """Does the assistant's voice come back into the microphone (speakers, not
