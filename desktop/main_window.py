@@ -654,6 +654,7 @@ class MainWindow(QMainWindow):
         save_window(self, self.splitter)
         self.bridge.close()
         if self.owns_assistant:
+            self.hide()  # gone at once, while shutting down waits for loading to finish
             self.assistant.shutdown()
         self.preview.close_view()
         super().closeEvent(event)

@@ -43,6 +43,7 @@ from .pages.editor import PageEditor
 from .tools.workspace import page_path
 
 _log = logging.getLogger(__name__)
+_LOADING_GRACE_S = 60.0  # how long closing waits for loading to finish
 CONFIRM_TIMEOUT_S = 300.0
 TEXT_TURN_IDS = 1_000_000  # typed turns are numbered apart from spoken ones
 
@@ -81,6 +82,7 @@ class Assistant:
         self._sketcher: ProcessPoolExecutor | None = None
         self._sketcher_lock = threading.Lock()
         self._ready = threading.Event()
+        self._loader: threading.Thread | None = None
         # The page on show (from a sketch or the write_page tool); turns that ask for a
         # change to it in plain words are answered by the page editor.
         self.pages = PageEditor(
@@ -96,6 +98,7 @@ class Assistant:
     def load_in_background(self) -> threading.Thread:
         """Load everything on a worker thread; ModelsReady or an EngineError tells the end."""
         worker = threading.Thread(target=self._load_reporting, name="vistavox-load", daemon=True)
+        self._loader = worker
         worker.start()
         return worker
 
@@ -453,7 +456,14 @@ class Assistant:
         self.bus.publish(StateChanged(state=state))
 
     def shutdown(self) -> None:
-        """Stop the voice loop, refuse pending confirmations, close the database."""
+        """Let loading finish, stop the voice loop, refuse pending confirmations, close the
+        database."""
+        loader = self._loader
+        if loader is not None and loader is not threading.current_thread():
+            # A model still loading or warming up is native code at work: the process
+            # crashed (SIGSEGV) when it exited under it, as when the window was closed in
+            # the first seconds on a busy machine. (One warm-up pass: seconds at most.)
+            loader.join(timeout=_LOADING_GRACE_S)
         self.interrupt()
         for request_id in list(self._pending):
             self.confirm(request_id, False)

@@ -5,8 +5,10 @@ JSON lines on stdout. Start with: python -m tests.desktop_driver [--db PATH]."""
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -17,12 +19,23 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 
 _print_lock = threading.Lock()
+_events = sys.stdout  # the event stream; see _own_stdout
+
+
+def _own_stdout() -> None:
+    """Keep the standard output for the event stream alone: what native libraries print
+    there (llama.cpp's timings as its warm-up ends) goes to the standard error instead.
+    Mixed into the stream, such text cut a reply line in two, and the test lost it."""
+    global _events
+    sys.stdout.flush()
+    _events = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
 
 
 def emit(kind: str, **fields) -> None:
     with _print_lock:
-        sys.stdout.write(json.dumps({"kind": kind, **fields}, default=str) + "\n")
-        sys.stdout.flush()
+        _events.write(json.dumps({"kind": kind, **fields}, default=str) + "\n")
+        _events.flush()
 
 
 class StallMonitor(QObject):
@@ -137,6 +150,8 @@ class Driver(QObject):
 
 
 def main() -> int:
+    _own_stdout()
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack
     from vistavox.desktop.app import build
 
     db = Path(sys.argv[sys.argv.index("--db") + 1]) if "--db" in sys.argv else None

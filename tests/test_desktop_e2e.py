@@ -205,3 +205,19 @@ def test_screenshots_of_the_screen_and_of_a_dragged_region_become_attachments(sc
     finally:
         if app.proc.poll() is None:
             app.proc.kill()
+
+
+def test_closing_the_window_while_the_models_load_exits_cleanly(screen, tmp_path):
+    """Quit while the models are still loading: the app waits for the loading to finish and
+    exits with 0 (it crashed with SIGSEGV, one time in three on a busy machine, when the
+    process ended under the language model's warm-up)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    app = App(app_env(screen, tmp_path), tmp_path / "conversations.db", ARTIFACTS / "app-quit.log")
+    try:
+        app.wait(lambda i: i.get("kind") == "interactive", 60, "the window")
+        app.event("ModelsLoading", timeout=60, stage="warming up")
+        app.do("quit")
+        assert app.proc.wait(90) == 0, "the app did not exit cleanly"
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()
