@@ -420,22 +420,20 @@ class Conversation:
                     vad.follow(raw_vad)
                 else:
                     probability, raw_probability = vad(frame), raw_vad(raw_frame)
-                # Speech left loud by a canceller that knows the echo path: the user's voice
-                # over the echo (their first word can be short, and the microphone's
-                # envelope still follows the speaker's through it).
-                over_echo = (
-                    not untouched
-                    and probability >= start
-                    and _rms_db(frame) > s.echo_gate_db
-                    and self._echo.echo_lag_reliable()
-                )
-                if assistant_audible and _rms_db(frame) > s.echo_gate_db:
+                loud = assistant_audible and _rms_db(frame) > s.echo_gate_db
+                # Speech the canceller left loud (see over_echo below).
+                loud_speech = loud and not untouched and probability >= start
+                if loud:
                     # Loud after cancellation, so not the assistant's echo: the canceller's
                     # double-talk suppression blurs speech onsets, the raw signal does not.
                     probability = max(probability, raw_probability)
                 if assistant_audible and not endpointer.in_speech:
                     self._echo.learn_echo_path()
                     if max(probability, raw_probability) >= start:
+                        # Speech left loud by a canceller that knows the echo path is the
+                        # user's voice over the echo (their first word can be short, and the
+                        # microphone's envelope still follows the speaker's through it).
+                        over_echo = loud_speech and self._echo.echo_lag_reliable()
                         if self._follows_speaker() and not over_echo:
                             # Echo that the canceller let through, not the user.
                             probability = 0.0

@@ -259,7 +259,14 @@ def test_held_speech_over_the_echo_is_judged_by_the_words_heard_without_it(model
     heard = np.concatenate([echo, user]).astype(np.float32)
 
     def held(clear_from=None, clear_frames=0, cancelled=None):
-        suspicion = Suspicion(0.0, time.monotonic(), None, clear_from, clear_frames, cancelled)
+        suspicion = Suspicion(
+            0.0,
+            time.monotonic(),
+            None,
+            clear_from=clear_from,
+            clear_frames=clear_frames,
+            cancelled_audio=cancelled,
+        )
         turn = Turn(1, heard, 0.0, 0.0)
         turn.suspicion = suspicion
         return turn
