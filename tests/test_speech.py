@@ -58,13 +58,18 @@ def test_a_faster_speaking_rate_says_the_same_words_in_less_time(synthesizer, tr
     from vistavox.pipelines.audio.resample import resample
 
     sentence = "The library opens at nine tomorrow morning."
-    normal = synthesizer.speak(sentence)
+
+    def median_length() -> int:  # (the voice varies its durations a little, run to run)
+        return sorted(synthesizer.speak(sentence).size for _ in range(3))[1]
+
+    normal = median_length()
     try:
         synthesizer.set_rate(1.5)
+        fast_length = median_length()
         fast = synthesizer.speak(sentence)
     finally:
         synthesizer.set_rate(1.0)
-    assert fast.size < 0.8 * normal.size
+    assert fast_length < 0.8 * normal
     heard = transcriber.transcribe(resample(fast, synthesizer.sample_rate, SPEECH_RATE)).text
     assert "library" in heard.lower() and "tomorrow" in heard.lower(), heard
     with pytest.raises(ValueError, match="out of range"):
