@@ -37,17 +37,21 @@ def _speech(models, text: str) -> np.ndarray:
     return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
 
 
-def _assert_silent(rig, log, onset: float, end: float, interrupted) -> None:
-    """The speaker is silent from 0.6 s after the user's ``onset`` until ``end``; if not,
-    the failure shows the timeline (all times relative to the onset)."""
+def _assert_silent(rig, log, onset: float, said_until: float, end: float, interrupted) -> None:
+    """The assistant yields while the user is still talking: the speaker is silent from
+    ``said_until`` (the end of the user's words) until ``end``. How fast it yields is a
+    speed figure, measured by the voice benchmark (barge-in reaction), not asserted here.
+    A failure shows the timeline (all times relative to the user's ``onset``)."""
     from vistavox.pipelines.events import PhraseSpoken, SpeechStarted
 
-    tail = rig.recorder.audio_between(onset + 0.6, end)
+    tail = rig.recorder.audio_between(said_until, end)
     loud = np.flatnonzero(np.abs(tail) >= 0.01)
     assert tail.size and not loud.size, (
-        f"the assistant kept talking: interrupted {interrupted.at - onset:+.2f} s after the "
-        f"user's onset; sound until {0.6 + loud[-1] / rig.recorder.rate if loud.size else 0:.2f}"
-        f" s after it; window ends at {end - onset:+.2f} s; speech starts "
+        f"the assistant kept talking after the user's words: interrupted "
+        f"{interrupted.at - onset:+.2f} s after the user's onset; words end at "
+        f"{said_until - onset:+.2f} s; sound until "
+        f"{said_until - onset + (loud[-1] / rig.recorder.rate if loud.size else 0):+.2f} s; "
+        f"window ends at {end - onset:+.2f} s; speech starts "
         f"{[(round(e.at - onset, 2), e.barge_in) for e in log.of_type(SpeechStarted)]}; "
         f"phrases {[(round(e.at - onset, 2), e.turn_id) for e in log.of_type(PhraseSpoken)]}"
     )
@@ -128,18 +132,19 @@ def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine
     assert log.wait_for(PhraseSpoken, 2, timeout=40) is not None, "the reply never started"
     time.sleep(0.4)
     stop = _speech(models, "Stop, wait a moment please.")
-    onset_in_clip, _ = speech_bounds(stop)
+    onset_in_clip, end_in_clip = speech_bounds(stop)
     start, _ = rig.player.say("stop", stop, wait=False)
     interrupted = log.wait_for(Interrupted, 1, timeout=60)
     assert interrupted is not None, "talking over the reply did not interrupt it"
     assert any(e.barge_in for e in log.of_type(SpeechStarted))
     time.sleep(1.0)
 
-    onset = start + onset_in_clip
-    # Playback stopped: from shortly after the user started talking until the assistant
-    # answers the new turn, the speaker is silent.
+    onset, said_until = start + onset_in_clip, start + end_in_clip
+    # Playback stopped: from before the user finished talking until the assistant answers
+    # the new turn, the speaker is silent.
     later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
-    _assert_silent(rig, log, onset, later[0] if later else onset + 1.5, interrupted[0])
+    window_end = later[0] if later else said_until + 1.0
+    _assert_silent(rig, log, onset, said_until, window_end, interrupted[0])
 
     generated = "".join(
         e.text for e in log.of_type(ReplyToken) if e.turn_id == interrupted[0].turn_id
@@ -183,8 +188,8 @@ def test_own_voice_through_speakers_does_not_trigger_a_turn(models, rig, engine,
 
 
 def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models, rig, engine):
-    """Speech over the assistant's echo pauses it at once and, being the user's words and
-    not its own, ends the reply and becomes the next turn."""
+    """Speech over the assistant's echo pauses it before the user has finished and, being
+    the user's words and not its own, ends the reply and becomes the next turn."""
     from vistavox.pipelines.events import FinalTranscript, Interrupted, PhraseSpoken
 
     rig.loop_speaker_into_mic()
@@ -196,7 +201,7 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         assert log.wait_for(PhraseSpoken, 2, timeout=60) is not None, "the reply never started"
         time.sleep(0.4)
         stop = _speech(models, "Stop, wait a moment please.")
-        onset_in_clip, _ = speech_bounds(stop)
+        onset_in_clip, end_in_clip = speech_bounds(stop)
         start, _ = rig.player.say("stop", stop, wait=False)
         interrupted = log.wait_for(Interrupted, 1, timeout=60)
         assert interrupted is not None, "talking over the reply did not interrupt it"
@@ -209,15 +214,16 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         said = {"stop", "wait", "moment", "please"}
         heard = set(normalise_words(finals[1].text).split()) if finals else set()
         assert len(said & heard) >= 2, [e.text for e in log.of_type(FinalTranscript)]
-        # Playback paused as the user started, and the cut-off reply never went on (a
+        # Playback paused while the user spoke, and the cut-off reply never went on (a
         # phrase of it may begin in the moment before the user is heard).
-        onset = start + onset_in_clip
+        onset, said_until = start + onset_in_clip, start + end_in_clip
         cut = interrupted[0].turn_id
         spoken = log.of_type(PhraseSpoken)
-        went_on = [e.text for e in spoken if e.turn_id == cut and e.at > onset + 0.6]
+        went_on = [e.text for e in spoken if e.turn_id == cut and e.at > said_until]
         assert not went_on, f"the cut-off reply went on: {went_on}"
         answer = [e.at for e in spoken if e.turn_id != cut and e.at > onset]
-        _assert_silent(rig, log, onset, min([onset + 1.5, *answer]), interrupted[0])
+        window_end = min([said_until + 1.0, *answer])
+        _assert_silent(rig, log, onset, said_until, window_end, interrupted[0])
         entry = next(h for h in conversation.history if h.role == "assistant")
         assert entry.interrupted and entry.content == interrupted[0].heard
     finally:

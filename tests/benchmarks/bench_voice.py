@@ -1,5 +1,6 @@
 """Voice-to-voice latency of the real-time loop through real (virtual PulseAudio) devices,
-against a naive sequential pipeline; barge-in reaction time; echo self-triggers.
+against a naive sequential pipeline; barge-in reaction time (headphones, and through
+speakers, over the assistant's echo); echo self-triggers.
 
 Latency is measured outside the engine: from the true end of the user's speech in the signal
 played into the virtual microphone to the first reply sample recorded from the virtual
@@ -119,9 +120,12 @@ def _run_turns(models, rig, clips, settings, calibration):
 
 
 def _barge_in(models, rig, calibration, trials: int):
+    """The user says "Stop, wait a moment please." over a long reply, ``trials`` times, each
+    with a fresh engine (no history from the trial before): seconds from the user's onset
+    until the speaker falls silent, and what the assistant had said when it was cut off."""
     from vistavox.pipelines.audio.resample import resample
     from vistavox.pipelines.conversation import EngineSettings
-    from vistavox.pipelines.events import Interrupted, PhraseSpoken, ReplyFinished
+    from vistavox.pipelines.events import Interrupted, PhraseSpoken
 
     ask = resample(
         models.tts.speak("Tell me a long story about a brave knight and a dragon."),
@@ -130,21 +134,21 @@ def _barge_in(models, rig, calibration, trials: int):
     )
     stop = resample(models.tts.speak("Stop, wait a moment please."), models.tts.sample_rate, RATE)
     onset_in_clip, _ = speech_bounds(stop)
-    engine, log = _engine(models, rig, EngineSettings())
     reactions, heard = [], []
-    try:
-        for i in range(trials):
-            spoken_before = len(log.of_type(PhraseSpoken))
-            interrupted_before = len(log.of_type(Interrupted))
+    for i in range(trials):
+        engine, log = _engine(models, rig, EngineSettings())
+        try:
             rig.player.say(f"ask{i}", ask)
-            if log.wait_for(PhraseSpoken, spoken_before + 2, timeout=30) is None:
+            if log.wait_for(PhraseSpoken, 2, timeout=60) is None:
+                print(f"barge-in trial {i}: the reply never started")
                 continue
             time.sleep(0.5)
             start, _ = rig.player.say(f"stop{i}", stop, wait=False)
             onset = start + onset_in_clip
-            got = log.wait_for(Interrupted, interrupted_before + 1, timeout=10)
+            got = log.wait_for(Interrupted, 1, timeout=20)
             time.sleep(stop.size / RATE + 0.2)
             if got is None:
+                print(f"barge-in trial {i}: talking over the reply did not interrupt it")
                 continue
             # The assistant's output must fall silent; the reply to "stop" comes later. Its
             # first sample left the engine at the turn's "first_sample" mark, and cannot
@@ -154,16 +158,13 @@ def _barge_in(models, rig, calibration, trials: int):
                 for t in engine.turns
                 if "first_sample" in t.marks and t.marks["first_sample"] > onset
             ]
-            window_end = min(later) if later else onset + 1.5
+            window_end = min(later) if later else onset + 3.0
             last = rig.recorder.last_sound_between(onset - 1.0, window_end)
-            if last is not None:
-                reactions.append(round(max(0.0, last - onset - calibration), 4))
-            heard.append(got[-1].heard)
-            n_done = len(log.of_type(ReplyFinished))
-            log.wait_for(ReplyFinished, n_done + 1, timeout=20)
-            time.sleep(1.0)
-    finally:
-        engine.stop()
+            reactions.append(round(max(0.0, (last or onset) - onset - calibration), 4))
+            heard.append(got[0].heard)
+        finally:
+            engine.stop()
+        time.sleep(1.0)
     return reactions, heard
 
 
@@ -214,6 +215,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         )
         reactions, heard = _barge_in(models, rig, calibration, trials=max(3, repeat))
         rig.loop_speaker_into_mic()
+        # Through speakers: the user talks over the assistant's echo.
+        reactions_echo, heard_echo = _barge_in(models, rig, calibration, trials=max(3, repeat))
         questions = clips[-len(EXTRA_QUESTIONS) :]
         echo_on = _echo(models, rig, questions * 2, cancel=True)
         echo_off = _echo(models, rig, questions, cancel=False)
@@ -228,6 +231,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         {"measure": "voice-to-voice, streaming", **s_stream},
         {"measure": "voice-to-voice, naive sequential", **s_naive},
         {"measure": "barge-in reaction", **summary(reactions)},
+        {"measure": "barge-in reaction, through speakers", **summary(reactions_echo)},
     ] + [{"measure": f"  stage '{k}' after speech end", **v} for k, v in stages.items()]
     print_table(rows, ["measure", "n", "median", "p95", "min", "max"])
     ratio = (s_naive["median"] / s_stream["median"]) if s_stream["median"] else None
@@ -242,6 +246,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         "stages_after_speech_end_s": stages,
         "barge_in_reaction_s": summary(reactions),
         "barge_in_heard": heard,
+        "barge_in_through_speakers_reaction_s": summary(reactions_echo),
+        "barge_in_through_speakers_heard": heard_echo,
         "echo_with_cancellation": echo_on,
         "echo_without_cancellation": echo_off,
         "turns": streaming,
