@@ -283,3 +283,28 @@ def test_a_reply_the_user_cut_off_reads_as_cut_off_without_a_note_to_copy():
     )
     said = [m["content"] for m in plan.messages if m["role"] == "assistant"]
     assert said == ["The ocean is a —"]
+
+
+def test_a_reply_cut_off_before_a_word_was_heard_leaves_nothing_for_the_model_to_copy():
+    """Cut off before its first word, a reply said nothing: as a lone dash in the prompt the
+    small model answered every later turn with a dash alone (and the assistant went
+    silent). It is left out, and the user's words around it become one message."""
+    history = [
+        TurnMessage(1, "user", "Ask not what your country can do for you."),
+        TurnMessage(2, "assistant", "", interrupted=True),
+        TurnMessage(3, "user", "Ask what you can do for your country."),
+        TurnMessage(4, "assistant", "", interrupted=True),
+    ]
+    plan = plan_context(
+        count=lambda text: len(text.split()),
+        context_tokens=1000,
+        reply_reserve=100,
+        system="You are Vistavox.",
+        history=history,
+        current="Drop the two when you add the figures.",
+    )
+    assert [m["role"] for m in plan.messages] == ["system", "user"]
+    asked = plan.messages[-1]["content"]
+    assert asked.startswith("Ask not what") and asked.endswith("add the figures.")
+    assert "for your country.\n\nDrop the two" in asked
+    assert "—" not in asked

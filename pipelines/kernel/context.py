@@ -127,6 +127,10 @@ def plan_context(
     def cost(text: str) -> int:
         return count(text) + MESSAGE_OVERHEAD
 
+    # A reply cut off before a word of it was heard said nothing: it is left out (as "—"
+    # alone the small model copied it, and every later reply was silent), and the user's
+    # words before and after it are one message.
+    history = [m for m in history if m.role != "assistant" or m.content.strip()]
     available = context_tokens - reply_reserve
     system_cost = cost(system)
     if system_cost > available // 2:
@@ -183,6 +187,7 @@ def plan_context(
     if recalled_text:
         current_fitted = recalled_text + "\n\n" + current_fitted
     messages.append({"role": "user", "content": current_fitted})
+    messages = _join_unanswered(messages)
 
     used = system_cost + summary_cost + recent_cost + recalled_cost + current_cost
     regions = [
@@ -204,6 +209,24 @@ def plan_context(
         Region("free", max(0, context_tokens - reply_reserve - used)),
     ]
     return ContextPlan(messages, regions, context_tokens, paged_out)
+
+
+def _join_unanswered(messages: list[dict]) -> list[dict]:
+    """User messages with no reply between them become one, so the roles alternate (some
+    chat templates refuse a conversation that does not)."""
+    joined: list[dict] = []
+    for message in messages:
+        if (
+            joined
+            and message["role"] == "user"
+            and joined[-1]["role"] == "user"
+            and message["content"].strip()
+        ):
+            previous = joined[-1]["content"].rstrip()
+            joined[-1] = {"role": "user", "content": previous + "\n\n" + message["content"]}
+        else:
+            joined.append(message)
+    return joined
 
 
 def _render(message: TurnMessage) -> str:

@@ -295,7 +295,7 @@ class Kernel:
         if parts:  # the vision model sees the images themselves, next to the text
             plan.messages[-1] = {
                 "role": "user",
-                "content": [{"type": "text", "text": content}, *parts],
+                "content": [{"type": "text", "text": plan.messages[-1]["content"]}, *parts],
             }
         direct = None if (files or images) else self._direct(text)
         if direct is not None:
