@@ -268,19 +268,25 @@ def test_image_preparation_uprights_flattens_and_refuses_bombs():
         vision.prepare_image(huge.getvalue())
 
 
-def test_a_reply_the_user_cut_off_reads_as_cut_off_without_a_note_to_copy():
-    history = [
-        TurnMessage(1, "user", "Tell me about the ocean."),
-        TurnMessage(2, "assistant", "The ocean is a", interrupted=True),
-    ]
-    plan = plan_context(
+def _roomy_plan(history: list[TurnMessage], current: str):
+    """The context plan for ``history`` and ``current`` with room for all of it (a word
+    is a token)."""
+    return plan_context(
         count=lambda text: len(text.split()),
         context_tokens=1000,
         reply_reserve=100,
         system="You are Vistavox.",
         history=history,
-        current="Stop. What about lakes?",
+        current=current,
     )
+
+
+def test_a_reply_the_user_cut_off_reads_as_cut_off_without_a_note_to_copy():
+    history = [
+        TurnMessage(1, "user", "Tell me about the ocean."),
+        TurnMessage(2, "assistant", "The ocean is a", interrupted=True),
+    ]
+    plan = _roomy_plan(history, "Stop. What about lakes?")
     said = [m["content"] for m in plan.messages if m["role"] == "assistant"]
     assert said == ["The ocean is a —"]
 
@@ -295,14 +301,7 @@ def test_a_reply_cut_off_before_a_word_was_heard_leaves_nothing_for_the_model_to
         TurnMessage(3, "user", "Ask what you can do for your country."),
         TurnMessage(4, "assistant", "", interrupted=True),
     ]
-    plan = plan_context(
-        count=lambda text: len(text.split()),
-        context_tokens=1000,
-        reply_reserve=100,
-        system="You are Vistavox.",
-        history=history,
-        current="Drop the two when you add the figures.",
-    )
+    plan = _roomy_plan(history, "Drop the two when you add the figures.")
     assert [m["role"] for m in plan.messages] == ["system", "user"]
     asked = plan.messages[-1]["content"]
     assert asked.startswith("Ask not what") and asked.endswith("add the figures.")

@@ -234,4 +234,4 @@ def _render(message: TurnMessage) -> str:
     note there is text small models copy into their next replies."""
     if not message.interrupted:
         return message.content
-    return (message.content.rstrip() + " —").lstrip()
+    return message.content.rstrip() + " —"  # (replies with no words are left out)
