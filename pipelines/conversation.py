@@ -61,6 +61,10 @@ _STOP = object()
 _HELD_PREROLL_S = 1.0
 # Speech this long, heard while no echo could reach the microphone, is someone talking.
 _CLEAR_SPEECH_S = 0.25
+# Held speech the canceller took this much echo out of is judged as it left it, too (seen
+# live: 0.5-1.1 s of the second before the user's onset where it follows a 30 ms echo path,
+# 0.0-0.45 s where it cannot follow a 1.8 s one).
+_CANCELLED_ECHO_S = 0.5
 _log = logging.getLogger(__name__)
 
 
@@ -110,6 +114,8 @@ class Suspicion:
     clear_from: int | None = None
     clear_frames: int = 0
     cancelled_audio: np.ndarray | None = None  # the held speech, echo-cancelled
+    # Did the canceller follow the echo path (its delay known and steady) as it was held?
+    path_followed: bool = False
 
 
 @dataclass
@@ -643,9 +649,11 @@ class Conversation:
             turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
             turn.suspicion = suspicion
             suspicion.cancelled_audio = np.concatenate(cancelled)
+            suspicion.path_followed = self._echo.echo_lag_reliable()
             _log.debug(
                 "held %.2f s of speech (onset %.3f, end %.3f; %.2f s of it with no echo "
-                "around, from %s; echo delay %s frames, steady: %s) until its words are known",
+                "around, from %s; echo delay %s frames, steady: %s; echo taken out of %.2f s, "
+                "%.2f s loud after it) until its words are known",
                 turn.audio.size / SPEECH_RATE,
                 suspicion.audio_at,
                 end_s,
@@ -653,6 +661,8 @@ class Conversation:
                 None if suspicion.clear_from is None else suspicion.clear_from / SPEECH_RATE,
                 self._echo.echo_lag,
                 self._echo.echo_lag_reliable(),
+                _cancelled_seconds(turn.audio, suspicion.cancelled_audio),
+                _loud_seconds(suspicion.cancelled_audio, self.settings.echo_gate_db),
             )
             self._next_id += 1
             turn.mark("pause")
@@ -721,23 +731,58 @@ class Conversation:
             spoken = self._recent_spoken(suspicion)
         if sounds_like_echo(text, spoken):
             if (
-                suspicion.clear_from is None
-                or suspicion.clear_frames * FRAME / SPEECH_RATE < _CLEAR_SPEECH_S
+                suspicion.clear_from is not None
+                and suspicion.clear_frames * FRAME / SPEECH_RATE >= _CLEAR_SPEECH_S
             ):
+                start = max(0, suspicion.clear_from - int(0.1 * SPEECH_RATE))
+                clear = self.models.stt.transcribe(turn.audio[start:], hint=hint).text
+                if words(clear) and not sounds_like_echo(clear, spoken):
+                    _log.info(
+                        "held speech sounded like echo (%r) but went on with none: %r", text, clear
+                    )
+                    return clear
+            # Too little of it after playback paused (a busy machine pauses late), but a
+            # canceller that follows the echo path may have taken the echo out: seen on CI,
+            # the mix came out as the assistant's words alone, the user's lost.
+            clean = self._cancelled_words(turn.audio, suspicion, spoken, hint, loud_only=True)
+            if clean is None:
                 return text
-            start = max(0, suspicion.clear_from - int(0.1 * SPEECH_RATE))
-            clear = self.models.stt.transcribe(turn.audio[start:], hint=hint).text
-            if not words(clear) or sounds_like_echo(clear, spoken):
-                return text
-            _log.info("held speech sounded like echo (%r) but went on with none: %r", text, clear)
-            return clear
-        cancelled = suspicion.cancelled_audio
-        if cancelled is None or not cancelled.size or without_echo(text, spoken) == text.strip():
+            _log.info("held speech sounded like echo (%r) but without it: %r", text, clean)
+            return clean
+        if without_echo(text, spoken) == text.strip():
             return text  # (none of the echo in it: the canceller may clip the first word)
-        clean = self.models.stt.transcribe(cancelled, hint=hint).text
-        if not words(clean) or sounds_like_echo(clean, spoken):
+        clean = self._cancelled_words(turn.audio, suspicion, spoken, hint)
+        if clean is None:
             return text
         _log.debug("held speech, echo-cancelled: %r (as heard: %r)", clean, text)
+        return clean
+
+    def _cancelled_words(
+        self,
+        turn_audio: np.ndarray,
+        suspicion: Suspicion,
+        spoken: str,
+        hint: str | None,
+        *,
+        loud_only: bool = False,
+    ) -> str | None:
+        """The held speech's words as the canceller left it, unless there are none or they
+        are the assistant's too. ``loud_only``: only if the canceller followed the echo path
+        and took echo out of it, and left speech loud enough to be a voice. (What it leaves of
+        an echo path it cannot follow, as one too slow, is the echo misheard anew, and of
+        echo it took out near silence, where the recogniser makes words up.)"""
+        cancelled = suspicion.cancelled_audio
+        if cancelled is None or not cancelled.size:
+            return None
+        if loud_only and not (
+            suspicion.path_followed
+            and _cancelled_seconds(turn_audio, cancelled) >= _CANCELLED_ECHO_S
+            and _loud_seconds(cancelled, self.settings.echo_gate_db) >= _CLEAR_SPEECH_S
+        ):
+            return None
+        clean = self.models.stt.transcribe(cancelled, hint=hint).text
+        if not words(clean) or sounds_like_echo(clean, spoken):
+            return None
         return clean
 
     def _sync_pause(self) -> None:
@@ -1020,6 +1065,26 @@ def _heard_text(spoken: list[Phrase]) -> str:
 
 def _rms_db(samples: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(samples**2)) + 1e-10))
+
+
+def _loud_seconds(samples: np.ndarray, floor_db: float) -> float:
+    """How long ``samples`` are louder than ``floor_db``, frame by frame (in seconds)."""
+    return float(np.count_nonzero(_frame_db(samples) > floor_db)) * FRAME / SPEECH_RATE
+
+
+def _cancelled_seconds(heard: np.ndarray, cancelled: np.ndarray, drop_db: float = 10.0) -> float:
+    """How long the canceller took ``drop_db`` or more out of what the microphone heard
+    (the echo; where it cannot follow the echo path, as one too slow, it takes out little)."""
+    n = min(heard.size, cancelled.size) // FRAME * FRAME
+    before = _frame_db(heard[:n])
+    after = _frame_db(cancelled[:n])
+    removed = (before > -60.0) & (before - after >= drop_db)
+    return float(np.count_nonzero(removed)) * FRAME / SPEECH_RATE
+
+
+def _frame_db(samples: np.ndarray) -> np.ndarray:
+    frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME).astype(np.float64)
+    return 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 
 def _level(samples: np.ndarray) -> LevelMeter:
