@@ -53,7 +53,12 @@ from .scheduling import BACKGROUND, RECOGNITION, SOON, lower_this_thread
 from .speech.agreement import LocalAgreement
 from .speech.chunking import PhraseChunker
 from .speech.endpoint import FRAME, Decision, Endpointer, EndpointSettings, StreamingVad
-from .speech.self_hearing import sounds_like_echo, without_echo, words
+from .speech.self_hearing import (
+    is_misheard_reply_word,
+    sounds_like_echo,
+    without_echo,
+    words,
+)
 from .speech.wakeword import WakeWordDetector
 from .voice_turn import VoiceModels
 
@@ -65,6 +70,14 @@ _CLEAR_SPEECH_S = 0.25
 # live: 0.5-1.1 s of the second before the user's onset where it follows a 30 ms echo path,
 # 0.0-0.45 s where it cannot follow a 1.8 s one).
 _CANCELLED_ECHO_S = 0.5
+# ... if it left this much of it loud: the user's voice (seen live: 1.0-1.3 s of "Stop,
+# wait a moment please"; the echo it could not take out, up to 0.6 s, which the recogniser
+# turned into "We'll see you all in this in the back.").
+_CANCELLED_VOICE_S = 0.8
+# Held speech whose envelope follows the speaker's this closely at some delay is its echo
+# (seen live: 1.00 for echo alone, 0.48-0.65 for the user over it; on a synthetic room the
+# user 10 dB under the echo still gives 0.91).
+_FOLLOWS_ECHO = 0.95
 _log = logging.getLogger(__name__)
 
 
@@ -116,6 +129,9 @@ class Suspicion:
     cancelled_audio: np.ndarray | None = None  # the held speech, echo-cancelled
     # Did the canceller follow the echo path (its delay known and steady) as it was held?
     path_followed: bool = False
+    # How closely the held speech follows the speaker at some delay, however slow the path
+    # (echo alone follows it closely; see EchoCanceller.follows_at_any_delay).
+    speaker_follow: float = 0.0
 
 
 @dataclass
@@ -569,7 +585,14 @@ class Conversation:
                     elif d.decision is Decision.END:
                         end_at = _to_monotonic(d.at, block)
                         if suspicion is not None:
-                            self._hold(raw_utterance, cancelled_utterance, d.at, end_at, suspicion)
+                            self._hold(
+                                raw_utterance,
+                                cancelled_utterance,
+                                d.at,
+                                end_at,
+                                suspicion,
+                                captured_until=_to_monotonic(frame_end_s, block),
+                            )
                             suspicion, utterance = None, []
                             raw_utterance, cancelled_utterance = [], []
                             preroll.clear()
@@ -642,18 +665,25 @@ class Conversation:
         end_s: float,
         end_at: float,
         suspicion: Suspicion,
+        *,
+        captured_until: float,
     ) -> None:
         """Queue speech that may be echo (as the microphone heard it, and as the canceller
-        left it) for transcription; ``_settle`` decides."""
+        left it, its last sample captured at ``captured_until``) for transcription;
+        ``_settle`` decides."""
         with self._turn_lock:
             turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
             turn.suspicion = suspicion
             suspicion.cancelled_audio = np.concatenate(cancelled)
             suspicion.path_followed = self._echo.echo_lag_reliable()
+            suspicion.speaker_follow = self._echo.follows_at_any_delay(
+                turn.audio, captured_until - turn.audio.size / SPEECH_RATE
+            )
             _log.debug(
                 "held %.2f s of speech (onset %.3f, end %.3f; %.2f s of it with no echo "
                 "around, from %s; echo delay %s frames, steady: %s; echo taken out of %.2f s, "
-                "%.2f s loud after it) until its words are known",
+                "%.2f s loud after it; follows the speaker at some delay: %.2f) until its "
+                "words are known",
                 turn.audio.size / SPEECH_RATE,
                 suspicion.audio_at,
                 end_s,
@@ -663,6 +693,7 @@ class Conversation:
                 self._echo.echo_lag_reliable(),
                 _cancelled_seconds(turn.audio, suspicion.cancelled_audio),
                 _loud_seconds(suspicion.cancelled_audio, self.settings.echo_gate_db),
+                suspicion.speaker_follow,
             )
             self._next_id += 1
             turn.mark("pause")
@@ -681,8 +712,22 @@ class Conversation:
         if turn in self._held:
             self._held.remove(turn)
         spoken = self._recent_spoken(suspicion)
-        if sounds_like_echo(text, spoken):
-            _log.info("ignored the assistant's own voice coming back: %r", text)
+        # The held speech starts a second early: the assistant's last words may lead it.
+        before = suspicion.started - _HELD_PREROLL_S
+        since = max((at for at, _ in self._spoken if at <= before), default=float("-inf"))
+        last = " ".join(t for at, t in self._spoken if at >= since)
+        heard, text = text, without_echo(text, spoken, last=last)
+        if (
+            # The microphone followed the speaker closely at some delay: its echo alone
+            # (seen live: 1.00 for echo over a 1.8 s path, 0.60-0.64 for the user talking
+            # over it), however the recogniser misheard it.
+            suspicion.speaker_follow >= _FOLLOWS_ECHO or sounds_like_echo(heard, spoken)
+        ) or (
+            # Over a path the canceller cannot follow, echo misheard ("The ocean is a bass
+            # and the steering" for "... vast and teeming") may leave its last word alone.
+            not suspicion.path_followed and text != heard and is_misheard_reply_word(text, spoken)
+        ):
+            _log.info("ignored the assistant's own voice coming back: %r", heard)
             turn.cancel.set()
             turn.finished = True
             self._sync_pause()
@@ -697,11 +742,6 @@ class Conversation:
         self._sync_pause()
         self._active = turn
         self.turns.append(turn)
-        # The held speech starts a second early: the assistant's last words may lead it.
-        before = suspicion.started - _HELD_PREROLL_S
-        since = max((at for at, _ in self._spoken if at <= before), default=float("-inf"))
-        last = " ".join(t for at, t in self._spoken if at >= since)
-        heard, text = text, without_echo(text, spoken, last=last)
         _log.info("held speech is the user's: %r (heard %r)", text, heard)
         self.bus.publish(
             SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
@@ -777,7 +817,7 @@ class Conversation:
         if loud_only and not (
             suspicion.path_followed
             and _cancelled_seconds(turn_audio, cancelled) >= _CANCELLED_ECHO_S
-            and _loud_seconds(cancelled, self.settings.echo_gate_db) >= _CLEAR_SPEECH_S
+            and _loud_seconds(cancelled, self.settings.echo_gate_db) >= _CANCELLED_VOICE_S
         ):
             return None
         clean = self.models.stt.transcribe(cancelled, hint=hint).text

@@ -310,3 +310,32 @@ def test_held_speech_over_the_echo_is_judged_by_the_words_heard_without_it(model
     # Echo-cancelled echo (near silence) leaves the words as they were.
     quiet = np.zeros(RATE, np.float32)
     assert conversation._held_words(held(cancelled=quiet), garbled, None) == garbled
+
+
+def test_held_speech_that_follows_the_speaker_is_echo_whatever_its_words(models, tmp_path):
+    """Over a slow echo path the recogniser mishears the echo into words unlike the reply's
+    ("Keep on with sales.", seen live, taken for the user's and answered); speech whose
+    envelope followed the speaker's closely is dropped as echo all the same, and the
+    user's words over the echo, which follow it less, cut the reply off."""
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.conversation import Suspicion, Turn
+    from vistavox.pipelines.events import SpeechStarted
+
+    wav = tmp_path / "unused.wav"
+    write_wav(wav, np.zeros(RATE, np.float32), RATE)
+    conversation, _, log = _conversation(models, wav)
+    conversation._spoken.append((time.monotonic(), "The ocean is a vast and mysterious world."))
+
+    def settled(text: str, follow: float) -> str | None:
+        turn = Turn(1, np.zeros(RATE, np.float32), 0.0, 0.0)
+        turn.suspicion = Suspicion(0.0, time.monotonic(), None, speaker_follow=follow)
+        conversation._held.append(turn)
+        with conversation._turn_lock:
+            return conversation._settle(turn, text)
+
+    assert settled("Keep on with sales.", 1.0) is None
+    assert not log.of_type(SpeechStarted)  # nothing was taken for the user
+    assert settled("Keep on with sales.", 0.6) == "Keep on with sales."
+    assert log.of_type(SpeechStarted)
+    # The reply's own words stay echo however little the envelope says.
+    assert settled("a vast and mysterious world", 0.0) is None

@@ -30,6 +30,8 @@ REPLY = (
         "It's Orbing.",  # "in absorbing" (the recogniser split the words differently)
         "its deepest point the challenger deep is nearly eleven kilometres",
         "...",  # no words: noise, never a request
+        # misheard over a slow echo path, long words misspelt (seen live, taken for the user)
+        "It's the most obvious world teaming with life.",
     ],
 )
 def test_the_assistants_own_recent_words_are_echo(heard):
@@ -45,6 +47,8 @@ def test_the_assistants_own_recent_words_are_echo(heard):
         "stop",
         "Stop there",
         "wait what",
+        "Tell me more about the ocean's deepest lakes",  # long words of the reply's, not a run
+        "Which creatures live in the coldest water?",
         # the user cut in after a stretch of echo: their words end the utterance
         "Its deepest point, the Challenger Deep, is nearly eleven. Stop, wait a moment please",
     ],
@@ -84,3 +88,14 @@ def test_a_misheard_sentence_of_echo_before_the_users_words_is_taken_off():
     assert without_echo(heard, reply, last="Once upon a time,") == heard
     # The user's own sentence is kept even when it is all there is.
     assert without_echo("Stop.", reply) == "Stop."
+
+
+def test_a_lone_long_word_like_the_replys_is_its_misheard_echo():
+    from vistavox.pipelines.speech.self_hearing import is_misheard_reply_word
+
+    # What was left of "The ocean is a bass and the steering" without its echoed start.
+    assert is_misheard_reply_word("Steering.", REPLY)
+    assert is_misheard_reply_word("kilometers", REPLY)
+    # The user's short words and words unlike the reply's stay the user's.
+    for heard in ("Stop.", "wait", "Enough!", "Thanks", "Stop there", "teeming with"):
+        assert not is_misheard_reply_word(heard, REPLY), heard

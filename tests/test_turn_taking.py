@@ -205,3 +205,38 @@ def test_no_echo_can_reach_the_microphone_once_the_speaker_has_been_quiet_long_e
     assert not canceller.echo_free_at(t0 + 5.1)  # its last words are still coming back
     assert canceller.echo_free_at(t0 + 5.6)
     assert not unlearned.echo_free_at(t0 + 5.6)
+
+
+def test_echo_is_told_by_following_the_speaker_at_any_delay_even_a_slow_one():
+    """Over an echo path slower than the canceller follows (Bluetooth speakers, 1.8 s here)
+    the recogniser mishears the echo, so words cannot give it away; how closely the
+    microphone's envelope follows the speaker's at some delay does: the echo alone follows
+    it, the user's voice over it (or alone) does not."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+    from vistavox.pipelines.conversation import _FOLLOWS_ECHO
+
+    rng = np.random.default_rng(7)
+
+    def talk(seconds: float) -> np.ndarray:
+        """Noise in syllable-like bursts of random loudness (no period to match by chance)."""
+        syllables = np.repeat(rng.uniform(0.0, 1.0, int(seconds / 0.15)), int(0.15 * RATE))
+        return (rng.normal(0, 0.1, syllables.size) * syllables).astype(np.float32)
+
+    voice, user = talk(8.0), talk(2.0)
+    t0 = time.monotonic() - 30.0
+    canceller = EchoCanceller(delay_hint_ms=60)
+    canceller.add_reference(voice, t0)
+    start, delay = 4 * RATE, int(1.8 * RATE)
+    echo = voice[start - delay : start - delay + user.size] * 0.3
+    at = t0 + start / RATE
+    assert canceller.follows_at_any_delay(echo, at) > _FOLLOWS_ECHO
+    assert canceller.follows_at_any_delay(echo + user * 0.3, at) < 0.8
+    assert canceller.follows_at_any_delay(user * 0.3, at) < 0.5
+    # The user 10 dB under the echo is still not taken for it.
+    assert canceller.follows_at_any_delay(echo + user * 0.1, at) < _FOLLOWS_ECHO
+    # Too little of it to tell: nothing is claimed.
+    assert canceller.follows_at_any_delay(echo[: RATE // 4], at) == 0.0

@@ -41,12 +41,31 @@ _LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
 _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
+_SLOW_PATH_S = 3.0  # echo paths looked for in held speech (see follows_at_any_delay)
 _REVERB_S = 0.35  # the room keeps a sound this long after it (and the learned delay's error)
 
 
 def _log_energies(frames: np.ndarray) -> np.ndarray:
     """log10 mean power of each row (one 10 ms frame per row)."""
     return np.log10(np.einsum("ij,ij->i", frames, frames) / frames.shape[1] + 1e-10)
+
+
+def envelope_follow(mic_env: np.ndarray, ref_env: np.ndarray) -> float:
+    """The best Pearson correlation of ``mic_env`` with a stretch of ``ref_env`` as long,
+    ending at most where ``ref_env`` does (which then leads ``mic_env`` by nothing): how
+    closely the microphone follows the speaker at some delay. 0 when either is flat."""
+    n = mic_env.size
+    if n < 2 or ref_env.size < n or mic_env.std() < 1e-3:
+        return 0.0
+    stretches = np.lib.stride_tricks.sliding_window_view(ref_env, n)
+    spread = stretches.std(axis=1)
+    usable = spread >= 1e-3
+    if not usable.any():
+        return 0.0
+    centred = stretches[usable] - stretches[usable].mean(axis=1, keepdims=True)
+    m = mic_env - mic_env.mean()
+    corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
+    return float(corr.max())
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
@@ -265,6 +284,35 @@ class EchoCanceller:
                 return False
             reach = self._sound_until + self.echo_lag * FRAME + int(_REVERB_S * RATE)
         return paired > reach
+
+    def follows_at_any_delay(
+        self, mic: np.ndarray, captured_at: float, max_delay_s: float = _SLOW_PATH_S
+    ) -> float:
+        """How closely raw microphone audio ``mic``, captured from ``captured_at``
+        (time.monotonic()), follows what the speaker played, at the best delay up to
+        ``max_delay_s``: the correlation of their 10 ms envelopes, near 1 for the
+        assistant's echo alone, lower with the user's voice in it. For echo paths slower
+        than the canceller follows (it pairs the speaker's signal with the microphone at
+        one short delay)."""
+        n = mic.size // FRAME
+        if n < _KNOWN_FRAMES:
+            return 0.0
+        back = round(max_delay_s * RATE / FRAME) * FRAME
+        with self._lock:
+            first = self._ref_clock.index_at(captured_at + _LEAD_S)
+            if first is None:
+                return 0.0
+            start = first - back
+            reference = np.zeros(back + n * FRAME, np.float32)
+            newest = self._ref_clock.count
+            lo = max(start, newest - self._ring.size, 0)
+            hi = min(start + reference.size, newest)
+            if lo < hi:
+                reference[lo - start : hi - start] = self._ring[np.arange(lo, hi) % self._ring.size]
+        return envelope_follow(
+            _log_energies(mic[: n * FRAME].reshape(-1, FRAME)),
+            _log_energies(reference.reshape(-1, FRAME)),
+        )
 
     def echo_path(self) -> bool | None:
         """Does the assistant's voice come back into the microphone (speakers, not

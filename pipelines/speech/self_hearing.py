@@ -6,7 +6,7 @@ run by run, words it had just said. Pure functions."""
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
+from difflib import SequenceMatcher, get_close_matches
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _TAIL = 4  # the last words of an utterance, where the user comes in after the echo
@@ -15,6 +15,10 @@ _SPELLING_TWO_WORDS = 0.8
 _SPELLING_LOOSE = 0.8  # the same, ignoring where the recogniser put word boundaries
 _SPELLING_PREFIX = 0.8  # a start of two words or more this like the reply is its echo
 _LONG_SHARE = 0.4  # of eight words or more
+# A heard word of five letters or more this like a word of the reply is that word misheard
+# ("teaming" for "teeming"), in transcripts of three words or more.
+_MISHEARD = 0.8
+_MISHEARD_LETTERS = 5
 
 
 def words(text: str) -> list[str]:
@@ -39,6 +43,7 @@ def sounds_like_echo(heard: str, spoken: str, *, min_share: float = 0.6) -> bool
     spoken_words = words(spoken)
     if not spoken_words:
         return False
+    heard_words = _as_spoken(heard_words, spoken_words)
     tail = heard_words[-_TAIL:]
     if len(heard_words) >= 2 * _TAIL:
         if not _is_echo(tail, spoken_words, min_share, 0.6):
@@ -47,6 +52,31 @@ def sounds_like_echo(heard: str, spoken: str, *, min_share: float = 0.6) -> bool
         # its word runs with the reply than anything the user would say.
         min_share = min(min_share, _LONG_SHARE)
     return _is_echo(heard_words, spoken_words, min_share, _SPELLING)
+
+
+def is_misheard_reply_word(heard: str, spoken: str) -> bool:
+    """Whether ``heard`` is one long word that sounds like a word of ``spoken`` (the last
+    word of the assistant's echo, left when the words before it were taken for echo)."""
+    heard_words = words(heard)
+    if len(heard_words) != 1 or len(heard_words[0]) < _MISHEARD_LETTERS:
+        return False  # "stop" must stay the user's
+    candidates = {w for w in words(spoken) if len(w) >= _MISHEARD_LETTERS}
+    return bool(get_close_matches(heard_words[0], candidates, n=1, cutoff=_MISHEARD))
+
+
+def _as_spoken(heard_words: list[str], spoken_words: list[str]) -> list[str]:
+    """``heard_words`` with long words the recogniser misspelt replaced by the reply's word
+    they sound like (so that runs of the reply's words are found through them)."""
+    if len(heard_words) < 3:
+        return heard_words  # too short: "stop" must not become the reply's "top"
+    vocabulary = set(spoken_words)
+    candidates = [w for w in vocabulary if len(w) >= _MISHEARD_LETTERS]
+    return [
+        w
+        if w in vocabulary or len(w) < _MISHEARD_LETTERS
+        else (get_close_matches(w, candidates, n=1, cutoff=_MISHEARD) or [w])[0]
+        for w in heard_words
+    ]
 
 
 def _is_echo(
