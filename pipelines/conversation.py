@@ -574,16 +574,41 @@ class Conversation:
                         raw_preroll.clear()
                         cancelled_preroll.clear()
                         last_partial_len = 0
-                    elif d.decision is Decision.PAUSE and s.speculative and suspicion is None:
-                        speculative = self._new_turn(utterance, d.at, _to_monotonic(d.at, block))
+                    elif d.decision is Decision.PAUSE and s.speculative:
+                        pause_at = _to_monotonic(d.at, block)
+                        if suspicion is None:
+                            speculative = self._new_turn(utterance, d.at, pause_at)
+                        else:  # its words are judged now, its reply drafted if the user's
+                            speculative = self._hold(
+                                raw_utterance,
+                                cancelled_utterance,
+                                d.at,
+                                pause_at,
+                                suspicion,
+                                captured_until=_to_monotonic(frame_end_s, block),
+                                speculative=True,
+                            )
                     elif d.decision is Decision.RESUME:
                         if speculative is not None:
                             with self._turn_lock:
+                                # Held speech already found to be the user's goes on as
+                                # theirs; echo, or speech not judged yet, is held again.
+                                if speculative.suspicion is None and not speculative.finished:
+                                    suspicion, self._holding = None, False
                                 self._cancel_turn(speculative, heard=False)
+                                self._sync_pause()
                             speculative = None
                         self._set_state(EngineState.HEARING)
                     elif d.decision is Decision.END:
                         end_at = _to_monotonic(d.at, block)
+                        if suspicion is not None and speculative is not None:
+                            self._end_held(speculative, d.at)
+                            speculative, suspicion, utterance = None, None, []
+                            raw_utterance, cancelled_utterance = [], []
+                            preroll.clear()
+                            raw_preroll.clear()
+                            cancelled_preroll.clear()
+                            continue
                         if suspicion is not None:
                             self._hold(
                                 raw_utterance,
@@ -667,10 +692,12 @@ class Conversation:
         suspicion: Suspicion,
         *,
         captured_until: float,
-    ) -> None:
+        speculative: bool = False,
+    ) -> Turn:
         """Queue speech that may be echo (as the microphone heard it, and as the canceller
         left it, its last sample captured at ``captured_until``) for transcription;
-        ``_settle`` decides."""
+        ``_settle`` decides. ``speculative``: the speech paused, and may go on (see
+        ``_end_held``); playback stays paused meanwhile."""
         with self._turn_lock:
             turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
             turn.suspicion = suspicion
@@ -697,11 +724,27 @@ class Conversation:
             )
             self._next_id += 1
             turn.mark("pause")
-            turn.mark("endpoint")
-            turn.confirmed.set()
+            if not speculative:
+                turn.mark("endpoint")
+                turn.confirmed.set()
+                self._holding = False
             self._held.append(turn)
-            self._holding = False
         self._stt_jobs.put(("final", turn))
+        return turn
+
+    def _end_held(self, turn: Turn, end_s: float) -> None:
+        """Speech held at its pause (``turn``) has ended there: if its words showed it to be
+        the user's, it is their turn, whose reply may be drafted already; if they are not
+        known yet, it waits for them as any held speech; if it was echo, nothing is left."""
+        with self._turn_lock:
+            self._holding = False
+            settled_user = turn.suspicion is None and not turn.finished
+            if not settled_user and not turn.finished:
+                turn.mark("endpoint")
+                turn.confirmed.set()
+            self._sync_pause()
+        if settled_user:
+            self._confirm(turn, end_s)
 
     def _settle(self, turn: Turn, text: str) -> str | None:
         """A held turn's words are known: echo of the assistant's recent phrases is dropped
@@ -741,12 +784,13 @@ class Conversation:
             self._cancel_turn(old, heard=True)
         self._sync_pause()
         self._active = turn
-        self.turns.append(turn)
         _log.info("held speech is the user's: %r (heard %r)", text, heard)
-        self.bus.publish(
-            SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
-        )
-        self._set_state(EngineState.THINKING)
+        if turn.confirmed.is_set():  # (else it is confirmed when the speech ends)
+            self.turns.append(turn)
+            self.bus.publish(
+                SpeechEnded(audio_at=turn.speech_end_s, duration_s=turn.audio.size / SPEECH_RATE)
+            )
+            self._set_state(EngineState.THINKING)
         return text
 
     def _recent_spoken(self, suspicion: Suspicion) -> str:

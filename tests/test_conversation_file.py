@@ -339,3 +339,52 @@ def test_held_speech_that_follows_the_speaker_is_echo_whatever_its_words(models,
     assert log.of_type(SpeechStarted)
     # The reply's own words stay echo however little the envelope says.
     assert settled("a vast and mysterious world", 0.0) is None
+
+
+def test_speech_held_at_its_pause_is_judged_then_and_becomes_the_turn_when_it_ends(
+    models, tmp_path
+):
+    """Speech that may be echo is judged at the user's pause, not at the endpoint, so the
+    reply is drafted meanwhile: the user's words become the turn when the speech ends (and
+    not before); echo judged at the pause leaves nothing when it ends; speech not judged
+    yet when it ends is settled as any held speech."""
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.conversation import Suspicion, Turn
+    from vistavox.pipelines.events import FinalTranscript, SpeechEnded
+
+    wav = tmp_path / "unused.wav"
+    write_wav(wav, np.zeros(RATE, np.float32), RATE)
+    conversation, _, log = _conversation(models, wav)
+    conversation._spoken.append((time.monotonic(), "The ocean is a vast and mysterious world."))
+
+    def held_at_pause(turn_id: int) -> Turn:
+        turn = Turn(turn_id, np.zeros(RATE, np.float32), 0.0, 0.0)
+        turn.suspicion = Suspicion(0.0, time.monotonic(), None, speaker_follow=0.6)
+        with conversation._turn_lock:
+            conversation._holding = True
+            conversation._held.append(turn)
+        return turn
+
+    user = held_at_pause(1)
+    with conversation._turn_lock:
+        assert conversation._settle(user, "What lives in it?") == "What lives in it?"
+        user.text = "What lives in it?"
+    assert user not in conversation.turns and not log.of_type(SpeechEnded)
+    conversation._end_held(user, 1.0)
+    assert user in conversation.turns and user.confirmed.is_set()
+    assert [e.text for e in log.of_type(FinalTranscript)] == ["What lives in it?"]
+    assert not conversation._holding  # playback may go on: the new reply plays
+
+    echo = held_at_pause(2)
+    with conversation._turn_lock:
+        assert conversation._settle(echo, "a vast and mysterious world") is None
+    conversation._end_held(echo, 2.0)
+    assert echo not in conversation.turns and not echo.confirmed.is_set()
+
+    pending = held_at_pause(3)
+    conversation._end_held(pending, 3.0)
+    assert pending.confirmed.is_set() and pending not in conversation.turns
+    with conversation._turn_lock:
+        assert conversation._settle(pending, "And how deep is it?") == "And how deep is it?"
+    assert pending in conversation.turns
+    assert not conversation._holding and not conversation._held
