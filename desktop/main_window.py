@@ -313,6 +313,9 @@ class MainWindow(QMainWindow):
                 )
 
     def show_error(self, event: EngineError) -> None:
+        if event.code == "voice-unavailable":
+            self._voice_unavailable(event.message)
+            return
         if event.code in ("models-missing", "models-failed"):
             self.progress.hide()
             heading = (
@@ -456,19 +459,20 @@ class MainWindow(QMainWindow):
             self.bring_to_front()
 
     def toggle_hands_free(self, on: bool) -> None:
-        try:
-            if on:
-                self.assistant.settings.hands_free = True
-                self.assistant.stop_voice()
-                self.assistant.start_voice()
-            else:
-                self.assistant.stop_voice()
-                self.voice.show_state(EngineState.IDLE)
-        except Exception as exc:  # noqa: BLE001 - a missing microphone is shown, not fatal
-            self.voice.mic_button.blockSignals(True)
-            self.voice.mic_button.setChecked(False)
-            self.voice.mic_button.blockSignals(False)
-            self.notice(f"The microphone could not be opened: {exc}")
+        """The devices open and close in the background; "voice-unavailable" says if not."""
+        if on:
+            self.statusBar().showMessage("Opening the microphone…", 3000)
+            self.assistant.open_voice(hands_free=True)
+        else:
+            self.assistant.close_voice()
+            self.voice.show_state(EngineState.IDLE)
+
+    def _voice_unavailable(self, message: str) -> None:
+        self.voice.mic_button.blockSignals(True)
+        self.voice.mic_button.setChecked(False)
+        self.voice.mic_button.blockSignals(False)
+        self.voice.show_state(EngineState.IDLE)
+        self.notice(f"The microphone could not be opened: {message}")
 
     def push_to_talk(self, pressed: bool) -> None:
         if not self.assistant.ready:
@@ -476,12 +480,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("The models are still loading: not listening yet.")
             return
         if pressed and not self.assistant.voice_active:
-            try:
-                self.assistant.settings.hands_free = False
-                self.assistant.start_voice()
-            except Exception as exc:  # noqa: BLE001
-                self.notice(f"The microphone could not be opened: {exc}")
-                return
+            # (opened in the background; the press is applied once it is open)
+            self.assistant.open_voice(hands_free=False, keep_open=True)
         self.assistant.push_to_talk(pressed)
 
     # F8 held down is push-to-talk wherever the focus is in the window (key events that a

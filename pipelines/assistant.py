@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -74,6 +74,12 @@ class Assistant:
         self.voice_kernel = None  # spoken turns: same store and persona, short replies
         self.conversation_id: int | None = None
         self._voice = None
+        # Opening and closing the audio devices, one request after another, off the caller's
+        # thread (the window's): devices, the echo canceller and the loop's threads take
+        # longer to start than a window may freeze.
+        self._voice_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vistavox-voice")
+        self._ptt_lock = threading.Lock()
+        self._ptt_pressed = False
         self._cancel = threading.Event()
         self._busy = threading.Lock()
         self._turn_ids = itertools.count(TEXT_TURN_IDS)
@@ -349,9 +355,45 @@ class Assistant:
             voice.stop()
             self._idle()
 
+    def open_voice(self, *, hands_free: bool, keep_open: bool = False) -> None:
+        """Start listening hands-free or push-to-talk, in the background (see
+        ``start_voice``); a voice loop in the other mode is restarted, unless ``keep_open``.
+        The push-to-talk button's state at the time the loop is up is applied to it. If
+        the devices cannot be opened, an EngineError "voice-unavailable" says why."""
+        self._voice_worker.submit(self._open_voice, hands_free, keep_open)
+
+    def close_voice(self) -> None:
+        """Stop listening, in the background, after any request made before."""
+        self._voice_worker.submit(self._close_voice)
+
+    def _open_voice(self, hands_free: bool, keep_open: bool) -> None:
+        try:
+            voice = self._voice
+            if voice is not None and (keep_open or voice.settings.hands_free == hands_free):
+                return
+            self.stop_voice()
+            self.settings.hands_free = hands_free
+            self.start_voice()
+            with self._ptt_lock:
+                if self._ptt_pressed and self._voice is not None:
+                    self._voice.push_to_talk(True)
+        except Exception as exc:  # noqa: BLE001 - a missing microphone is reported
+            _log.warning("could not open the audio devices: %s", exc)
+            self.bus.publish(
+                EngineError(code="voice-unavailable", message=str(exc), recoverable=False)
+            )
+
+    def _close_voice(self) -> None:
+        try:
+            self.stop_voice()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            _log.exception("closing the audio devices failed")
+
     def push_to_talk(self, pressed: bool) -> None:
-        if self._voice is not None:
-            self._voice.push_to_talk(pressed)
+        with self._ptt_lock:
+            self._ptt_pressed = pressed
+            if self._voice is not None:
+                self._voice.push_to_talk(pressed)
 
     def _follow_voice(self, event) -> None:
         """A spoken turn may have started a new stored conversation: follow it."""
@@ -467,6 +509,7 @@ class Assistant:
         self.interrupt()
         for request_id in list(self._pending):
             self.confirm(request_id, False)
+        self._voice_worker.shutdown(wait=True, cancel_futures=True)
         self.stop_voice()
         if self._sketcher is not None:
             self._sketcher.shutdown(wait=False, cancel_futures=True)

@@ -91,6 +91,11 @@ class Driver(QObject):
         w = self.window
         if do == "hands_free_on":
             QTest.mouseClick(w.voice.mic_button, Qt.MouseButton.LeftButton)
+        elif do == "push_to_talk":  # F8 held down (True) or let go (False)
+            from vistavox.desktop.main_window import PUSH_TO_TALK_KEY
+
+            key = QTest.keyPress if command["down"] else QTest.keyRelease
+            key(w, PUSH_TO_TALK_KEY)
         elif do == "type":
             w.composer.edit.setFocus()
             QTest.keyClicks(w.composer.edit, command["text"])

@@ -407,6 +407,23 @@ def test_a_failed_screenshot_is_reported_and_brings_the_window_back(window, qtbo
     assert window.composer.images == []
 
 
+def test_a_microphone_that_cannot_be_opened_is_reported_and_the_toggle_goes_back_off(
+    window, qtbot, monkeypatch
+):
+    """The devices open on a worker thread (the click returns at once); a microphone that
+    is not there ends with the hands-free toggle off and a message saying why."""
+    from vistavox.pipelines.audio import devices
+
+    monkeypatch.setattr(
+        devices.DeviceSettings, "load", classmethod(lambda cls: cls(input="pulse:no-such-mic"))
+    )
+    qtbot.mouseClick(window.voice.mic_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.voice.mic_button.isChecked(), timeout=30_000)
+    notices = [e.text for e in window.entries if e.role == "notice"]
+    assert any("microphone could not be opened" in n for n in notices), notices
+    assert not window.assistant.voice_active
+
+
 def test_a_dragged_region_is_cut_from_the_frozen_screenshot(qtbot):
     from PIL import Image
     from PySide6.QtCore import QPoint

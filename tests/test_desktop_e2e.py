@@ -160,6 +160,35 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
     assert shot.std() > 10, "the screen capture is blank"
 
 
+def test_holding_f8_talks_to_the_app(screen, rig, synthesizer, tmp_path):
+    """Push-to-talk in the real window: F8 held opens the microphone (in the background)
+    and takes the question said while it is down; letting go ends the turn, which is
+    answered aloud."""
+    from vistavox.pipelines.audio.resample import resample
+
+    env = app_env(screen, tmp_path, {"audio-devices.json": {"input": MIC, "output": SPEAKER}})
+    app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-stderr-ptt.log")
+    try:
+        app.event("ModelsReady", timeout=240)
+        app.do("push_to_talk", down=True)
+        app.event("ListeningStarted", timeout=30)
+        time.sleep(0.5)
+        question = "How many legs does a spider have?"
+        speech = resample(synthesizer.speak(question), synthesizer.sample_rate, RATE)
+        rig.player.say("question", speech)  # (returns when it has been played)
+        time.sleep(0.3)
+        app.do("push_to_talk", down=False)
+        heard = app.event("FinalTranscript", timeout=60)
+        assert word_error_rate(question, heard["text"]) <= 0.3, heard["text"]
+        finished = app.event("ReplyFinished", timeout=90)
+        assert finished["text"] and not finished["interrupted"]
+        app.do("quit")
+        assert app.proc.wait(60) == 0, "the app did not exit cleanly"
+    finally:
+        if app.proc.poll() is None:
+            app.proc.kill()
+
+
 def _attachments(app: App, count: int, what: str) -> dict:
     """Poll the composer until it holds ``count`` images."""
     return app.poll("attachments", "attachments", lambda s: len(s["images"]) >= count, what)
