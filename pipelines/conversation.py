@@ -75,7 +75,7 @@ _CANCELLED_ECHO_S = 0.5
 # turned into "We'll see you all in this in the back.").
 _CANCELLED_VOICE_S = 0.8
 # Held speech whose envelope follows the speaker's this closely at some delay is its echo
-# (seen live: 1.00 for echo alone, 0.48-0.65 for the user over it; on a synthetic room the
+# (seen live: 0.99-1.00 for echo alone, 0.48-0.74 for the user over it; on a synthetic room the
 # user 10 dB under the echo still gives 0.91).
 _FOLLOWS_ECHO = 0.95
 _log = logging.getLogger(__name__)
@@ -698,14 +698,15 @@ class Conversation:
         left it, its last sample captured at ``captured_until``) for transcription;
         ``_settle`` decides. ``speculative``: the speech paused, and may go on (see
         ``_end_held``); playback stays paused meanwhile."""
+        audio = np.concatenate(utterance)
+        # (outside the turn lock: the other stages need not wait for it)
+        follow = self._echo.follows_at_any_delay(audio, captured_until - audio.size / SPEECH_RATE)
         with self._turn_lock:
-            turn = Turn(self._next_id, np.concatenate(utterance), end_s, end_at)
+            turn = Turn(self._next_id, audio, end_s, end_at)
             turn.suspicion = suspicion
             suspicion.cancelled_audio = np.concatenate(cancelled)
             suspicion.path_followed = self._echo.echo_lag_reliable()
-            suspicion.speaker_follow = self._echo.follows_at_any_delay(
-                turn.audio, captured_until - turn.audio.size / SPEECH_RATE
-            )
+            suspicion.speaker_follow = follow
             _log.debug(
                 "held %.2f s of speech (onset %.3f, end %.3f; %.2f s of it with no echo "
                 "around, from %s; echo delay %s frames, steady: %s; echo taken out of %.2f s, "
@@ -762,13 +763,17 @@ class Conversation:
         heard, text = text, without_echo(text, spoken, last=last)
         if (
             # The microphone followed the speaker closely at some delay: its echo alone
-            # (seen live: 1.00 for echo over a 1.8 s path, 0.60-0.64 for the user talking
+            # (seen live: 0.99-1.00 for echo over a 1.8 s path, 0.48-0.74 for the user talking
             # over it), however the recogniser misheard it.
-            suspicion.speaker_follow >= _FOLLOWS_ECHO or sounds_like_echo(heard, spoken)
-        ) or (
+            suspicion.speaker_follow >= _FOLLOWS_ECHO
+            or sounds_like_echo(heard, spoken)
             # Over a path the canceller cannot follow, echo misheard ("The ocean is a bass
             # and the steering" for "... vast and teeming") may leave its last word alone.
-            not suspicion.path_followed and text != heard and is_misheard_reply_word(text, spoken)
+            or (
+                not suspicion.path_followed
+                and text != heard
+                and is_misheard_reply_word(text, spoken)
+            )
         ):
             _log.info("ignored the assistant's own voice coming back: %r", heard)
             turn.cancel.set()

@@ -57,15 +57,19 @@ def envelope_follow(mic_env: np.ndarray, ref_env: np.ndarray) -> float:
     n = mic_env.size
     if n < 2 or ref_env.size < n or mic_env.std() < 1e-3:
         return 0.0
-    stretches = np.lib.stride_tricks.sliding_window_view(ref_env, n)
-    spread = stretches.std(axis=1)
-    usable = spread >= 1e-3
+    corr, _ = _pearson(np.lib.stride_tricks.sliding_window_view(ref_env, n), mic_env)
+    return float(corr.max()) if corr.size else 0.0
+
+
+def _pearson(segments: np.ndarray, mic_env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of ``mic_env`` with each row of ``segments`` that is not flat,
+    and which rows those are (a boolean mask)."""
+    usable = segments.std(axis=1) >= 1e-3
     if not usable.any():
-        return 0.0
-    centred = stretches[usable] - stretches[usable].mean(axis=1, keepdims=True)
+        return np.zeros(0), usable
+    centred = segments[usable] - segments[usable].mean(axis=1, keepdims=True)
     m = mic_env - mic_env.mean()
-    corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
-    return float(corr.max())
+    return centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m)), usable
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
@@ -155,19 +159,25 @@ class EchoCanceller:
         """The reference paired with microphone samples ``mic_index`` onwards (``n``, whole
         frames, one frame per row; silence where the speaker sent nothing), and whether
         the speaker made a sound recently enough for its echo to be around."""
-        out = np.zeros(n, np.float32)
         with self._lock:
             start = self._reference_start(mic_index)
             if start is None:
-                return out.reshape(-1, FRAME), False
-            newest = self._ref_clock.count
-            lo, hi = max(start, newest - self._ring.size, 0), min(start + n, newest)
-            if lo < hi:
-                out[lo - start : hi - start] = self._ring[np.arange(lo, hi) % self._ring.size]
+                return np.zeros((n // FRAME, FRAME), np.float32), False
+            out = self._reference_copy(start, n)
             sounding = self._sound_until is not None and self._sound_until > start - int(
                 _ECHO_TAIL_S * RATE
             )
         return out.reshape(-1, FRAME), sounding
+
+    def _reference_copy(self, start: int, n: int) -> np.ndarray:
+        """Reference samples ``start`` .. ``start + n`` (silence where the speaker sent
+        nothing, or the ring no longer holds them). Call with the lock held."""
+        out = np.zeros(n, np.float32)
+        newest = self._ref_clock.count
+        lo, hi = max(start, newest - self._ring.size, 0), min(start + n, newest)
+        if lo < hi:
+            out[lo - start : hi - start] = self._ring[np.arange(lo, hi) % self._ring.size]
+        return out
 
     def _reference_start(self, mic_index: int) -> int | None:
         """Index in the reference of the audio paired with microphone sample ``mic_index``
@@ -206,13 +216,7 @@ class EchoCanceller:
             return []
         starts = ref.size - lag - window
         segments = np.lib.stride_tricks.sliding_window_view(ref, window)[starts]
-        spread = segments.std(axis=1)
-        usable = spread >= 1e-3
-        if not usable.any():
-            return []
-        centred = segments[usable] - segments[usable].mean(axis=1, keepdims=True)
-        m = mic - mic.mean()
-        corr = centred @ m / (np.linalg.norm(centred, axis=1) * np.linalg.norm(m))
+        corr, usable = _pearson(segments, mic)
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
     def _excess(self, last: int = _ENVELOPE_FRAMES) -> tuple[np.ndarray, np.ndarray]:
@@ -302,13 +306,7 @@ class EchoCanceller:
             first = self._ref_clock.index_at(captured_at + _LEAD_S)
             if first is None:
                 return 0.0
-            start = first - back
-            reference = np.zeros(back + n * FRAME, np.float32)
-            newest = self._ref_clock.count
-            lo = max(start, newest - self._ring.size, 0)
-            hi = min(start + reference.size, newest)
-            if lo < hi:
-                reference[lo - start : hi - start] = self._ring[np.arange(lo, hi) % self._ring.size]
+            reference = self._reference_copy(first - back, back + n * FRAME)
         return envelope_follow(
             _log_energies(mic[: n * FRAME].reshape(-1, FRAME)),
             _log_energies(reference.reshape(-1, FRAME)),
