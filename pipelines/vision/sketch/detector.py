@@ -25,7 +25,7 @@ from .primitives import Components, components, find_primitives
 from .rules import RuleResult, detect_by_rules
 
 MODEL_NAME = "sketch_detector.npz"
-FEATURE_VERSION = 1  # bump when features change: an old model then refuses to load
+FEATURE_VERSION = 2  # bump when features change: an old model then refuses to load
 
 
 class SketchModelError(VistavoxError):

@@ -46,6 +46,8 @@ class FeatureContext:
         self.ocr_median = float(np.median(heights)) if heights else self.th
         self.ocr_max = float(max(heights)) if heights else self.th
         self.ocr_tops = sorted(b[1] for b, _, _ in self.ocr)
+        self.paras = [c.box for c in cands.candidates if c.kind == "para"]
+        self.ink_top = float(self.y0.min()) if len(self.y0) else 0.0
 
     def _shape(self, k: int) -> list[float]:
         if k not in self._shapes:
@@ -194,9 +196,51 @@ class FeatureContext:
                 markers[2 + k] = 1.0
         return overlap + markers
 
+    def _context(self, box: Box) -> list[float]:
+        """What sits round the box: scribbled lines, outlines or text just below, above or
+        beside it, long rules under or over it, how alone it is on its row, how high up."""
+        x0, y0, x1, y1 = box
+        th, width = self.th, self.mask.shape[1]
+        w = max(1.0, x1 - x0)
+
+        def across(b: Box) -> bool:
+            return min(b[2], x1) - max(b[0], x0) > 0.3 * min(w, b[2] - b[0])
+
+        def along(b: Box) -> bool:
+            return min(b[3], y1) - max(b[1], y0) > 0.5 * min(y1 - y0, b[3] - b[1])
+
+        sides = {  # how far a box starts past each side, whether it faces it, the cap (in th)
+            "below": (lambda b: b[1] - y1, across, 3.0),
+            "above": (lambda b: y0 - b[3], across, 3.0),
+            "right": (lambda b: b[0] - x1, along, 5.0),
+            "left": (lambda b: x0 - b[2], along, 5.0),
+        }
+
+        def gap(boxes, side: str) -> float:
+            offset, faces, cap = sides[side]
+            gaps = [offset(b) for b in boxes if faces(b) and -0.3 * th < offset(b) < cap * th]
+            return min(gaps) / th if gaps else cap
+
+        outlines = [o for o in self.outlines if inside_frac(o, box) < 0.5]
+        texts = [b for b, _, _ in self.ocr if inside_frac(b, box) < 0.5]
+        long_rules = [s for s in self.strokes if s[2] - s[0] > max(1.5 * w, 0.3 * width)]
+        cy = (y0 + y1) / 2
+        row = (self.y0 < cy) & (self.y1 > cy) & ((self.x1 < x0 - th) | (self.x0 > x1 + th))
+        row_ink = float((self.x1[row] - self.x0[row]).sum()) / width
+        return [
+            *(gap(self.paras, side) for side in ("below", "above")),
+            *(gap(outlines, side) for side in ("below", "above", "right", "left")),
+            *(gap(texts, side) for side in ("below", "above", "right", "left")),
+            *(gap(long_rules, side) for side in ("below", "above")),
+            row_ink, float(row.sum()), (y0 - self.ink_top) / th,
+        ]  # fmt: skip
+
     def vector(self, cand: Candidate) -> list[float]:
         kind = [float(cand.kind == k) for k in KINDS]
-        return self._ink(cand) + kind + self._pieces(cand.box) + self._rules(cand)
+        return (
+            self._ink(cand) + kind + self._pieces(cand.box) + self._context(cand.box)
+            + self._rules(cand)
+        )  # fmt: skip
 
     def matrix(self, cands: list[Candidate]) -> np.ndarray:
         return np.array([self.vector(c) for c in cands], dtype=np.float32).reshape(len(cands), -1)
