@@ -141,7 +141,9 @@ def predict(model: SketchModel, sample: Sample) -> list[Element]:
     return found
 
 
-def cross_validate(samples: list[Sample], folds: int = 5) -> dict[str, list[Element]]:
+def cross_validate(
+    samples: list[Sample], folds: int = 5, seed: int = 0
+) -> dict[str, list[Element]]:
     """Held-out predictions for every sample: k folds of whole drawing groups."""
     groups = drawing_groups(samples)
     fold_of = [g % folds for g in groups]
@@ -151,7 +153,7 @@ def cross_validate(samples: list[Sample], folds: int = 5) -> dict[str, list[Elem
         test = [s for s, f in zip(samples, fold_of, strict=True) if f == k]
         if not test:
             continue
-        model = fit(train)
+        model = fit(train, seed)
         for sample in test:
             held_out[sample.name] = predict(model, sample)
     return held_out
