@@ -263,6 +263,13 @@ def test_portable_forest_predicts_like_scikit_learn(tmp_path):
     assert loaded.classes == tuple(model.classes_)
     np.testing.assert_allclose(loaded.predict_proba(probe), expected, atol=2e-3)
 
+    shifts = np.stack([x[:, 0] * 2, np.abs(x[:, 1]), x[:, 2] - x[:, 3], -x[:, 4]], axis=1)
+    regressor = ensemble.RandomForestRegressor(n_estimators=15, random_state=0).fit(x, shifts)
+    arrays = Forest.from_sklearn(regressor).arrays("box_")
+    boxes = Forest.from_arrays(arrays, "box_")
+    assert boxes.classes == ()
+    np.testing.assert_allclose(boxes.predict(probe), regressor.predict(probe), atol=1e-4)
+
 
 def drawn_sketch() -> np.ndarray:
     """A synthetic photo: uneven lighting, a text box, an image placeholder, a button."""
@@ -307,6 +314,27 @@ def test_rules_find_drawn_controls():
     for tag, box in expect.items():
         work_box = tuple(v * factor for v in box)
         assert any(e.tag == tag and iou(e.box, work_box) > 0.8 for e in found), (tag, found)
+
+
+def test_saved_model_detects_the_same_and_older_files_still_load(tmp_path):
+    from vistavox.pipelines.vision.sketch.detector import SketchModel, detect
+
+    model = SketchModel.load()
+    assert model.box_forest is not None  # element boxes are fitted per candidate
+    model.save(tmp_path / "model.npz")
+    again = SketchModel.load(tmp_path / "model.npz")
+    photo = drawn_sketch()
+    first = [(e.tag, e.box) for e in detect(photo, model=model)]
+    assert first and first == [(e.tag, e.box) for e in detect(photo, model=again)]
+    # A model saved before the box regressor existed falls back to per-tag box margins.
+    model.box_forest = None
+    model.save(tmp_path / "old.npz")
+    old = SketchModel.load(tmp_path / "old.npz")
+    assert old.box_forest is None
+    # Same elements, boxes within a few pixels of the regressed ones.
+    older = detect(photo, model=old)
+    assert sorted(e.tag for e in older) == sorted(tag for tag, _ in first)
+    assert all(max(iou(e.box, box) for _, box in first) > 0.85 for e in older)
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import VistavoxError
-from .candidates import Candidate, CandidateSet, generate
+from .candidates import CandidateSet, generate
 from .elements import TAGS, Element
 from .features import MARKER_COLUMNS, RULE_TAG_COLUMNS, FeatureContext
 from .forest import Forest
@@ -25,6 +25,7 @@ from .primitives import Components, components, find_primitives
 from .rules import RuleResult, detect_by_rules
 
 MODEL_NAME = "sketch_detector.npz"
+BOX_PREFIX = "box_"  # the box regressor's arrays in the .npz
 FEATURE_VERSION = 2  # bump when features change: an old model then refuses to load
 
 
@@ -83,13 +84,15 @@ class SketchModel:
     threshold: float = 0.4  # least element probability (1 - P(none)) kept
     overlap: float = 0.3  # IoU above which the weaker of two elements is dropped
     rule_override: float = 0.6  # trust the rules' composite tags above this IoU
+    box_forest: Forest | None = None  # per candidate: its four edge shifts (else offsets)
 
     def save(self, path: Path) -> None:
         meta = {
             "offsets": self.offsets, "threshold": self.threshold, "overlap": self.overlap,
             "rule_override": self.rule_override, "feature_version": FEATURE_VERSION,
         }  # fmt: skip
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **self.forest.arrays())
+        boxes = self.box_forest.arrays(BOX_PREFIX) if self.box_forest else {}
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **self.forest.arrays(), **boxes)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SketchModel:
@@ -113,9 +116,11 @@ class SketchModel:
                     f"this code computes v{FEATURE_VERSION}: retrain it"
                 )
             forest = Forest.from_arrays(data)
+            boxes = Forest.from_arrays(data, BOX_PREFIX) if BOX_PREFIX + "roots" in data else None
         return cls(
-            forest, meta["offsets"], meta["threshold"], meta["overlap"], meta["rule_override"]
-        )
+            forest, meta["offsets"], meta["threshold"], meta["overlap"], meta["rule_override"],
+            boxes,
+        )  # fmt: skip
 
     def select(self, analysis: Analysis) -> list[Element]:
         """The elements, in working pixels, best first."""
@@ -129,6 +134,7 @@ class SketchModel:
         tag_probs[:, none] = -1
         best_tag = tag_probs.argmax(1)
         score = 1 - probs[:, none]
+        shifts = self.box_forest.predict(analysis.features) if self.box_forest else None
         th = analysis.comps.text_height
         width, height = analysis.size
         kept: list[tuple[Element, int]] = []
@@ -136,7 +142,8 @@ class SketchModel:
             if score[k] < self.threshold:
                 break
             tag = self._tag(classes[best_tag[k]], analysis.features[k])
-            box = self._loosen(cands[k], tag, th, width, height)
+            shift = shifts[k] if shifts is not None else self.offsets.get(tag, [0.0] * 4)
+            box = self._loosen(cands[k].box, shift, th, width, height)
             if any(self._clash(box, tag, e.box, e.tag) for e, _ in kept):
                 continue
             parts = list(cands[k].parts) if tag in ("CheckBox", "RadioButton") else []
@@ -162,9 +169,9 @@ class SketchModel:
                 element.tag = "RadioButton"
         return element
 
-    def _loosen(self, cand: Candidate, tag: str, th: float, width: int, height: int) -> Box:
-        d = self.offsets.get(tag, [0.0, 0.0, 0.0, 0.0])
-        b = cand.box
+    @staticmethod
+    def _loosen(b: Box, d, th: float, width: int, height: int) -> Box:
+        """The ink's box widened the way people draw theirs: edge shifts × text height."""
         return clip(
             (b[0] + d[0] * th, b[1] + d[1] * th, b[2] + d[2] * th, b[3] + d[3] * th), width, height
         )

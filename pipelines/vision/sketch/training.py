@@ -116,20 +116,27 @@ def drawing_groups(samples: list[Sample], overlap: float = 0.25) -> list[int]:
 
 
 def fit(samples: list[Sample], seed: int = 0) -> SketchModel:
-    """Train on ``samples`` (scikit-learn random forest → portable arrays)."""
-    from sklearn.ensemble import RandomForestClassifier
+    """Train on ``samples`` (scikit-learn random forests → portable arrays): a classifier
+    of candidates and a regressor of how far each element's human box lies from its ink."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     x = np.concatenate([s.analysis.features for s in samples])
     y = np.concatenate([s.labels for s in samples])
+    shifts = np.concatenate([s.offsets for s in samples])
     model = RandomForestClassifier(
         n_estimators=150, min_samples_leaf=2, max_features=0.3, random_state=seed, n_jobs=1
     )
     model.fit(x, y)
+    element = y != "none"
+    boxes = RandomForestRegressor(
+        n_estimators=100, min_samples_leaf=3, max_features=0.3, random_state=seed, n_jobs=1
+    )
+    boxes.fit(x[element], shifts[element])
     offsets = {}
     for tag in TAGS:
-        rows = np.concatenate([s.offsets[s.labels == tag] for s in samples])
+        rows = shifts[y == tag]
         offsets[tag] = [float(v) for v in np.median(rows, 0)] if len(rows) else [0.0] * 4
-    return SketchModel(Forest.from_sklearn(model), offsets)
+    return SketchModel(Forest.from_sklearn(model), offsets, box_forest=Forest.from_sklearn(boxes))
 
 
 def predict(model: SketchModel, sample: Sample) -> list[Element]:
