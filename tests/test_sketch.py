@@ -21,7 +21,7 @@ import pytest
 from vistavox.pipelines.vision.sketch.elements import Element
 from vistavox.pipelines.vision.sketch.geometry import iou, union
 from vistavox.pipelines.vision.sketch.html_page import page_html
-from vistavox.pipelines.vision.sketch.layout import build_tree, label_pairs
+from vistavox.pipelines.vision.sketch.layout import build_tree, label_pairs, reading_lines
 from vistavox.pipelines.vision.sketch.text import assign_text, clean
 
 VOID = {"meta", "input", "img", "br", "hr", "link", "source", "area", "col", "wbr"}
@@ -151,6 +151,33 @@ def test_a_label_written_above_a_long_field_stays_above_it():
     tree = build_tree(elements)
     assert tree.kind == "column" and [c.kind for c in tree.children] == ["leaf"] * 4
     assert tree.leaves() == [0, 1, 2, 3]
+
+
+def test_a_label_over_two_fields_leaves_them_side_by_side():
+    # "Expiry Date" over a text box and a dropdown drawn touching it, "Cvv" over its box
+    # (payment sample): the label names the text box, but the two fields stay one row.
+    elements = [
+        Element("Label", (66, 694, 421, 799), "Expiry Date"),
+        Element("Label", (529, 688, 660, 766), "Cvv"),
+        Element("TextBox", (73, 810, 309, 924)),
+        Element("ComboBox", (265, 804, 510, 914)),
+        Element("TextBox", (538, 795, 712, 900)),
+    ]
+    tree = build_tree(elements)
+    rows = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        rows += [node.leaves()] if node.kind == "row" else []
+        stack += node.children
+    assert [2, 3] in rows  # text box then dropdown, left to right
+    assert label_pairs(elements)[2] == 0 and label_pairs(elements)[4] == 1
+
+
+def test_tangled_boxes_are_read_line_by_line():
+    # Boxes overlapping both ways cannot be cut: they are read as lines, left to right.
+    boxes = [(300, 0, 500, 60), (0, 10, 320, 70), (100, 50, 400, 120), (0, 100, 150, 160)]
+    assert reading_lines(boxes, [10, 11, 12, 13]) == [[11, 10], [12], [13]]
 
 
 def test_labels_name_the_field_beside_or_below_them():

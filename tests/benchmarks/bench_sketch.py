@@ -207,8 +207,9 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
         "drawings": len(set(groups)),
         "iou": 0.5,
         "method": "OpenCV primitives + composition rules → ~250 candidate boxes per sketch "
-        "with 135 hand-made features (incl. OCR lines) → random forest (150 trees) → greedy "
-        "overlap suppression; held-out = 5-fold CV by drawing",
+        "with 135 hand-made features (incl. OCR lines) → random forest (150 trees) for the tag, "
+        "a regression forest (100 trees) for the box edges → greedy overlap "
+        "suppression; held-out = 5-fold CV by drawing",
         "held_out": {
             "with_tag": detection.result(True),
             "boxes_only": detection.result(False),

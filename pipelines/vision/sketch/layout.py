@@ -75,23 +75,53 @@ def build_tree(elements: list[Element]) -> Node:
 
 def _cut(units: list[list[int]], boxes: list[Box], prefer: int) -> Node:
     """XY-cut over units (lists of element indices that stay together)."""
-    unit_boxes = [union_all(boxes[i] for i in u) for u in units]
-    box = union_all(unit_boxes)
+    box = union_all(boxes[i] for u in units for i in u)
     if len(units) == 1:
         if len(units[0]) == 1:
             return Node("leaf", box, element=units[0][0])
         return _cut([[i] for i in units[0]], boxes, prefer)
-    # A clean cut (boxes barely trimmed) either way beats a cut that needs more trimming.
+    # A clean cut (boxes barely trimmed) either way beats a cut that needs more trimming;
+    # labels are parted from their fields only when that makes a cleaner cut.
+    singles = [[i] for u in units for i in u]
+    options = [units, singles] if len(singles) > len(units) else [units]
     for shrink in (0.15, 0.3):
-        for axis in (prefer, 1 - prefer):
-            groups = split(unit_boxes, axis, shrink)
-            if len(groups) > 1:
-                kind = "column" if axis == 1 else "row"
-                children = [_cut([units[k] for k in g], boxes, 1 - axis) for g in groups]
-                return Node(kind, box, _flatten(kind, children))
-    # Tangled boxes (overlapping both ways): read them top to bottom, left to right.
-    ids = sorted((i for u in units for i in u), key=lambda i: (boxes[i][1], boxes[i][0]))
-    return Node("column", box, [Node("leaf", boxes[i], element=i) for i in ids])
+        for option in options:
+            option_boxes = [union_all(boxes[i] for i in u) for u in option]
+            for axis in (prefer, 1 - prefer):
+                groups = split(option_boxes, axis, shrink)
+                if len(groups) > 1:
+                    kind = "column" if axis == 1 else "row"
+                    children = [_cut([option[k] for k in g], boxes, 1 - axis) for g in groups]
+                    return Node(kind, box, _flatten(kind, children))
+    # Tangled boxes (overlapping both ways): lines top to bottom, each left to right.
+    lines = [
+        Node(
+            "row",
+            union_all(boxes[i] for i in line),
+            [Node("leaf", boxes[i], element=i) for i in line],
+        )
+        if len(line) > 1
+        else Node("leaf", boxes[line[0]], element=line[0])
+        for line in reading_lines([boxes[u[0]] for u in singles], [u[0] for u in singles])
+    ]
+    return Node("column", box, lines) if len(lines) > 1 else lines[0]
+
+
+def reading_lines(boxes: list[Box], ids: list[int]) -> list[list[int]]:
+    """``ids`` grouped into lines of reading: a box whose middle lies within the current
+    line's vertical extent joins it; lines top to bottom, each left to right."""
+    order = sorted(range(len(boxes)), key=lambda k: (boxes[k][1], boxes[k][0]))
+    lines: list[list[int]] = []
+    band = (0.0, -1.0)
+    for k in order:
+        middle = (boxes[k][1] + boxes[k][3]) / 2
+        if lines and band[0] <= middle <= band[1]:
+            lines[-1].append(k)
+            band = (min(band[0], boxes[k][1]), max(band[1], boxes[k][3]))
+        else:
+            lines.append([k])
+            band = (boxes[k][1], boxes[k][3])
+    return [[ids[k] for k in sorted(line, key=lambda k: boxes[k][0])] for line in lines]
 
 
 def _flatten(kind: str, children: list[Node]) -> list[Node]:
@@ -104,7 +134,8 @@ def _flatten(kind: str, children: list[Node]) -> list[Node]:
 
 def label_pairs(elements: list[Element]) -> dict[int, int]:
     """Which label names which field: field index → label index. A label names the nearest
-    text box or dropdown to its right on the same line, or just below it."""
+    text box or dropdown to its right on the same line, or just below it (the one it starts
+    above, when it spans several)."""
     candidates = []
     for li, label in enumerate(elements):
         if label.tag != "Label":
@@ -119,7 +150,9 @@ def label_pairs(elements: list[Element]) -> dict[int, int]:
             if v_overlap(label.box, fld.box) > 0.4 and -0.5 * lh <= right_gap < 4 * lh:
                 candidates.append((max(right_gap, 0) / lh, fi, li))
             elif x_overlap > 0.3 * min(label.width, fld.width) and -0.5 * lh <= below_gap < 2 * lh:
-                candidates.append((max(below_gap, 0) / lh + 0.25, fi, li))
+                # Over several fields, a label names the one it starts above.
+                indent = abs(fld.box[0] - label.box[0]) / lh
+                candidates.append((max(below_gap, 0) / lh + 0.25 + 0.5 * indent, fi, li))
     pairs: dict[int, int] = {}
     used: set[int] = set()
     for _, fi, li in sorted(candidates):
