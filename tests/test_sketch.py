@@ -18,10 +18,11 @@ import cv2
 import numpy as np
 import pytest
 
+from vistavox.pipelines.vision.layout_text import line_rows
 from vistavox.pipelines.vision.sketch.elements import Element
 from vistavox.pipelines.vision.sketch.geometry import iou, union
 from vistavox.pipelines.vision.sketch.html_page import page_html
-from vistavox.pipelines.vision.sketch.layout import build_tree, label_pairs, reading_lines
+from vistavox.pipelines.vision.sketch.layout import build_tree, label_pairs
 from vistavox.pipelines.vision.sketch.text import assign_text, clean
 
 VOID = {"meta", "input", "img", "br", "hr", "link", "source", "area", "col", "wbr"}
@@ -177,7 +178,7 @@ def test_a_label_over_two_fields_leaves_them_side_by_side():
 def test_tangled_boxes_are_read_line_by_line():
     # Boxes overlapping both ways cannot be cut: they are read as lines, left to right.
     boxes = [(300, 0, 500, 60), (0, 10, 320, 70), (100, 50, 400, 120), (0, 100, 150, 160)]
-    assert reading_lines(boxes, [10, 11, 12, 13]) == [[11, 10], [12], [13]]
+    assert line_rows(boxes) == [[1, 0], [2], [3]]
 
 
 def test_labels_name_the_field_beside_or_below_them():

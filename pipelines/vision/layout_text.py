@@ -3,6 +3,7 @@ reason over ("[top-left] Document 10.docx | AutoSave On"). Pure functions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
@@ -30,23 +31,40 @@ class TextLine:
         return separator.join(" ".join(b.text for b in seg) for seg in self.segments)
 
 
-def group_lines(boxes: list[TextBox], gap_factor: float = 2.0) -> list[TextLine]:
-    """Group boxes into lines (overlapping vertically), left to right, top to bottom."""
+def line_rows(boxes: Sequence[tuple[float, float, float, float]]) -> list[list[int]]:
+    """Indices of ``boxes`` (x0, y0, x1, y1) grouped into visual lines: a box joins a line
+    when its middle is within half a typical height of the line's; each line left to
+    right, lines top to bottom."""
     if not boxes:
         return []
-    typical = median(max(1, b.height) for b in boxes)
-    rows: list[list[TextBox]] = []
-    for box in sorted(boxes, key=lambda b: b.centre[1]):
+
+    def middle(k: int) -> float:
+        return (boxes[k][1] + boxes[k][3]) / 2
+
+    def height(k: int) -> float:
+        return boxes[k][3] - boxes[k][1]
+
+    typical = median(max(1, height(k)) for k in range(len(boxes)))
+    rows: list[list[int]] = []
+    for k in sorted(range(len(boxes)), key=middle):
         for row in rows:
-            centre = median(b.centre[1] for b in row)
-            if abs(box.centre[1] - centre) <= 0.5 * max(typical, min(box.height, row[0].height)):
-                row.append(box)
+            centre = median(middle(j) for j in row)
+            if abs(middle(k) - centre) <= 0.5 * max(typical, min(height(k), height(row[0]))):
+                row.append(k)
                 break
         else:
-            rows.append([box])
-    lines = []
+            rows.append([k])
     for row in rows:
-        row.sort(key=lambda b: b.box[0])
+        row.sort(key=lambda k: boxes[k][0])
+    rows.sort(key=lambda row: (min(boxes[k][1] for k in row), min(boxes[k][0] for k in row)))
+    return rows
+
+
+def group_lines(boxes: list[TextBox], gap_factor: float = 2.0) -> list[TextLine]:
+    """Group boxes into lines (overlapping vertically), left to right, top to bottom."""
+    lines = []
+    for indices in line_rows([b.box for b in boxes]):
+        row = [boxes[k] for k in indices]
         height = median(max(1, b.height) for b in row)
         segments: list[list[TextBox]] = [[row[0]]]
         for box in row[1:]:
@@ -55,7 +73,6 @@ def group_lines(boxes: list[TextBox], gap_factor: float = 2.0) -> list[TextLine]
             else:
                 segments[-1].append(box)
         lines.append(TextLine(tuple(tuple(s) for s in segments)))
-    lines.sort(key=lambda line: (line.box[1], line.box[0]))
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..layout_text import line_rows
 from .elements import Element
 from .geometry import Box, union_all, v_overlap
 
@@ -94,34 +95,15 @@ def _cut(units: list[list[int]], boxes: list[Box], prefer: int) -> Node:
                     children = [_cut([option[k] for k in g], boxes, 1 - axis) for g in groups]
                     return Node(kind, box, _flatten(kind, children))
     # Tangled boxes (overlapping both ways): lines top to bottom, each left to right.
+    ids = [i for u in units for i in u]
     lines = [
-        Node(
-            "row",
-            union_all(boxes[i] for i in line),
-            [Node("leaf", boxes[i], element=i) for i in line],
-        )
+        Node("row", union_all(boxes[ids[k]] for k in line),
+             [Node("leaf", boxes[ids[k]], element=ids[k]) for k in line])
         if len(line) > 1
-        else Node("leaf", boxes[line[0]], element=line[0])
-        for line in reading_lines([boxes[u[0]] for u in singles], [u[0] for u in singles])
-    ]
+        else Node("leaf", boxes[ids[line[0]]], element=ids[line[0]])
+        for line in line_rows([boxes[i] for i in ids])
+    ]  # fmt: skip
     return Node("column", box, lines) if len(lines) > 1 else lines[0]
-
-
-def reading_lines(boxes: list[Box], ids: list[int]) -> list[list[int]]:
-    """``ids`` grouped into lines of reading: a box whose middle lies within the current
-    line's vertical extent joins it; lines top to bottom, each left to right."""
-    order = sorted(range(len(boxes)), key=lambda k: (boxes[k][1], boxes[k][0]))
-    lines: list[list[int]] = []
-    band = (0.0, -1.0)
-    for k in order:
-        middle = (boxes[k][1] + boxes[k][3]) / 2
-        if lines and band[0] <= middle <= band[1]:
-            lines[-1].append(k)
-            band = (min(band[0], boxes[k][1]), max(band[1], boxes[k][3]))
-        else:
-            lines.append([k])
-            band = (boxes[k][1], boxes[k][3])
-    return [[ids[k] for k in sorted(line, key=lambda k: boxes[k][0])] for line in lines]
 
 
 def _flatten(kind: str, children: list[Node]) -> list[Node]:
