@@ -128,6 +128,22 @@ class SettingsDialog(QDialog):
         rate_title = QLabel("Speaking &rate:", self)
         rate_title.setBuddy(self.rate)  # Alt+R moves to the slider
         form.addRow(rate_title, pace)
+        self.refine = QComboBox(self)
+        for value, label in (
+            ("auto", "With a bigger or vision model"),
+            ("on", "Always"),
+            ("off", "Never"),
+        ):
+            self.refine.addItem(label, value)
+        self.refine.setCurrentIndex(max(0, self.refine.findData(settings.refine_sketch_pages)))
+        self.refine.setAccessibleName("Proof-read sketch pages with the language model")
+        self.refine.setToolTip(
+            "After a sketch becomes a page, the language model puts right words the "
+            "handwriting reader misread and picks the title and accent colour. The layout "
+            "never changes; say “undo that” to go back. The built-in model is too small to "
+            "do this well."
+        )
+        form.addRow("Proof-read sketch &pages:", self.refine)
         hint = QLabel(
             "Models that are not installed yet: <code>vistavox models download NAME</code>", self
         )
@@ -241,6 +257,7 @@ class SettingsDialog(QDialog):
         s.sensitivity = self.sensitivity.value() / 100
         s.echo_cancellation = self.echo.isChecked()
         s.theme = self.theme.currentData()
+        s.refine_sketch_pages = self.refine.currentData()
         s.save()
         devices = DeviceSettings(input=self.input.currentText(), output=self.output.currentText())
         devices.save()

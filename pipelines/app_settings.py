@@ -44,6 +44,16 @@ class AppSettings(BaseModel):
     tts_model: str = ""  # "" = the embedded voice
     # How fast the voice speaks: 1 is the voice's own pace, 1.25 a quarter faster.
     speech_rate: float = Field(default=1.0, ge=0.5, le=2.0)
+    # Pages from sketches proof-read by the language model (misread words, title, accent):
+    # "auto" does it when a model bigger than the built-in one (or a vision model) is chosen.
+    refine_sketch_pages: Literal["auto", "on", "off"] = "auto"
+
+    @property
+    def refines_sketch_pages(self) -> bool:
+        """Whether a page made from a sketch goes to the language model for proof-reading."""
+        if self.refine_sketch_pages == "auto":
+            return bool(self.llm_model or self.vision_model)
+        return self.refine_sketch_pages == "on"
 
     @staticmethod
     def path() -> Path:

@@ -125,7 +125,7 @@ class Assistant:
         """Load the speech recogniser, language model, voice, database and tools (blocking)."""
         from ..models.resolve import resolve
         from .kernel.kernel import Kernel
-        from .kernel.local_llm import LocalLlm
+        from .kernel.loading import load_llm
         from .kernel.store import Store
         from .speech.stt import Transcriber
         from .speech.tts import Synthesizer
@@ -135,13 +135,7 @@ class Assistant:
         self.bus.publish(ModelsLoading(stage="speech recognition", fraction=0.05))
         stt = Transcriber(resolve(s.stt_model) if s.stt_model else None)
         self.bus.publish(ModelsLoading(stage="language model", fraction=0.35))
-        if s.vision_model:
-            from .kernel.vision import make_chat_handler
-
-            vision = resolve(s.vision_model)
-            llm = LocalLlm(vision, chat_handler=make_chat_handler(vision))
-        else:
-            llm = LocalLlm(resolve(s.llm_model) if s.llm_model else None)
+        llm = load_llm(s.llm_model, s.vision_model)
         self.bus.publish(ModelsLoading(stage="voice", fraction=0.7))
         tts = Synthesizer(resolve(s.tts_model) if s.tts_model else None)
         tts.set_rate(s.speech_rate)
@@ -467,7 +461,7 @@ class Assistant:
 
         self.bus.publish(StateChanged(state=EngineState.THINKING))
         try:
-            page, elements = self._sketch_process().submit(_sketch_page, str(photo)).result()
+            result = self._sketch_process().submit(_sketch_page, str(photo)).result()
         except BrokenProcessPool:
             self._sketcher = None  # started afresh for the next sketch
             self.bus.publish(
@@ -482,12 +476,39 @@ class Assistant:
         pages = self.workspace / "pages"
         pages.mkdir(parents=True, exist_ok=True)
         target = pages / f"{photo.stem}.html"
-        write_atomic(target, page.encode("utf-8"))
+        write_atomic(target, result.html.encode("utf-8"))
         self.pages.open(target)
         self.bus.publish(
-            PageUpdated(path=str(target), note=f"{elements} elements from {photo.name}")
+            PageUpdated(path=str(target), note=f"{len(result.elements)} elements from {photo.name}")
         )
+        if self.settings.refines_sketch_pages and self.models is not None:
+            self._refine_page(target, result, photo)
         self._idle()
+
+    def _refine_page(self, target: Path, result, photo: Path) -> None:
+        """The language model proof-reads the page just shown (words, title, accent); the
+        change is one undoable page edit, dropped if the page was edited meanwhile."""
+        from .kernel.vision import prepare_image
+        from .vision.sketch.refine import RefineError, refine
+
+        llm = self.models.llm
+        with self._busy:  # one user of the model at a time, as typed turns
+            self._cancel.clear()
+            try:
+                image = None
+                if llm.supports_images:
+                    image = prepare_image(photo.read_bytes(), 672)
+                refinement = refine(llm, result.page_elements, image_png=image, cancel=self._cancel)
+            except (RefineError, VistavoxError, ModelError, OSError) as exc:
+                self.bus.publish(
+                    EngineError(code="sketch-refine-failed", message=f"{photo.name}: {exc}")
+                )
+                return
+        changes = refinement.changes(result.page_elements)
+        if not changes:
+            return
+        note = "proof-read by the language model: " + ", ".join(changes)
+        self.pages.revise(target, result.refined(refinement).html, note, expected=result.html)
 
     def prepare_sketches(self) -> None:
         """Start the sketch process and load its models now (returns at once): called when
@@ -551,9 +572,8 @@ def _sketch_process_ready() -> bool:
     return True
 
 
-def _sketch_page(photo: str) -> tuple[str, int]:
-    """The page made from a sketch photo, and how many elements it has (sketch process)."""
+def _sketch_page(photo: str):
+    """The page made from a sketch photo: a SketchResult (sketch process)."""
     from .vision.sketch.pipeline import sketch_to_html
 
-    result = sketch_to_html(Path(photo))
-    return result.html, len(result.elements)
+    return sketch_to_html(Path(photo))

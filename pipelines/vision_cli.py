@@ -40,6 +40,8 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     from .vision.sketch.pipeline import sketch_to_html
 
     result = sketch_to_html(args.photo, title=args.title)
+    if args.refine:
+        result = _refined(result, args)
     write_atomic(args.output, result.html.encode("utf-8"))
     counts: dict[str, int] = {}
     for element in result.elements:
@@ -54,6 +56,28 @@ def cmd_sketch(args: argparse.Namespace) -> int:
         render_png(result.html, args.png, (args.width, 900), whole=True)
         print(f"{args.png}: preview at {args.width} px wide", file=sys.stderr)
     return 0
+
+
+def _refined(result, args: argparse.Namespace):
+    """The page with its words, title and accent refined by the language model (the photo
+    goes along for a vision model); the page is kept as it was if the answer is unusable."""
+    from .kernel.loading import load_llm
+    from .kernel.vision import prepare_image
+    from .vision.sketch.refine import RefineError, refine
+
+    llm = load_llm(args.llm or "", args.vision_model or "", args.backend)
+    image = prepare_image(args.photo.read_bytes(), 672) if llm.supports_images else None
+    try:
+        refinement = refine(llm, result.page_elements, image_png=image)
+    except RefineError as exc:
+        print(f"refinement skipped: {exc}", file=sys.stderr)
+        return result
+    for change in refinement.changes(result.page_elements):
+        print(f"refined: {change}", file=sys.stderr)
+    for i, proposal in sorted(refinement.rejected.items()):
+        text = result.page_elements[i].text
+        print(f"kept '{text}' (the model proposed '{proposal}')", file=sys.stderr)
+    return result.refined(refinement)
 
 
 def add_commands(sub) -> None:
@@ -73,4 +97,13 @@ def add_commands(sub) -> None:
     sketch.add_argument("--boxes", type=Path, help="also write the elements and layout as JSON")
     sketch.add_argument("--title", help="page title (default: the sketch's heading)")
     sketch.add_argument("--width", type=int, default=1280, help="preview width in pixels")
+    sketch.add_argument(
+        "--refine",
+        action="store_true",
+        help="let the language model put right misread words and choose the title and "
+        "accent colour (the structure stays as detected)",
+    )
+    sketch.add_argument("--llm", help="with --refine: a language model from the manifest")
+    sketch.add_argument("--vision-model", help="with --refine: a vision model (sees the photo)")
+    sketch.add_argument("--backend", help="with --refine: an OpenAI-compatible server URL")
     sketch.set_defaults(run=cmd_sketch)

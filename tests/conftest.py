@@ -87,6 +87,17 @@ def llm():
 TOOL_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 
+def _user_models_dir() -> Path:
+    from vistavox.models.resolve import user_models_dir
+
+    return user_models_dir()
+
+
+# Where the test setup downloaded models, taken before any test points the user's data
+# folder at a fresh one (the desktop tests do).
+USER_MODELS_DIR = _user_models_dir()
+
+
 @pytest.fixture(scope="session")
 def tool_llm():
     """The model that calls tools correctly (the 135M default cannot); the test setup
@@ -94,8 +105,15 @@ def tool_llm():
     from vistavox.models.resolve import ModelError, resolve
     from vistavox.pipelines.kernel.local_llm import LocalLlm
 
+    saved = os.environ.get("VISTAVOX_MODELS_DIR")
+    os.environ["VISTAVOX_MODELS_DIR"] = str(USER_MODELS_DIR)
     try:
         model = resolve(TOOL_MODEL)
     except ModelError as exc:
         pytest.skip(f"the tool-calling model is not here ({exc}); bash packaging/setup.sh test")
+    finally:
+        if saved is None:
+            os.environ.pop("VISTAVOX_MODELS_DIR")
+        else:
+            os.environ["VISTAVOX_MODELS_DIR"] = saved
     return LocalLlm(model)

@@ -469,6 +469,61 @@ def test_a_sketch_becomes_a_page_in_the_preview_with_its_photo_in_the_conversati
         assert thumb.width <= 512 and thumb.height <= 192
 
 
+def test_a_sketch_page_proof_read_by_the_model_keeps_its_structure_and_can_be_undone(
+    window, qtbot, loaded, tool_llm
+):
+    """With proof-reading on, the page is shown at once, then the language model's
+    revision (words, title, accent) replaces it as one undoable change. (Qwen2.5-Coder
+    0.5B stands in for a bigger model: the built-in 135M one rarely proposes anything that
+    passes the checks.)"""
+    import dataclasses
+
+    from tests.conftest import EVAL_DIR
+    from tests.test_sketch_refine import structure
+    from vistavox.pipelines.events import EngineError, EngineState, PageUpdated, StateChanged
+
+    samples = sorted((EVAL_DIR / "sketches" / "samples").glob("*.jpg"))
+    if not samples:
+        pytest.skip("no sketch photos in the evaluation data")
+    assistant, bus = loaded
+    seen: list = []  # (event, the page as it was when the event came)
+
+    def follow(event) -> None:
+        if isinstance(event, PageUpdated):
+            seen.append((event, Path(event.path).read_text(encoding="utf-8")))
+        elif isinstance(event, (EngineError, StateChanged)):
+            seen.append((event, None))
+
+    unsubscribe = bus.subscribe(follow)
+    assistant.settings.refine_sketch_pages = "on"
+    models = assistant.models
+    assistant.models = dataclasses.replace(models, llm=tool_llm)
+    try:
+        window.sketch(samples[-1])
+        qtbot.waitUntil(
+            lambda: (
+                any(isinstance(e, PageUpdated) for e, _ in seen)
+                and isinstance(seen[-1][0], StateChanged)
+                and seen[-1][0].state != EngineState.THINKING
+            ),
+            timeout=300_000,
+        )
+    finally:
+        assistant.models = models
+        assistant.settings.refine_sketch_pages = "auto"
+        unsubscribe()
+    assert not [e for e, _ in seen if isinstance(e, EngineError)]
+    pages = [(e, html) for e, html in seen if isinstance(e, PageUpdated)]
+    first = pages[0][1]
+    assert len(pages) == 2, [e.note for e, _ in pages]
+    event, revised = pages[1]
+    assert event.note.startswith("proof-read by the language model")
+    assert structure(revised) == structure(first)
+    reply = assistant.pages.handle("undo that")
+    reply.commit()
+    assert Path(event.path).read_text(encoding="utf-8") == first
+
+
 def test_an_error_in_a_worker_thread_is_shown_in_the_window(window, qtbot):
     from vistavox.desktop.errors import ErrorReporter
 

@@ -97,6 +97,26 @@ class PageEditor:
         if self.on_change is not None:
             self.on_change(page, edit.describe())
 
+    def revise(self, page: Path, new: str, note: str, *, expected: str) -> bool:
+        """Replace ``page`` with ``new`` as one undoable change, but only while it still
+        reads ``expected`` (a change made meanwhile, by the user or an edit, wins).
+        Returns whether the page was replaced."""
+        with self._lock:
+            try:
+                old = page.read_text(encoding="utf-8")
+            except OSError as exc:
+                _log.warning("page not revised: %s", exc)
+                return False
+            if old != expected:
+                return False
+            history = self._history.setdefault(page, [])
+            history.append(old)
+            del history[:-HISTORY]
+            write_atomic(page, new.encode("utf-8"))
+        if self.on_change is not None:
+            self.on_change(page, note)
+        return True
+
 
 def _noop() -> None:
     pass

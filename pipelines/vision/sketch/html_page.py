@@ -20,6 +20,7 @@ STYLE = """
 *, *::before, *::after { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: #1f2328; background: #fff; }
+:root { --accent: #0969da; }
 main { max-width: 1200px; margin: 0 auto; padding: 16px 24px; }
 h1, h2 { margin: 0; line-height: 1.2; }
 h1 { font-size: 2rem; } h2 { font-size: 1.4rem; }
@@ -36,12 +37,12 @@ input[type=text], select, textarea { width: 100%; padding: 8px 10px; font: inher
        border: 1px solid #8c959f; border-radius: 6px; background: #fff; }
 textarea { min-height: 5em; resize: vertical; }
 button { width: 100%; padding: 10px 16px; font: inherit; font-weight: 600; color: #fff;
-       background: #0969da; border: 0; border-radius: 6px; cursor: pointer; }
+       background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; }
 .choice { display: inline-flex; align-items: center; gap: 8px; }
 .choice input { width: 1.1em; height: 1.1em; margin: 0; }
 img.placeholder { display: block; width: 100%; height: auto; background: #eaeef2;
        border: 1px solid #8c959f; border-radius: 4px; }
-a { color: #0969da; }
+a { color: var(--accent); }
 :focus-visible { outline: 3px solid #fb8f44; outline-offset: 2px; }
 @media (max-width: 640px) {
   .row { flex-direction: column; align-items: stretch; gap: 8px; }
@@ -248,8 +249,11 @@ class _Page:
         return f' style="{style.lstrip("; ")}"'
 
 
-def page_html(elements: list[Element], tree: Node, title: str | None = None) -> str:
-    """A complete HTML document for ``elements`` laid out as ``tree``."""
+def page_html(
+    elements: list[Element], tree: Node, title: str | None = None, accent: str | None = None
+) -> str:
+    """A complete HTML document for ``elements`` laid out as ``tree``; ``accent`` (a CSS
+    colour) colours its buttons and links."""
     page = _Page(elements, tree)
     heading = page.text(page.first_heading, "") if page.first_heading is not None else ""
     page_title = _esc(title or heading or "Page from a sketch")
@@ -257,11 +261,12 @@ def page_html(elements: list[Element], tree: Node, title: str | None = None) -> 
     controls = {"TextBox", "ComboBox", "CheckBox", "RadioButton", "Button"}
     if any(e.tag in controls for e in elements):
         body = f'<form action="#" method="post" onsubmit="return false">{body}</form>'
+    accent_style = f"; --accent: {_esc(accent)}" if accent else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{page_title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f'<main style="{page.scale_style}">\n{body}\n</main>\n</body>\n</html>\n'
+        f'<main style="{page.scale_style}{accent_style}">\n{body}\n</main>\n</body>\n</html>\n'
     )
 
 

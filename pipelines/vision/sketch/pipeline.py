@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from .geometry import Box, clip
 from .html_page import page_html
 from .layout import Node, build_tree
 from .normalise import box_to_photo, rectify
+from .refine import ACCENTS, Refinement, apply_refinement
 from .text import assign_text
 
 
@@ -26,6 +27,22 @@ class SketchResult:
     layout: Node
     html: str
     size: tuple[int, int]  # the photo's width and height
+    # The same elements on the straightened sheet, which the layout and page were made from.
+    page_elements: list[Element] = field(default_factory=list)
+    title: str | None = None
+
+    def refined(self, refinement: Refinement) -> SketchResult:
+        """The same page with a language model's refinement (words, title, accent) applied:
+        same elements, same layout, only words and colours differ."""
+        page_elements = apply_refinement(self.page_elements, refinement)
+        html = page_html(
+            page_elements, self.layout, self.title or refinement.title,
+            ACCENTS.get(refinement.accent or ""),
+        )  # fmt: skip
+        return replace(
+            self, elements=apply_refinement(self.elements, refinement), html=html,
+            page_elements=page_elements,
+        )  # fmt: skip
 
     def boxes_json(self) -> str:
         return json.dumps(
@@ -95,4 +112,4 @@ def sketch_to_html(photo: Path | bytes, title: str | None = None) -> SketchResul
     # The layout follows the straightened sheet; the boxes reported are the photo's.
     tree = build_tree(elements)
     html = page_html(elements, tree, title)
-    return SketchResult(_in_photo(elements, back), tree, html, ingested.image.size)
+    return SketchResult(_in_photo(elements, back), tree, html, ingested.image.size, elements, title)
