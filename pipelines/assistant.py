@@ -488,16 +488,13 @@ class Assistant:
     def _refine_page(self, target: Path, result, photo: Path) -> None:
         """The language model proof-reads the page just shown (words, title, accent); the
         change is one undoable page edit, dropped if the page was edited meanwhile."""
-        from .kernel.vision import prepare_image
-        from .vision.sketch.refine import RefineError, refine
+        from .vision.sketch.refine import RefineError, photo_for, refine
 
         llm = self.models.llm
         with self._busy:  # one user of the model at a time, as typed turns
             self._cancel.clear()
             try:
-                image = None
-                if llm.supports_images:
-                    image = prepare_image(photo.read_bytes(), 672)
+                image = photo_for(llm, photo.read_bytes())
                 refinement = refine(llm, result.page_elements, image_png=image, cancel=self._cancel)
             except (RefineError, VistavoxError, ModelError, OSError) as exc:
                 self.bus.publish(

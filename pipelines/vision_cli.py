@@ -62,12 +62,11 @@ def _refined(result, args: argparse.Namespace):
     """The page with its words, title and accent refined by the language model (the photo
     goes along for a vision model); the page is kept as it was if the answer is unusable."""
     from .kernel.loading import load_llm
-    from .kernel.vision import prepare_image
-    from .vision.sketch.refine import RefineError, refine
+    from .vision.sketch.refine import RefineError, photo_for, refine
 
     llm = load_llm(args.llm or "", args.vision_model or "", args.backend)
-    image = prepare_image(args.photo.read_bytes(), 672) if llm.supports_images else None
     try:
+        image = photo_for(llm, args.photo.read_bytes())
         refinement = refine(llm, result.page_elements, image_png=image)
     except RefineError as exc:
         print(f"refinement skipped: {exc}", file=sys.stderr)

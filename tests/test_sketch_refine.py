@@ -239,3 +239,42 @@ def test_sketch_command_refines_with_the_language_model(eval_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     assert structure(refined.read_text()) == structure(plain.read_text())
     assert not Page(refined.read_text()).errors
+
+
+class SeeingModel:
+    """A stand-in for a vision model (unit test of the message it is sent): records the
+    chat and answers with a fixed form."""
+
+    supports_images = True
+
+    def __init__(self, answer: str):
+        self.answer = answer
+        self.calls: list[dict] = []
+
+    def stream_chat(self, messages, **kwargs):
+        self.calls.append({"messages": messages, **kwargs})
+        yield self.answer
+
+
+def test_a_vision_model_is_shown_the_photo_with_the_words(tmp_path):
+    from PIL import Image
+
+    from vistavox.pipelines.vision.ingest import ImageError
+    from vistavox.pipelines.vision.sketch.refine import photo_for
+
+    photo = tmp_path / "sketch.png"
+    Image.new("RGB", (300, 200), "white").save(photo)
+    model = SeeingModel('{"texts": {"e1": "Create account"}, "title": "Sign up", "accent": "teal"}')
+    elements = misread_form()
+    image = photo_for(model, photo.read_bytes())
+    refinement = refine(model, elements, image_png=image)
+    assert refinement.texts == {0: "Create account"} and refinement.accent == "teal"
+    content = model.calls[0]["messages"][1]["content"]
+    assert content[0]["type"] == "image_url"
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "Creat acount" in content[1]["text"] and "root ::=" in model.calls[0]["grammar"]
+    with pytest.raises(ImageError):  # a damaged photo is a clear error, not a crash
+        photo_for(model, b"not an image")
+    blind = SeeingModel("{}")
+    blind.supports_images = False
+    assert photo_for(blind, photo.read_bytes()) is None

@@ -23,6 +23,7 @@ BENCHMARKS = {
     "kernel": "tests.benchmarks.bench_kernel",
     "desktop": "tests.benchmarks.bench_desktop",
     "sketch": "tests.benchmarks.bench_sketch",
+    "refine": "tests.benchmarks.bench_refine",
     "ocr": "tests.benchmarks.bench_ocr",
     "tools": "tests.benchmarks.bench_tools",
     "listen": "tests.benchmarks.bench_listen",

@@ -208,6 +208,17 @@ def apply_refinement(elements: Sequence[Element], refinement: Refinement) -> lis
     ]
 
 
+def photo_for(llm, photo: bytes) -> bytes | None:
+    """The sketch photo as ``llm`` should see it (PNG at its projector's size), or None
+    for a model that cannot see images."""
+    if not getattr(llm, "supports_images", False):
+        return None
+    from ...kernel.vision import prepare_image
+
+    spec = getattr(getattr(llm, "model_info", None), "spec", None)
+    return prepare_image(photo, getattr(spec, "image_size", None))
+
+
 def refine(
     llm,
     elements: Sequence[Element],
