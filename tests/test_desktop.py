@@ -199,12 +199,17 @@ def test_settings_are_saved_in_the_config_folder(qtbot, home):
     dialog.rate.setValue(125)
     assert dialog.rate_label.text() == "125 %"
     assert dialog.tts.currentData() == ""  # the embedded voice
+    assert dialog.refine.currentData() == "auto"
+    assert not AppSettings().refines_sketch_pages  # auto: not with the built-in model
+    assert AppSettings(llm_model="qwen2.5-1.5b-instruct").refines_sketch_pages
+    dialog.refine.setCurrentIndex(dialog.refine.findData("on"))
     changed = dialog.apply()
     assert "speech_rate" in changed
     saved = json.loads(AppSettings.path().read_text())
     assert saved["speech_rate"] == 1.25 and saved["tts_model"] == ""
     assert saved["custom_instructions"] == "Call me Sam."
     assert saved["sensitivity"] == 0.8 and saved["theme"] == "dark"
+    assert saved["refine_sketch_pages"] == "on" and AppSettings.load().refines_sketch_pages
     assert AppSettings.load().start_threshold() < AppSettings().start_threshold()
     assert DeviceSettings.load().input == "pulse:vmic"
 

@@ -55,7 +55,7 @@ def structure(markup: str) -> list[tuple[str, str]]:
     ("read", "proposed"),
     [
         ("Contirmation", "Confirmation"),
-        ("StumpiNG INFO", "SHIPPING INFO"),
+        ("SHIPING INFO", "SHIPPING INFO"),
         ("PRODNET ONE", "PRODUCT ONE"),
         ("Creat acount", "Create account"),
         ("1 itew", "1 item"),
@@ -79,6 +79,13 @@ def test_corrections_of_misread_words_are_accepted(read, proposed):
         ("Name", "Surname please"),  # a different word
         ("Buy", ""),
         ("", "Submit"),  # nothing was read: the model may not invent words
+        ("PRicE", "PRICEY"),  # a right word made into another
+        ("TOTAL", "TOTALIZE"),
+        ("SUBTOTAL", "TOTAL"),
+        ("Delivery", "Free Delivery"),  # a word added
+        ("very", "Delivery"),
+        # The price of keeping right words: a misreading that is itself a word stays.
+        ("StumpiNG INFO", "SHIPPING INFO"),
     ],
 )
 def test_proposals_that_are_not_corrections_are_refused(read, proposed):
@@ -91,6 +98,8 @@ def test_a_title_is_taken_only_in_the_pages_own_words():
     assert not title_fits("Data of the element (PEMDAS) in bold", words)
     assert not title_fits("<b>account</b>", words)
     assert not title_fits("account " * 20, words)
+    assert not title_fits("The text of every element is in the title and accent", words)
+    assert title_fits("Account", words)
 
 
 def test_the_form_the_model_fills_in_covers_each_worded_element_once():

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from ...errors import VistavoxError
 from .elements import Element
+from .spelling import is_english_word
 
 # Accent colours the model may choose from (name → CSS colour), all readable on white with
 # white text on top of them (WCAG AA for large text).
@@ -39,7 +40,9 @@ ACCENTS = {
 DEFAULT_ACCENT = "blue"  # the page's own: choosing it changes nothing
 MAX_WORDS_CHARS = 80  # one element's words
 MAX_TITLE_CHARS = 60
+MAX_TITLE_WORDS = 6
 MIN_LIKENESS = 0.6  # difflib ratio between the words read and the words proposed
+_WORD = re.compile(r"[^\W\d_]+")
 _FORBIDDEN = re.compile(r"[<>{}\[\]`|\\]|://|www\.", re.IGNORECASE)
 
 SYSTEM_PROMPT = (
@@ -143,12 +146,19 @@ def _marks(text: str) -> list[str]:
     return [ch for ch in text if not ch.isalpha() and not ch.isspace()]
 
 
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
 def acceptable(original: str, proposed: str) -> bool:
-    """Whether ``proposed`` may replace the words ``original`` read off the sketch: one
-    short line of plain text, no markup or address, the same digits and signs ("$10.00"
-    stays a price), no capital of the writer's taken away by a change of capitals alone, and
-    recognisably the same words (difflib likeness ≥ MIN_LIKENESS, at most one word more
-    or fewer)."""
+    """Whether ``proposed`` may replace the words ``original`` read off the sketch. It must
+    be a correction, not new copy: one short line of plain text without markup or
+    addresses; the same digits and signs ("$10.00" stays a price); every word of four
+    letters or more that is already an English word still there ("PRICE" does not become
+    "PRICEY", "Delivery" not "Free Delivery"; the price: a misreading that is itself a
+    word, "StumpiNG", stays); at most two letters more or fewer and one word more or fewer
+    (split or joined words); recognisably the same (difflib likeness ≥ MIN_LIKENESS); and
+    no capital of the writer's taken away by a change of capitals alone."""
     old, new = _plain(original), _plain(proposed)
     if not old or not new or new == old or _marks(new) != _marks(old):
         return False
@@ -156,22 +166,31 @@ def acceptable(original: str, proposed: str) -> bool:
         return all(n == o or (o.islower() and n.isupper()) for o, n in zip(old, new, strict=False))
     if len(new) > _longest(old) or _FORBIDDEN.search(new):
         return False
-    if abs(len(new.split()) - len(old.split())) > 1:
+    if abs(len(new.split()) - len(old.split())) > 1 or abs(_letters(new) - _letters(old)) > 2:
+        return False
+    kept = {w.lower() for w in _WORD.findall(new)}
+    right = [w for w in _WORD.findall(old) if len(w) >= 4 and is_english_word(w)]
+    if any(w.lower() not in kept for w in right):
         return False
     likeness = difflib.SequenceMatcher(None, old.lower(), new.lower()).ratio()
     return likeness >= MIN_LIKENESS
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[^\W\d_]{3,}", text.lower())}
+def _words(text: str, least: int) -> list[str]:
+    return re.findall(rf"[^\W\d_]{{{least},}}", text.lower())
 
 
 def title_fits(title: str, page_words: Sequence[str]) -> bool:
-    """A title may name the page only in its own words: plain, short, and sharing a word
-    of three letters or more with what is written on it."""
+    """A title may name the page only in the page's own words: plain, at most
+    MAX_TITLE_WORDS words, and at least a third of its words of four letters or more
+    written on the page."""
     if not title or len(title) > MAX_TITLE_CHARS or _FORBIDDEN.search(title):
         return False
-    return bool(_words(title) & _words(" ".join(page_words)))
+    if len(title.split()) > MAX_TITLE_WORDS:
+        return False
+    own = _words(title, 4)
+    page = set(_words(" ".join(page_words), 4))
+    return bool(own) and 3 * sum(w in page for w in own) >= len(own)
 
 
 def parse_refinement(answer: str, elements: Sequence[Element]) -> Refinement:

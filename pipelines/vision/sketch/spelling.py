@@ -31,6 +31,11 @@ def _same_case(guess: str, word: str) -> str:
     return "".join(g.upper() if w.isupper() else g for g, w in zip(guess, word, strict=True))
 
 
+def is_english_word(word: str) -> bool:
+    """Whether ``word`` (any capitals) is a common English word."""
+    return word.isalpha() and word.lower() in _checker()
+
+
 def correct_word(word: str) -> str:
     """``word`` put right if it is one misread letter away from a common English word."""
     if len(word) < MIN_LETTERS or not word.isalpha() or not word.isascii():
