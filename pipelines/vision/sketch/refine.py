@@ -42,6 +42,7 @@ MAX_WORDS_CHARS = 80  # one element's words
 MAX_TITLE_CHARS = 60
 MAX_TITLE_WORDS = 6
 MIN_LIKENESS = 0.6  # difflib ratio between the words read and the words proposed
+_MONEY = "$€£¥%"
 _WORD = re.compile(r"[^\W\d_]+")
 _FORBIDDEN = re.compile(r"[<>{}\[\]`|\\]|://|www\.", re.IGNORECASE)
 
@@ -142,8 +143,9 @@ def _plain(text: str) -> str:
 
 
 def _marks(text: str) -> list[str]:
-    """The digits and signs of ``text`` ("$10.00" → $, 1, 0, ., 0, 0), in order."""
-    return [ch for ch in text if not ch.isalpha() and not ch.isspace()]
+    """The digits and money or per-cent signs of ``text`` ("$10.00" → $, 1, 0, 0, 0), in
+    order; other punctuation may go ("PR&BUCT" is a misread "PRODUCT")."""
+    return [ch for ch in text if ch.isdigit() or ch in _MONEY]
 
 
 def _letters(text: str) -> int:
@@ -153,7 +155,7 @@ def _letters(text: str) -> int:
 def acceptable(original: str, proposed: str) -> bool:
     """Whether ``proposed`` may replace the words ``original`` read off the sketch. It must
     be a correction, not new copy: one short line of plain text without markup or
-    addresses; the same digits and signs ("$10.00" stays a price); every word of four
+    addresses; the same digits and money signs ("$10.00" stays a price); every word of four
     letters or more that is already an English word still there ("PRICE" does not become
     "PRICEY", "Delivery" not "Free Delivery"; the price: a misreading that is itself a
     word, "StumpiNG", stays); at most two letters more or fewer and one word more or fewer
