@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from vistavox.models.resolve import user_models_dir
+
 # The app's decisions (held speech, echo dropped) appear with a failing test's output
 # (VISTAVOX_LOG_LEVEL=DEBUG shows every endpoint decision, for debugging).
 logging.getLogger("vistavox").setLevel(os.environ.get("VISTAVOX_LOG_LEVEL", "INFO"))
@@ -87,15 +89,9 @@ def llm():
 TOOL_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 
-def _user_models_dir() -> Path:
-    from vistavox.models.resolve import user_models_dir
-
-    return user_models_dir()
-
-
 # Where the test setup downloaded models, taken before any test points the user's data
 # folder at a fresh one (the desktop tests do).
-USER_MODELS_DIR = _user_models_dir()
+USER_MODELS_DIR = user_models_dir()
 
 
 @pytest.fixture(scope="session")

@@ -87,15 +87,19 @@ class PageEditor:
             except (VistavoxError, OSError) as exc:
                 _log.warning("page edit not made: %s", exc)
                 return
-            history = self._history.setdefault(page, [])
             if edit.action == "undo":
-                history.pop()
+                self._history[page].pop()
             else:
-                history.append(old)
-                del history[:-HISTORY]
+                self._remember(page, old)
             write_atomic(page, new.encode("utf-8"))
         if self.on_change is not None:
             self.on_change(page, edit.describe())
+
+    def _remember(self, page: Path, old: str) -> None:
+        """Keep ``old`` as the version "undo" goes back to (the last HISTORY are kept)."""
+        history = self._history.setdefault(page, [])
+        history.append(old)
+        del history[:-HISTORY]
 
     def revise(self, page: Path, new: str, note: str, *, expected: str) -> bool:
         """Replace ``page`` with ``new`` as one undoable change, but only while it still
@@ -109,9 +113,7 @@ class PageEditor:
                 return False
             if old != expected:
                 return False
-            history = self._history.setdefault(page, [])
-            history.append(old)
-            del history[:-HISTORY]
+            self._remember(page, old)
             write_atomic(page, new.encode("utf-8"))
         if self.on_change is not None:
             self.on_change(page, note)
