@@ -39,6 +39,7 @@ from vistavox.pipelines.events import (
     EngineState,
     EventBus,
     FinalTranscript,
+    IntentAnswered,
     LevelMeter,
     ModelsLoading,
     ModelsReady,
@@ -47,6 +48,8 @@ from vistavox.pipelines.events import (
     ReplyFinished,
     ReplyToken,
     StateChanged,
+    TimerFinished,
+    TimersChanged,
     ToolCalled,
     UserTurn,
 )
@@ -56,7 +59,7 @@ from .composer import Composer
 from .preview import PreviewPanel
 from .rendering import ChatEntry, conversation_html, warm_up_rendering
 from .screen_capture import ScreenCapture, screen_region
-from .side_panels import MemoryPanel, ToolsPanel
+from .side_panels import MemoryPanel, TimersPanel, ToolsPanel
 from .sidebar import ConversationSidebar
 from .voice_controls import VoiceControls, icon
 from .window_state import restore_window, save_window
@@ -108,10 +111,13 @@ class MainWindow(QMainWindow):
         self.preview = PreviewPanel(self)
         self.tools = ToolsPanel(self)
         self.memory = MemoryPanel(self)
+        self.timers = TimersPanel(self)
+        self.timers.cancel_requested.connect(self._cancel_timer)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.preview, "Preview")
         self.tabs.addTab(self.tools, "Tools")
         self.tabs.addTab(self.memory, "Memory")
+        self.tabs.addTab(self.timers, "Timers")
         splitter = QSplitter(self)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(centre)
@@ -235,6 +241,7 @@ class MainWindow(QMainWindow):
         view.addAction(add("Show the &preview", "Alt+1", lambda: self._show_tab(self.preview)))
         view.addAction(add("Show the &tools", "Alt+2", lambda: self._show_tab(self.tools)))
         view.addAction(add("Show the &memory", "Alt+3", lambda: self._show_tab(self.memory)))
+        view.addAction(add("Show the t&imers", "Alt+4", lambda: self._show_tab(self.timers)))
 
     def _show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
@@ -290,6 +297,17 @@ class MainWindow(QMainWindow):
             )
             self.raise_()
             self.activateWindow()
+        elif isinstance(event, IntentAnswered):
+            self.tools.add_intent(event)
+        elif isinstance(event, TimersChanged):
+            count = len(event.timers)
+            self.timers.show_timers(event.timers)
+            title = f"Timers ({count})" if count else "Timers"
+            self.tabs.setTabText(self.tabs.indexOf(self.timers), title)
+        elif isinstance(event, TimerFinished):
+            self._add(ChatEntry("notice", f"⏰ {event.text}"))
+            self.statusBar().showMessage(event.text, 15000)
+            self.notify(event.text)
         elif isinstance(event, ContextUpdated):
             self.memory.setPlainText(event.memory_map)
         elif isinstance(event, ConversationOpened):
@@ -447,6 +465,18 @@ class MainWindow(QMainWindow):
 
     def stop(self) -> None:
         self.assistant.interrupt()
+
+    def notify(self, text: str) -> None:
+        """A desktop notification (through the tray icon, where there is one)."""
+        tray = getattr(self, "tray", None)
+        if tray is not None:
+            tray.showMessage("Vistavox", text, QSystemTrayIcon.MessageIcon.Information, 10000)
+
+    def _cancel_timer(self, timer_id: int) -> None:
+        try:
+            self.assistant.cancel_timer(timer_id)
+        except Exception as exc:  # noqa: BLE001 - shown, never lost
+            self.statusBar().showMessage(f"Could not cancel the timer: {exc}", 8000)
 
     def bring_to_front(self) -> None:
         self.showNormal()

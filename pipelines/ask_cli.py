@@ -9,22 +9,22 @@ from pathlib import Path
 
 def build_kernel(args: argparse.Namespace):
     """The kernel the command line asks for: backend, store, persona, tools."""
+    from .app_settings import AppSettings
     from .assistant import workspace_dir
+    from .intents.handler import add_everyday_intents
     from .kernel.kernel import Kernel
+    from .kernel.loading import load_llm
     from .kernel.personas import load_persona
     from .kernel.store import Store, default_db_path
     from .tools.defaults import default_registry
 
     persona = load_persona(args.persona)
     store = Store(args.db or default_db_path())
-    if args.backend:
-        from .kernel.remote_llm import RemoteLlm
-
-        llm = RemoteLlm(args.backend)
-    else:
-        from .kernel.local_llm import LocalLlm
-
-        llm = LocalLlm()
+    if args.llm:
+        llm = load_llm(args.llm, backend=args.backend)
+    else:  # the models chosen in the app's settings (or the best one installed)
+        settings = AppSettings.load()
+        llm = load_llm(settings.llm_model, settings.vision_model, backend=args.backend)
 
     def confirm(tool, arguments) -> bool:
         if args.allow_risky:
@@ -41,13 +41,20 @@ def build_kernel(args: argparse.Namespace):
     registry = default_registry(
         store, confirm=confirm, workspace=workspace_dir(), persona_name=persona.name
     )
-    return Kernel(
+    kernel = Kernel(
         llm,
         store,
         persona,
         tools=registry if not args.no_tools else None,
         tool_format=args.tool_format,
     )
+    if not args.no_intents:
+        add_everyday_intents(kernel, on_answer=_show_intent)
+    return kernel
+
+
+def _show_intent(answer) -> None:
+    print(f"[intent] {answer.intent}: {answer.reading}", file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -85,7 +92,18 @@ def add_commands(sub) -> None:
     )
     ask.add_argument("--conversation", type=int, help="continue this conversation")
     ask.add_argument("--db", type=Path, help="conversation database (default: user data dir)")
+    ask.add_argument(
+        "--llm",
+        metavar="NAME",
+        help="language model from `vistavox models` (default: the one chosen in the app's "
+        "settings, else the best one installed)",
+    )
     ask.add_argument("--no-tools", action="store_true", help="answer without tools")
+    ask.add_argument(
+        "--no-intents",
+        action="store_true",
+        help="send everything to the model (no exact local answers for sums, units, time…)",
+    )
     ask.add_argument(
         "--tool-format",
         choices=("json", "native"),  # Kernel.TOOL_FORMATS (not imported: slow)

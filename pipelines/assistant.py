@@ -30,15 +30,21 @@ from .events import (
     EngineError,
     EngineState,
     EventBus,
+    IntentAnswered,
     ModelsLoading,
     ModelsReady,
     PageUpdated,
     ReplyFinished,
     ReplyToken,
     StateChanged,
+    TimerFinished,
+    TimerInfo,
+    TimersChanged,
     ToolCalled,
     UserTurn,
 )
+from .intents.handler import add_everyday_intents
+from .intents.timers import TimerBook
 from .pages.editor import PageEditor
 from .tools.workspace import page_path
 
@@ -72,6 +78,7 @@ class Assistant:
         self.store = None
         self.kernel = None  # typed turns: the persona with its tools
         self.voice_kernel = None  # spoken turns: same store and persona, short replies
+        self.timers = None  # the pending timers (TimerBook), once loaded
         self.conversation_id: int | None = None
         self._voice = None
         # Opening and closing the audio devices, one request after another, off the caller's
@@ -147,11 +154,16 @@ class Assistant:
         self.voice_kernel = Kernel(
             llm, self.store, persona, reply_reserve=llm.settings.max_reply_tokens
         )
+        self.timers = TimerBook(self.store, on_fire=self._timer_fired, on_change=self._timers_now)
         for kernel in (self.kernel, self.voice_kernel):
+            # Page edits first (while a page is open), then the everyday intents.
             kernel.direct_handlers.append(self.pages.handle)
+            add_everyday_intents(kernel, timers=self.timers, on_answer=self._intent_answered)
         self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
         self.voice_kernel.warm_up(None)
         self._ready.set()
+        self.timers.start()  # timers that ended while the app was closed are told now
+        self._timers_now(self.timers.pending())
         self.bus.publish(
             ModelsReady(
                 summary=f"{stt.model_info.spec.title} · {llm.model_info.spec.title} · "
@@ -207,6 +219,62 @@ class Assistant:
             persona_name=persona_name,
             documents=documents,
         )
+
+    # --- intents and timers ---------------------------------------------------------------
+    def _intent_answered(self, answer) -> None:
+        self.bus.publish(
+            IntentAnswered(
+                intent=answer.intent,
+                reading=answer.reading,
+                reply=answer.reply,
+                seconds=answer.seconds,
+            )
+        )
+
+    def _timers_now(self, pending) -> None:
+        self.bus.publish(
+            TimersChanged(
+                timers=tuple(TimerInfo(t.id, t.label, t.seconds, t.ends_at) for t in pending)
+            )
+        )
+
+    def _timer_fired(self, fired) -> None:
+        """A timer ended: the window shows it, and the assistant says it aloud (through the
+        voice loop when it is open, else straight to the speaker)."""
+        from .intents.timers import announcement
+
+        text = announcement(fired)
+        self.bus.publish(
+            TimerFinished(
+                timer_id=fired.timer.id,
+                label=fired.timer.label,
+                seconds=fired.timer.seconds,
+                text=text,
+            )
+        )
+        voice = self._voice
+        try:
+            if voice is not None:
+                voice.announce(text)
+            elif self.models is not None:
+                from .audio.device_test import chime, play
+                from .audio.devices import DeviceSettings
+
+                tts = self.models.tts
+                speech = tts.speak(text)
+                lead = chime(tts.sample_rate)
+                play(DeviceSettings.load().output, _join_audio(lead, speech), tts.sample_rate)
+        except Exception as exc:  # noqa: BLE001 - shown; the timer still ended
+            _log.warning("could not say that a timer ended: %s", exc)
+            self.bus.publish(
+                EngineError(code="timer-not-spoken", message=f"{text} (not spoken: {exc})")
+            )
+
+    def cancel_timer(self, timer_id: int) -> None:
+        """Cancel a pending timer (the window's cancel button)."""
+        self._require_ready()
+        chosen = [t for t in self.timers.pending() if t.id == timer_id]
+        self.timers.cancel(chosen)
 
     def _require_ready(self) -> None:
         if not self._ready.is_set():
@@ -547,8 +615,18 @@ class Assistant:
         if self._sketcher is not None:
             self._sketcher.shutdown(wait=False, cancel_futures=True)
             self._sketcher = None
+        if self.timers is not None:
+            self.timers.stop()
         if self.store is not None:
             self.store.close()
+
+
+def _join_audio(lead, speech):
+    """The chime, a short pause, then the words."""
+    import numpy as np
+
+    pause = np.zeros(len(lead) // 3, dtype=np.float32)
+    return np.concatenate([lead, pause, np.asarray(speech, dtype=np.float32)])
 
 
 def _start_sketch_process() -> None:

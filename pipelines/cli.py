@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,11 @@ def _cmd_reply(args: argparse.Namespace) -> int:
     text_out = check_writable(args.text_out) if args.text_out else None
     question = load_audio(args.audio_in)
 
+    from .conversation import EngineSettings, voice_kernel
     from .voice_turn import VoiceModels, run_voice_turn
 
     models = VoiceModels.load_defaults()
+    kernel, scratch = voice_kernel(models, EngineSettings())  # intents, output guard
 
     def show_transcript(text: str) -> None:
         print(f"You said: {text}", flush=True)
@@ -33,10 +36,18 @@ def _cmd_reply(args: argparse.Namespace) -> int:
 
     try:
         result = run_voice_turn(
-            models, question, on_transcript=show_transcript, on_reply_text=show_piece
+            models,
+            question,
+            on_transcript=show_transcript,
+            on_reply_text=show_piece,
+            kernel=kernel,
         )
     except NoSpeechError as exc:
         raise NoSpeechError(f"{args.audio_in}: {exc}") from exc
+    finally:
+        kernel.store.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     print(flush=True)
     if not result.reply:
         raise VistavoxError("the language model gave an empty reply; nothing to say")

@@ -10,6 +10,7 @@ and only the part of the reply that was actually played goes into the history.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import shutil
@@ -44,6 +45,7 @@ from .events import (
     SpeechStarted,
     StateChanged,
 )
+from .intents.handler import add_everyday_intents
 from .kernel.context import ContextPlan
 from .kernel.kernel import Kernel
 from .kernel.personas import Persona
@@ -191,7 +193,7 @@ class Conversation:
         self.bus = bus or EventBus()
         self._own_store: Path | None = None
         if kernel is None:
-            kernel, self._own_store = _default_kernel(models, self.settings)
+            kernel, self._own_store = voice_kernel(models, self.settings)
         self.kernel = kernel
         self.conversation_id = conversation_id  # created with the first finished turn
         self.turns: list[Turn] = []
@@ -209,6 +211,7 @@ class Conversation:
         self._spoken: deque[tuple[float, str]] = deque(maxlen=64)  # (when, phrase) played
         self._last_playback = float("-inf")
         self._next_id = 1
+        self._announcement_ids = itertools.count(-1, -1)  # apart from the turns' ids
         self._state = EngineState.IDLE
         self._ptt_pressed = False
         # Words the user is likely to say now (e.g. page edits while a page is open),
@@ -288,6 +291,18 @@ class Conversation:
             if turn is None or turn.finished:
                 return
             self._cancel_turn(turn, heard=True)
+
+    def announce(self, text: str) -> None:
+        """Say ``text`` outside any turn (a timer that ended), after what is playing; it is
+        the assistant's own voice to the echo judge, as replies are."""
+        audio = self.models.tts.speak(text)
+        if audio.size == 0:
+            return
+        with self._turn_lock:
+            turn_id = next(self._announcement_ids)
+            self.speaker.enqueue(Phrase(turn_id, 0, text, self.speaker.to_device_rate(audio)))
+            self.speaker.release(turn_id)
+            self._spoken.append((time.monotonic(), text))
 
     @property
     def history(self) -> list[HistoryEntry]:
@@ -1116,7 +1131,7 @@ def _title(text: str) -> str:
     return " ".join(text.split()[:8]) or "Voice conversation"
 
 
-def _default_kernel(models: VoiceModels, settings: EngineSettings) -> tuple[Kernel, Path | None]:
+def voice_kernel(models: VoiceModels, settings: EngineSettings) -> tuple[Kernel, Path | None]:
     """A kernel on the voice model with the settings' system prompt; its store is the
     settings' file, or a temporary one (returned, to be removed at stop)."""
     temporary = None
@@ -1133,6 +1148,7 @@ def _default_kernel(models: VoiceModels, settings: EngineSettings) -> tuple[Kern
     kernel = Kernel(
         models.llm, Store(path), persona, reply_reserve=models.llm.settings.max_reply_tokens
     )
+    add_everyday_intents(kernel)
     return kernel, temporary
 
 

@@ -98,6 +98,17 @@ def _voice_kernel(models, args: argparse.Namespace):
     return Kernel(models.llm, store, persona, reply_reserve=models.llm.settings.max_reply_tokens)
 
 
+def _fire_timers(conversation, kernel):
+    """The everyday intents in front of the model, with timers that end during the
+    conversation said aloud through it; returns the timer book (to stop)."""
+    from .intents.handler import add_everyday_intents
+    from .intents.timers import TimerBook, announcement
+
+    book = TimerBook(kernel.store, on_fire=lambda fired: conversation.announce(announcement(fired)))
+    add_everyday_intents(kernel, timers=book)
+    return book
+
+
 def cmd_converse(args: argparse.Namespace) -> int:
     from .audio.devices import DeviceSettings
     from .audio.files import write_wav
@@ -151,9 +162,12 @@ def cmd_converse(args: argparse.Namespace) -> int:
         conversation_id=args.conversation,
     )
 
+    timers = _fire_timers(conversation, kernel) if kernel is not None else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     conversation.start()
+    if timers is not None:
+        timers.start()
     deadline = time.monotonic() + args.max_seconds if args.max_seconds else None
     try:
         while not stop.is_set():
@@ -168,6 +182,8 @@ def cmd_converse(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if timers is not None:
+            timers.stop()
         conversation.stop()
         if writer:
             writer.close()

@@ -197,6 +197,44 @@ class PageUpdated(Event):
     note: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class IntentAnswered(Event):
+    """A request answered exactly by a local intent (a sum, a conversion, the time, a
+    timer…), without the language model; ``reading`` is how it was understood."""
+
+    intent: str
+    reading: str
+    reply: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    """A pending timer as the window shows it; ``ends_at`` is wall-clock (time.time())."""
+
+    timer_id: int
+    label: str
+    seconds: int
+    ends_at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimersChanged(Event):
+    """The pending timers now, the soonest first."""
+
+    timers: tuple[TimerInfo, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimerFinished(Event):
+    """A timer ended; ``text`` is what the assistant says about it."""
+
+    timer_id: int
+    label: str
+    seconds: int
+    text: str
+
+
 Subscriber = Callable[[Event], None]
 E = TypeVar("E", bound=Event)
 

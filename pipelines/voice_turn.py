@@ -31,9 +31,14 @@ class VoiceModels:
 
     @classmethod
     def load_defaults(cls) -> VoiceModels:
-        """Load the default (embedded) speech recogniser, language model and voice (the
-        speech models run once as they load, so the first real turn is as fast as others)."""
-        return cls(stt=Transcriber(), llm=LocalLlm(), tts=Synthesizer())
+        """Load the embedded speech recogniser and voice and the language model the app
+        would use (chosen in its settings, else the best one installed). The speech models
+        run once as they load, so the first real turn is as fast as the others."""
+        from .app_settings import AppSettings
+        from .kernel.loading import load_llm
+
+        llm = load_llm(AppSettings.load().llm_model)
+        return cls(stt=Transcriber(), llm=llm, tts=Synthesizer())
 
 
 @dataclass
@@ -87,8 +92,11 @@ def run_voice_turn(
     system_prompt: str = VOICE_SYSTEM_PROMPT,
     on_transcript: Callable[[str], None] | None = None,
     on_reply_text: Callable[[str], None] | None = None,
+    kernel=None,
 ) -> TurnResult:
-    """Answer one spoken question (16 kHz mono float32) out loud.
+    """Answer one spoken question (16 kHz mono float32) out loud; with a ``kernel``, as
+    the app answers (everyday intents first, the model's reply through the output guard),
+    else straight from the model (the stages measured alone).
 
     Raises NoSpeechError if the audio holds no intelligible speech.
     """
@@ -127,7 +135,9 @@ def run_voice_turn(
 
     t_llm = time.perf_counter()
     llm_busy = 0.0
-    for piece in models.llm.stream_chat(messages):
+
+    def take(piece: str) -> None:
+        nonlocal llm_busy, t_llm
         llm_busy += time.perf_counter() - t_llm
         if timings.llm_first_token_s is None:
             timings.llm_first_token_s = llm_busy
@@ -138,6 +148,12 @@ def run_voice_turn(
         for phrase in chunker.feed(piece):
             speak(phrase)
         t_llm = time.perf_counter()
+
+    if kernel is not None:
+        kernel.draft_answer(None, transcript, on_token=take)
+    else:
+        for piece in models.llm.stream_chat(messages):
+            take(piece)
     llm_busy += time.perf_counter() - t_llm
     timings.llm_s = llm_busy
     for phrase in chunker.flush():

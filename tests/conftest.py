@@ -15,6 +15,11 @@ from vistavox.models.resolve import user_models_dir
 # (VISTAVOX_LOG_LEVEL=DEBUG shows every endpoint decision, for debugging).
 logging.getLogger("vistavox").setLevel(os.environ.get("VISTAVOX_LOG_LEVEL", "INFO"))
 
+# Where no test names a model, the suite runs on the embedded one (fast, and present on every
+# install), not on the bigger model the app would pick where one is installed; the tests of
+# that choice, and of the bigger models, name theirs.
+os.environ.setdefault("VISTAVOX_LLM", "smollm2-135m-instruct")
+
 REPO = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "eval"))
 ARTIFACTS = Path(os.environ.get("VISTAVOX_TEST_ARTIFACTS", REPO / "tests" / "artifacts"))

@@ -118,6 +118,51 @@ def test_a_typed_question_streams_a_reply_and_is_saved(window, qtbot):
     assert "context window" in window.memory.toPlainText()
 
 
+def _typed(window, qtbot, text: str):
+    from vistavox.pipelines.events import ReplyFinished
+
+    finished = []
+    window.bridge.event.connect(
+        lambda e: finished.append(e) if isinstance(e, ReplyFinished) else None
+    )
+    qtbot.keyClicks(window.composer.edit, text)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    return finished[0]
+
+
+def test_a_sum_is_answered_exactly_and_the_tools_tab_says_which_intent(window, qtbot):
+    reply = _typed(window, qtbot, "What is 543 times 344?")
+    assert reply.text == "543 times 344 is 186,792."
+    calls = [window.tools.calls.item(i).text() for i in range(window.tools.calls.count())]
+    assert any(c.startswith("intent calculate") and "543 * 344" in c for c in calls), calls
+
+
+def test_a_timer_set_in_words_counts_down_in_the_window_and_can_be_cancelled(window, qtbot):
+    reply = _typed(window, qtbot, "set a pasta timer for 12 minutes")
+    assert "pasta" in reply.text
+    panel = window.timers
+    qtbot.waitUntil(lambda: panel.list.count() == 1, timeout=10_000)
+    assert panel.list.item(0).text().startswith("pasta — 1")  # 12:00 or 11:59 left
+    assert "Timers (1)" in [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    panel.list.setCurrentRow(0)
+    qtbot.mouseClick(panel.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.list.count() == 0, timeout=10_000)
+    assert window.assistant.timers.pending() == []
+
+
+def test_a_timer_that_ends_is_shown_in_the_conversation(window, qtbot):
+    from vistavox.pipelines.events import TimerFinished
+
+    fired = []
+    window.bridge.event.connect(lambda e: fired.append(e) if isinstance(e, TimerFinished) else None)
+    _typed(window, qtbot, "set a timer for 1 second")
+    qtbot.waitUntil(lambda: bool(fired), timeout=30_000)
+    qtbot.wait(2 * 60 + 50)  # let the throttled render run
+    assert "timer is done" in fired[0].text
+    assert any("timer is done" in e.text for e in window.entries if e.role == "notice")
+
+
 def test_events_from_worker_threads_update_the_view(window, qtbot):
     from vistavox.pipelines.events import ReplyFinished, ReplyToken, UserTurn
 

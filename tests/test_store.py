@@ -375,7 +375,7 @@ def test_v1_database_is_migrated_keeping_its_data(db_path: Path) -> None:
     raw.close()
 
     with Store(db_path) as migrated:
-        assert migrated.version == SCHEMA_VERSION == 2
+        assert migrated.version == SCHEMA_VERSION == 3
         assert migrated.get_conversation(1) == Conversation(
             1, "Old trip", "assistant", 100.0, 200.0, None
         )

@@ -55,25 +55,40 @@ def chime(rate: int, seconds: float = 0.6) -> np.ndarray:
 
 def play_chime(device: str | None) -> None:
     """Play the chime on ``device`` (blocking, about a second)."""
+    play(device, chime(TEST_RATE), TEST_RATE)
+
+
+def play(device: str | None, audio: np.ndarray, rate: int) -> None:
+    """Play mono float32 ``audio`` at ``rate`` on ``device`` and return when it has been
+    played (a chime, or an announcement while the voice loop is closed). Raises
+    AudioDeviceError if the device is missing or refuses."""
+    import soxr
+
     position = 0
     done = threading.Event()
-    audio: np.ndarray | None = None
+    samples: np.ndarray | None = None
 
     def feed(outdata, frames, time, status) -> None:
         nonlocal position
-        chunk = audio[position : position + frames]
+        chunk = samples[position : position + frames]
         outdata[: chunk.size, 0] = chunk
         outdata[chunk.size :, 0] = 0.0
         position += frames
-        if position >= audio.size:
+        if position >= samples.size:
             done.set()
 
-    stream, rate = open_stream(
-        device, is_input=False, rate=TEST_RATE, blocksize=1024, callback=feed
+    stream, actual = open_stream(
+        device,
+        is_input=False,
+        rate=rate,
+        blocksize=1024 if rate <= 16_000 else 2048,
+        callback=feed,
     )
-    audio = chime(rate)
+    samples = np.asarray(audio, dtype=np.float32)
+    if actual != rate:
+        samples = soxr.resample(samples, rate, actual).astype(np.float32)
     try:
         stream.start()
-        done.wait(3.0)
+        done.wait(samples.size / actual + 3.0)
     finally:
         close_stream(stream)

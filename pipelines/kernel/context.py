@@ -74,9 +74,12 @@ class ContextPlan:
         return "\n".join(lines)
 
 
-def system_message(persona_prompt: str, memories: Sequence[str] = ()) -> str:
-    """The pinned system message: persona, the data rules, and recalled memories."""
-    parts = [persona_prompt.strip(), DATA_RULES]
+def system_message(
+    persona_prompt: str, memories: Sequence[str] = (), *, data_rules: bool = True
+) -> str:
+    """The pinned system message: persona, the data rules (where data blocks may come), and
+    recalled memories."""
+    parts = [persona_prompt.strip()] + ([DATA_RULES] if data_rules else [])
     if memories:
         facts = "\n".join(f"- {m}" for m in memories)
         parts.append(f"Things the user asked you to remember:\n{facts}")

@@ -252,3 +252,58 @@ def native_tool_definitions(tools: list[dict[str, Any]]) -> list[dict[str, Any]]
         }
         for t in tools
     ]
+
+
+# --- answers that must quote a tool's number ------------------------------------------------
+# A small model handed "84" by the calculator still wrote "12 times 7 is 86" now and then.
+# After a tool returned a number, the answer step may only write that number (in one of its
+# usual forms) and the numbers of the question: digits are otherwise not allowed.
+def number_forms(value: float) -> list[str]:
+    """How a result may be written: exact, rounded to 2-4 decimals, with thousands commas."""
+    forms: set[str] = set()
+    if float(value).is_integer() and abs(value) < 1e15:
+        whole = int(value)
+        forms.update({str(abs(whole)), f"{abs(whole):,}"})
+    else:
+        forms.add(f"{abs(value):.12g}")
+        for places in range(2, 5):
+            rounded = f"{abs(value):,.{places}f}".rstrip("0").rstrip(".")
+            forms.update({rounded, rounded.replace(",", "")})
+    return sorted(forms, key=len, reverse=True)
+
+
+def _quoting(value: float, known: list[str], no_digit: str) -> list[str]:
+    """Rules for text (``body``) that quotes ``value`` and holds no other digits than those
+    of ``known`` numbers; ``no_digit`` is the rule for one other character."""
+    forms = number_forms(value)
+    others = [n.lstrip("-") for n in known if n.lstrip("-") not in forms]
+    rules = [
+        "body ::= seg* res ( nd seg* )?",
+        f"seg ::= {'nd | kn nd' if others else 'nd'}",
+        "res ::= " + " | ".join(_literal_text(f) for f in forms),
+        f"nd ::= {no_digit}",
+    ]
+    if others:
+        rules.append("kn ::= " + " | ".join(_literal_text(n) for n in others))
+    return rules
+
+
+def number_answer_grammar(tools: list[dict[str, Any]], value: float, known: list[str]) -> str:
+    """GBNF for the JSON step after a tool returned ``value``: another call, or an answer
+    that quotes ``value`` and has no other digits than those of ``known`` numbers."""
+    calls = tool_call_schema(tools)["anyOf"][:-1]
+    builder = _Builder(600)
+    call = builder.value({"anyOf": calls}) if calls else None
+    lines = [
+        "root ::= " + (f"{call} | answer" if call else "answer"),
+        'answer ::= "{" ws "\\"answer\\"" ws ":" ws "\\"" body "\\"" ws "}"',
+        *_quoting(value, known, r'[^"\\0-9\x00-\x1f\x7f] | "\\" ["\\/bfnrt]'),
+    ]
+    lines += [f"{n} ::= {b}" for n, b in builder.rules.items()]
+    return "\n".join(lines) + _BASE
+
+
+def number_text_grammar(value: float, known: list[str]) -> str:
+    """GBNF for a plain-text answer that quotes ``value`` (and no other number but the
+    ``known`` ones)."""
+    return "\n".join(["root ::= body", *_quoting(value, known, r"[^0-9\x00]")]) + "\n"

@@ -9,16 +9,24 @@ it, and summarises what was paged out.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import VistavoxError
+from ..intents.checking import correct_sums
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
+from .direct import DirectReply
+from .guard import ReplyGuard
 from .personas import Persona
 from .store import Store
+from .streams import GuardedOutput, JsonAnswerStream, StopSignal
 from .untrusted import new_key, wrap_untrusted
+
+_log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {
     ".txt",
@@ -66,18 +74,19 @@ class KernelReply:
 TOOL_PROTOCOL = (
     "You can use tools. Reply with exactly one JSON object and nothing else: either "
     '{{"tool": "<name>", "arguments": {{...}}}} to use a tool, or {{"answer": "<text>"}} to '
-    "answer the user. Use the calculator for every calculation. Tools:\n{tools}"
+    "answer. Use the calculator for every calculation. Tools:\n{tools}"
 )
 
 
 # Small models answer sums from memory, wrongly, unless shown the tool at work (with
 # Qwen2.5-Coder 0.5B, a product went from a wrong guess to a calculator call; a question
-# that no tool helps with is shown too, or every question becomes a calculation).
+# that no tool helps with is shown too, or every question becomes a calculation). No "The
+# user asks…" narration: SmolLM2 and Qwen 0.5B copied it word for word into their answers.
 CALCULATOR_EXAMPLE = (
-    'Example: the user asks "What is 12 times 7?"; you reply '
-    '{"tool": "calculator", "arguments": {"expression": "12 * 7"}}; the result comes back; '
-    'you reply {"answer": "12 times 7 is 84."}. The user asks "Who wrote Hamlet?"; no tool '
-    'helps, so you reply {"answer": "Shakespeare wrote Hamlet."}'
+    'Example: asked "What is 12 times 7?", you reply {"tool": "calculator", "arguments": '
+    '{"expression": "12 * 7"}}; when the result comes back, you reply {"answer": "12 times 7 '
+    'is 84."}. Asked "Who wrote Hamlet?", no tool helps, so you reply {"answer": "Shakespeare '
+    'wrote Hamlet."}'
 )
 
 # The same guidance for models that call tools in their own format (the chat template lists
@@ -91,6 +100,17 @@ NATIVE_CALCULATOR_EXAMPLE = (
     '{"expression": "12 * 7"}; the result comes back; you answer "12 times 7 is 84." The '
     'user asks "Who wrote Hamlet?"; no tool helps, so you answer "Shakespeare wrote Hamlet."'
 )
+# "What does this image show?" and its usual variants: the question about the image as a
+# whole, which the vision pipeline's findings answer.
+_ASKS_WHAT_IMAGE_SHOWS = re.compile(
+    r"(?:(?:can|could) you |please )?(?:what(?:'s| is| does| do)?|describe|tell me (?:about|"
+    r"what)|explain)\s+(?:is\s+)?(?:in\s+|on\s+)?(?:this|the|that|my)\s+(?:image|picture|"
+    r"photo|screenshot|sketch|drawing|screen)(?:\s+(?:show|shows|showing|contain|contains|"
+    r"say|says|about|of|is|mean))?(?:\s+me)?[?.!]*|what(?:'s| is) (?:this|that)[?.!]*|"
+    r"what am i looking at[?.!]*"
+)
+NO_GOOD_ANSWER = "Sorry, I don't have a good answer to that."
+DATA_MARKER = "<<<DATA key="
 
 
 def read_attachment(path: Path) -> str:
@@ -162,7 +182,11 @@ class Kernel:
 
     # --- building the context -----------------------------------------------------------
     def _tool_specs(self) -> list[dict]:
+        # A model that cannot follow the protocol (the embedded 135M) gets no tools: it
+        # copied the protocol into its answers, and the intents do the exact work instead.
         if self.tools is None or not self.persona.tools:
+            return []
+        if not getattr(self.llm, "follows_tools", True):
             return []
         return self.tools.specs(self.persona.tools)
 
@@ -180,7 +204,9 @@ class Kernel:
 
         return native_tool_definitions(self._tool_specs()) if self.native_tools() else None
 
-    def _system(self) -> str:
+    def _system(self, data_rules: bool = True) -> str:
+        """The pinned system message; the rules for data blocks only where there are some
+        (text about delimiters is something small models copy)."""
         prompt = self.persona.system_prompt
         specs = self._tool_specs()
         if specs and self.native_tools():
@@ -196,7 +222,7 @@ class Kernel:
             prompt += "\n\n" + TOOL_PROTOCOL.format(tools=listing)
             if any(s["name"] == "calculator" for s in specs):
                 prompt += "\n" + CALCULATOR_EXAMPLE
-        return system_message(prompt)
+        return system_message(prompt, data_rules=data_rules)
 
     def plan(
         self,
@@ -217,7 +243,9 @@ class Kernel:
                 for m in self.store.messages(conversation_id, after_id=folded)
                 if m.role in ("user", "assistant") and (before_id is None or m.id < before_id)
             ]
-        system = system if system is not None else self._system()
+        if system is None:
+            data = DATA_MARKER in current or any(DATA_MARKER in m.content for m in history)
+            system = self._system(data_rules=data or bool(self._tool_specs()))
         recalled = [m.content for m in self.store.search_memories(current, limit=5)]
         window = self.llm.context_tokens
         tools = self._tool_definitions()
@@ -277,11 +305,12 @@ class Kernel:
         blocks = [
             wrap_untrusted(read_attachment(Path(f)), f"file {Path(f).name}", key) for f in files
         ]
-        hashes, parts = [], []
+        hashes, parts, seen = [], [], []
         for image in images:
-            described, digest, part = self._describe_image(Path(image), key)
-            blocks.append(described)
+            block, digest, part, description = self._describe_image(Path(image), key)
+            blocks.append(block)
             hashes.append(digest)
+            seen.append(description)
             if part is not None:
                 parts.append(part)
         content = "\n\n".join([text, *blocks]) if blocks else text
@@ -297,7 +326,10 @@ class Kernel:
                 "role": "user",
                 "content": [{"type": "text", "text": plan.messages[-1]["content"]}, *parts],
             }
-        direct = None if (files or images) else self._direct(text)
+        if files or images:
+            direct = self._about_image(text, seen) if not (files or parts) else None
+        else:
+            direct = self._direct(text)
         if direct is not None:
             answer, results, interrupted = direct.text, [], False
             if on_token is not None:
@@ -317,12 +349,92 @@ class Kernel:
         return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
 
     def _answer(self, plan, key, untrusted, on_token, cancel):
+        """The model's answer through the output guard: tools as the model calls them, the
+        reply cut where it starts to copy the prompt or an earlier answer, or to claim an
+        action nobody took; asked once more without the history when nothing usable is
+        left. Returns (answer, tool results, interrupted by the user)."""
+        from .guard import usable
+
+        results: list = []
+        guard = self._guard(plan, results)
+        stop = StopSignal(cancel)
+        out = GuardedOutput(guard, on_token, stop)
         if self.native_tools():
-            return self._native_tool_loop(plan, key, untrusted, on_token, cancel)
-        if self._tool_specs():
-            return self._tool_loop(plan, key, untrusted, on_token, cancel)
-        answer, interrupted = self._stream(plan.messages, on_token, cancel)
-        return answer, [], interrupted
+            self._native_tool_loop(plan, key, untrusted, out.feed, stop, results)
+        elif self._tool_specs():
+            self._tool_loop(plan, key, untrusted, out.feed, stop, results)
+        else:
+            self._stream(plan.messages, out.feed, stop)
+        if stop.by_user:
+            return out.text[: out.shown].strip(), results, True
+        answer, reason = out.finish()
+        if reason and not usable(answer):
+            _log.info("reply cut (%s); asking again without the history", reason)
+            answer = self._fresh_answer(plan, key, results, guard, on_token, cancel)
+            if cancel is not None and cancel.is_set():
+                return answer, results, True
+        # A sum the model stated is computed again: its arithmetic is a guess.
+        return correct_sums(answer) or _grounded_fallback(results), results, False
+
+    def _guard(self, plan: ContextPlan, results: list) -> ReplyGuard:
+        """A guard for this turn: the prompt's own text, the earlier answers to other
+        questions, and the tools that ran (which make some claims true)."""
+        current = _text_of(plan.messages[-1]) if plan.messages else ""
+        earlier = []
+        messages = plan.messages[1:-1]
+        for question, reply in zip(messages, messages[1:], strict=False):
+            asked, answered = question.get("role"), reply.get("role")
+            if (asked, answered) == ("user", "assistant") and question.get("content") != current:
+                earlier.append(str(reply.get("content") or ""))
+        prompt = [self._system(), _ANSWER_NOW["content"], TOOL_PROTOCOL, CALCULATOR_EXAMPLE]
+        return ReplyGuard(
+            prompt,
+            earlier,
+            tools_run=lambda: {r.tool for r in results if r.ok},
+            question=current.split("\n\n" + DATA_MARKER, 1)[0],
+        )
+
+    def _fresh_answer(self, plan, key, results, guard, on_token, cancel) -> str:
+        """A second try with the persona, the question and what the tools found, without
+        the history (what a small model copies is mostly there), at temperature 0."""
+        from .guard import usable
+
+        question = plan.messages[-1]
+        found = [wrap_untrusted(r.content, f"tool {r.tool}", key) for r in results if r.ok]
+        has_data = bool(found) or DATA_MARKER in _text_of(question)
+        messages = [
+            {
+                "role": "system",
+                "content": system_message(self.persona.system_prompt, data_rules=has_data),
+            },
+            question,
+        ]
+        if found:
+            messages.append(
+                {
+                    "role": "user",
+                    "content": "What the tools found:\n" + "\n".join(found) + "\nAnswer my "
+                    "question with it, in one or two plain sentences.",
+                }
+            )
+        grammar = None
+        numbers = [n for r in results if r.ok and (n := _number(r.content)) is not None]
+        if numbers:  # the answer must state what the tool computed
+            from .grammar import number_text_grammar
+
+            grammar = number_text_grammar(numbers[-1], _numbers_in(question, None))
+        stop = StopSignal(cancel)
+        out = GuardedOutput(guard, on_token, stop)
+        for piece in self.llm.stream_chat(
+            messages,
+            max_tokens=self.reply_reserve,
+            temperature=0.0,
+            cancel=stop,
+            grammar=grammar,
+        ):
+            out.feed(piece)
+        answer, _ = out.finish()
+        return answer if usable(answer) else ""
 
     # --- spoken turns -------------------------------------------------------------------------
     # A voice turn may be abandoned (the user kept talking) after the answer has started, and
@@ -394,10 +506,19 @@ class Kernel:
         for _ in self.llm.stream_chat(messages, max_tokens=1, **extra):
             pass
 
-    def _describe_image(self, path: Path, key: str) -> tuple[str, str, dict | None]:
+    @staticmethod
+    def _about_image(text: str, seen: list) -> DirectReply | None:
+        """Without a vision model, "what does this image show?" is answered with what the
+        vision pipeline found (the kind of picture, its key text), word for word: a small
+        model asked to phrase it dropped or changed the facts."""
+        if len(seen) != 1 or not _ASKS_WHAT_IMAGE_SHOWS.fullmatch(text.strip().lower()):
+            return None
+        return DirectReply(seen[0].summary())
+
+    def _describe_image(self, path: Path, key: str):
         """Store the image; returns the text the model gets about it (the text read from it
-        by OCR, with its layout), its hash, and the image itself as a message part when
-        the model can see."""
+        by OCR, with its layout), its hash, the image itself as a message part when the
+        model can see, and the description."""
         from ..vision.describe import describe_image
         from ..vision.ingest import ImageError
         from .vision import image_part, prepare_image
@@ -416,40 +537,54 @@ class Kernel:
             size = self.llm.model_info.spec.image_size
             note = f"The user attached an image; it follows. {described.as_text()}"
             part = image_part(prepare_image(data, size))
-            return wrap_untrusted(note, f"image {path.name}", key), digest, part
+            return wrap_untrusted(note, f"image {path.name}", key), digest, part, described
         note = (
             "The user attached an image. No vision model is configured, so you cannot see "
             "it: you only have the text read from it below. Say so honestly when asked about "
             f"anything else in it.\n{described.as_text()}"
         )
-        return wrap_untrusted(note, f"image {path.name}", key), digest, None
+        return wrap_untrusted(note, f"image {path.name}", key), digest, None, described
 
-    def _stream(self, messages, on_token, cancel) -> tuple[str, bool]:
-        parts: list[str] = []
+    def _stream(self, messages, on_token, cancel) -> None:
         for piece in self.llm.stream_chat(
             messages,
             max_tokens=self.reply_reserve,
             temperature=self.persona.temperature,
             cancel=cancel,
         ):
-            parts.append(piece)
-            if on_token:
-                on_token(piece)
-        interrupted = bool(cancel is not None and cancel.is_set())
-        return "".join(parts).strip(), interrupted
+            on_token(piece)
 
-    def _tool_loop(self, plan, key, untrusted, on_token, cancel):
-        from .grammar import ToolStepError, parse_tool_step, tool_call_grammar
+    def _tool_loop(self, plan, key, untrusted, on_token, cancel, results: list) -> None:
+        """JSON steps under a grammar until the model answers; an answer's text streams to
+        ``on_token`` as it is written. After a tool that returned a number, the answer must
+        quote that number (and no digits but those of the question and the call)."""
+        from .grammar import (
+            ToolStepError,
+            number_answer_grammar,
+            parse_tool_step,
+            tool_call_grammar,
+        )
 
         specs = self._tool_specs()
         grammar = tool_call_grammar(specs)
         messages = list(plan.messages)
-        results = []
         previous = None
         for _ in range(self.max_tool_steps):
-            raw, interrupted = self._stream_silently(messages, grammar, cancel)
-            if interrupted:
-                return "", results, True
+            answer = JsonAnswerStream(on_token)
+            for piece in self.llm.stream_chat(
+                messages,
+                max_tokens=self.reply_reserve,
+                # Whether to call a tool is a decision, not a style: made the same way
+                # each time (at the persona's 0.3, Qwen 0.5B called the calculator for a
+                # product in one run and guessed in the next).
+                temperature=0.0,
+                cancel=cancel,
+                grammar=grammar,
+            ):
+                answer.feed(piece)
+            raw = answer.raw
+            if cancel.is_set():
+                return
             try:
                 step = parse_tool_step(raw, specs)
             except ToolStepError as exc:
@@ -462,9 +597,7 @@ class Kernel:
                 ]
                 continue
             if step.answer is not None:
-                if on_token:
-                    on_token(step.answer)
-                return step.answer.strip(), results, False
+                return
             if (step.tool, step.arguments) == previous:
                 break  # the model is repeating itself: answer with what it has
             previous = (step.tool, step.arguments)
@@ -478,10 +611,16 @@ class Kernel:
                     "Use another tool or give the answer.",
                 },
             ]
+            result = results[-1]
+            number = _number(result.content) if result.ok else None
+            grammar = (
+                number_answer_grammar(specs, number, _numbers_in(plan.messages[-1], step))
+                if number is not None
+                else tool_call_grammar(specs)
+            )
         # Out of steps: answer plainly with what was gathered.
         messages.append(dict(_ANSWER_NOW))
-        answer, interrupted = self._stream(messages, on_token, cancel)
-        return answer, results, interrupted
+        self._stream(messages, on_token, cancel)
 
     def _run_call(self, step, untrusted: bool, key: str, results: list) -> tuple[str, str]:
         """Run one validated call through the registry (permissions, audit) and add its
@@ -490,7 +629,7 @@ class Kernel:
         results.append(result)
         return result.decision, wrap_untrusted(result.content, f"tool {step.tool}", key)
 
-    def _native_tool_loop(self, plan, key, untrusted, on_token, cancel):
+    def _native_tool_loop(self, plan, key, untrusted, on_token, cancel, results: list) -> None:
         """Tool use in the model's own format: the answer streams as it is written; a call
         (never a broken one, under the grammar) runs and its result comes back as a tool
         message, until the model answers or runs out of steps."""
@@ -505,14 +644,11 @@ class Kernel:
         grammar = native_call_grammar(specs)
         tools = self._tool_definitions()
         messages = list(plan.messages)
-        results = []
         previous = None
         for _ in range(self.max_tool_steps):
-            raw, answered, interrupted = self._stream_or_call(
-                messages, grammar, tools, on_token, cancel
-            )
-            if answered or interrupted:
-                return (raw.strip() if answered else ""), results, interrupted
+            raw, answered = self._stream_or_call(messages, grammar, tools, on_token, cancel)
+            if answered or cancel.is_set():
+                return
             try:
                 step = parse_native_step(raw, specs)
             except ToolStepError as exc:
@@ -532,15 +668,11 @@ class Kernel:
             ]
         # Out of steps: an answer in plain words with what was gathered (no more calls).
         messages.append(dict(_ANSWER_NOW))
-        raw, _, interrupted = self._stream_or_call(
-            messages, native_answer_grammar(), tools, on_token, cancel
-        )
-        return raw.strip(), results, interrupted
+        self._stream_or_call(messages, native_answer_grammar(), tools, on_token, cancel)
 
     def _stream_or_call(self, messages, grammar, tools, on_token, cancel):
-        """One step in the native format: (text, answered, interrupted). An answer is
-        passed to ``on_token`` as it comes; a tool call (it starts with "<" or "{") is
-        not."""
+        """One step in the native format: (text, answered). An answer is passed to
+        ``on_token`` as it comes; a tool call (it starts with "<" or "{") is not."""
         parts: list[str] = []
         answering = None
         for piece in self.llm.stream_chat(
@@ -554,24 +686,11 @@ class Kernel:
             parts.append(piece)
             if answering is None and "".join(parts).strip():
                 answering = not "".join(parts).lstrip().startswith(("<", "{"))
-                if answering and on_token:
+                if answering:
                     on_token("".join(parts).lstrip())
-            elif answering and on_token:
+            elif answering:
                 on_token(piece)
-        interrupted = bool(cancel is not None and cancel.is_set())
-        return "".join(parts), bool(answering), interrupted
-
-    def _stream_silently(self, messages, grammar, cancel) -> tuple[str, bool]:
-        parts = list(
-            self.llm.stream_chat(
-                messages,
-                max_tokens=self.reply_reserve,
-                temperature=self.persona.temperature,
-                cancel=cancel,
-                grammar=grammar,
-            )
-        )
-        return "".join(parts), bool(cancel is not None and cancel.is_set())
+        return "".join(parts), bool(answering)
 
     # --- paging ----------------------------------------------------------------------------
     def _summarise_in_background(self, conversation_id: int, plan: ContextPlan) -> None:
@@ -613,3 +732,38 @@ class Kernel:
 
 def _transcript(messages: list[TurnMessage]) -> str:
     return "\n".join(f"{m.role}: {m.content}" for m in messages)
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _number(text: str) -> float | None:
+    """The tool's result when it is one number and nothing else, else None."""
+    try:
+        return float(text.strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _numbers_in(question: dict, step) -> list[str]:
+    """The numbers written in the question and in the call's arguments (an answer may
+    repeat them: "12 times 7 is 84")."""
+    text = _text_of(question) + " " + (json.dumps(step.arguments) if step else "")
+    return sorted(set(_NUMBER.findall(text)))
+
+
+def _text_of(message: dict) -> str:
+    """A message's text (a vision message carries it as the first of its parts)."""
+    content = message.get("content") or ""
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return str(content)
+
+
+def _grounded_fallback(results: list) -> str:
+    """The last word when the model had nothing usable to say: the number a tool computed,
+    if one did, else an honest "no good answer"."""
+    for result in reversed(results):
+        if result.ok and _number(result.content) is not None:
+            return f"The result is {result.content.strip()}."
+    return NO_GOOD_ANSWER

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 
 def load_llm(llm_model: str = "", vision_model: str = "", backend: str | None = None):
-    """A LocalLlm (``vision_model`` wins over ``llm_model``; "" = the embedded default) or,
+    """A LocalLlm (``vision_model`` wins over ``llm_model``; "" = the best one installed) or,
     with ``backend`` (http://HOST:PORT), a RemoteLlm. Loading is slow: not on a GUI thread."""
     if backend:
         from .remote_llm import RemoteLlm
 
         return RemoteLlm(backend)
-    from ...models.resolve import resolve
+    from ...models.resolve import resolve, resolve_language_model
     from .local_llm import LocalLlm
 
     if vision_model:
@@ -19,4 +19,4 @@ def load_llm(llm_model: str = "", vision_model: str = "", backend: str | None = 
 
         vision = resolve(vision_model)
         return LocalLlm(vision, chat_handler=make_chat_handler(vision))
-    return LocalLlm(resolve(llm_model) if llm_model else None)
+    return LocalLlm(resolve_language_model(llm_model))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
@@ -35,6 +36,14 @@ class LlmSettings:
     temperature: float = 0.2
     repeat_penalty: float = 1.1
     max_reply_tokens: int = 120
+
+
+def _raised_by_template_on_parts(exc: TypeError, messages: Sequence[ChatMessage]) -> bool:
+    """True when ``exc`` came from inside a Jinja chat template (Jinja names the frames of
+    compiled templates "<template>") while a message's content was a list of parts."""
+    has_parts = any(isinstance(m.get("content"), list) for m in messages)
+    frames = traceback.walk_tb(exc.__traceback__)
+    return has_parts and any(f.f_code.co_filename == "<template>" for f, _ in frames)
 
 
 class LocalLlm:
@@ -75,6 +84,12 @@ class LocalLlm:
     def supports_images(self) -> bool:
         """True for a vision model (loaded with a projector's chat handler)."""
         return self.chat_handler is not None
+
+    @property
+    def follows_tools(self) -> bool:
+        """Whether this model can be trusted with the tool-call protocol (the manifest's
+        verdict, from the tools benchmark)."""
+        return self.model_info.spec.follows_tools
 
     @property
     def context_tokens(self) -> int:
@@ -146,6 +161,15 @@ class LocalLlm:
                 )
             except ValueError as exc:
                 raise self._explain(exc) from exc
+            except TypeError as exc:
+                # A text-only chat template (the generic mtmd handler renders the GGUF's own)
+                # concatenates message['content'] as a string, and images make it a list.
+                if self.chat_handler is None or not _raised_by_template_on_parts(exc, messages):
+                    raise
+                raise ModelError(
+                    f"{self.model_info.spec.title}: its chat template cannot take images "
+                    f"({exc}); choose a vision model whose GGUF has a vision chat template"
+                ) from exc
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():

@@ -82,6 +82,19 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class TimerRecord:
+    """A timer; ``ends_at`` is wall-clock time (``time.time()``), so it means the same after
+    a restart. ``state``: "pending", "finished" or "cancelled"."""
+
+    id: int
+    seconds: int
+    label: str
+    created: float
+    ends_at: float
+    state: str = "pending"
+
+
+@dataclass(frozen=True)
 class Memory:
     """A fact the assistant keeps across conversations."""
 
@@ -199,7 +212,24 @@ def _migration_2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+def _migration_3(db: sqlite3.Connection) -> None:
+    """Timers: kept in the database so that pending ones survive a restart of the app."""
+    _run(
+        db,
+        [
+            """CREATE TABLE timers (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                seconds INTEGER NOT NULL,
+                label TEXT NOT NULL DEFAULT '',
+                created REAL NOT NULL,
+                ends_at REAL NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending')""",
+            "CREATE INDEX timers_by_state ON timers(state, ends_at)",
+        ],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2, _migration_3]
 """Schema upgrades; applying ``MIGRATIONS[n - 1]`` takes the database to version ``n``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -770,3 +800,38 @@ class Store:
         scored = [(score, m) for score, m in scored if score]
         scored.sort(key=lambda item: (item[0], item[1].id), reverse=True)
         return [m for _, m in scored[:limit]]
+
+    # ----------------------------------------------------------------- timers
+
+    def add_timer(self, seconds: int, label: str = "", *, now: float | None = None) -> TimerRecord:
+        """Keep a pending timer of ``seconds`` from ``now`` (default: the current time)."""
+        created = time.time() if now is None else now
+        ends_at = created + seconds
+        with self._write("save the timer to") as db:
+            cursor = db.execute(
+                "INSERT INTO timers (seconds, label, created, ends_at) VALUES (?, ?, ?, ?)",
+                (int(seconds), label, created, ends_at),
+            )
+        assert cursor.lastrowid is not None
+        return TimerRecord(cursor.lastrowid, int(seconds), label, created, ends_at)
+
+    def pending_timers(self) -> list[TimerRecord]:
+        """Timers not yet finished or cancelled, the soonest first."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id, seconds, label, created, ends_at, state FROM timers "
+                "WHERE state = 'pending' ORDER BY ends_at, id"
+            ).fetchall()
+        return [TimerRecord(*row) for row in rows]
+
+    def end_timer(self, timer_id: int, state: str) -> bool:
+        """Mark a pending timer "finished" or "cancelled"; False if it was not pending (so
+        two callers cannot both end it)."""
+        if state not in ("finished", "cancelled"):
+            raise ValueError(f"a timer ends finished or cancelled, not {state!r}")
+        with self._write("update the timer in") as db:
+            changed = db.execute(
+                "UPDATE timers SET state = ? WHERE id = ? AND state = 'pending'",
+                (state, timer_id),
+            ).rowcount
+        return changed > 0

@@ -7,25 +7,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import VistavoxError
 from ..files import write_atomic
+from ..kernel.direct import DirectReply
 from .edit import PageEditError, apply_edit
 from .requests import Edit, parse_edit
 
 _log = logging.getLogger(__name__)
 HISTORY = 50  # versions kept for undo
-
-
-@dataclass
-class DirectReply:
-    """An answer made without the model; ``commit`` makes it true (called once the turn is
-    really the user's: at once for typed turns, when a spoken turn is kept)."""
-
-    text: str
-    commit: Callable[[], None]
 
 
 VOCABULARY = (

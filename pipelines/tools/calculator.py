@@ -76,14 +76,19 @@ def _eval(node: ast.AST) -> Fraction | float:
     raise CalculatorError(f"not allowed in a calculation: {ast.unparse(node)}")
 
 
-def calculate(expression: str) -> str:
-    """Evaluate an arithmetic expression exactly; returns the result as text."""
+def evaluate(expression: str) -> Fraction | float:
+    """Evaluate an arithmetic expression: a Fraction where exact, else a float."""
     text = expression.replace("^", "**").replace("×", "*").replace("÷", "/").replace(",", "")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise CalculatorError(f"not a valid expression: {expression!r}") from exc
-    value = _eval(tree)
+    return _eval(tree)
+
+
+def calculate(expression: str) -> str:
+    """Evaluate an arithmetic expression exactly; returns the result as text."""
+    value = evaluate(expression)
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return str(value.numerator)

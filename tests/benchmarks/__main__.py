@@ -27,6 +27,7 @@ BENCHMARKS = {
     "ocr": "tests.benchmarks.bench_ocr",
     "tools": "tests.benchmarks.bench_tools",
     "listen": "tests.benchmarks.bench_listen",
+    "everyday": "tests.benchmarks.bench_everyday",
 }
 
 
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--llm",
         metavar="MODEL",
-        help="language model for the kernel and tools benchmarks (a manifest name, e.g. "
-        "qwen2.5-coder-0.5b-instruct; default: the embedded one); results go to NAME-MODEL.json",
+        help="language model for the kernel, tools and everyday benchmarks (a manifest name, "
+        "e.g. qwen2.5-coder-0.5b-instruct; default: the embedded one, for everyday the app's "
+        "own choice); results go to NAME-MODEL.json",
     )
     parser.add_argument(
         "--tool-format",

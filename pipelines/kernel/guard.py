@@ -1,0 +1,183 @@
+"""The output guard: what the model writes is checked before the user sees or hears it.
+
+Small models copy what is in front of them: the system prompt, the tool protocol's JSON, the
+keyed delimiters of data blocks, "The user asks…" from an example, or an earlier answer to a
+different question. They also claim actions nobody took ("The timer is set"). A reply is cut
+where such text begins; the kernel asks again or says it has no good answer.
+
+``ReplyGuard`` is pure: it sees the reply grow piece by piece and says how much of it is safe
+to show; replaying a recorded reply gives the same verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+# Text of the prompt's own making, never of an answer's.
+_LEAK = re.compile(
+    r"""
+    <<<|<\|[a-z_]+\|>|</?tool_call>                             # delimiters, special tokens
+    | \b(?:END\s)?DATA\s+key\b | \bkey=[0-9a-f]{6,}             # data blocks and their keys
+    | \{\s*"(?:tool|answer)"\s*:                                  # the tool protocol's JSON
+    | \bthe\s+user\s+(?:asks|asked|says|said|wants|wrote|is\s+asking)\b
+    | \bTool\s+result\b | \bSecurity\s+rules\b | \bReply\s+with\s+exactly\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Claims of actions that only a tool or an intent may make true. The model never sets
+# timers (the intent layer does), and says "saved"/"noted" only after the tool that does it.
+_CLAIMS = {
+    "timer": re.compile(
+        r"\b(?:timer|alarm|countdown)\b[^.!?]{0,40}\b(?:is|has\s+been|was)?\s*(?:set|started|"
+        r"running)\b|\b(?:I(?:'ve|\s+have|\s+will|'ll)?\s+)(?:set|started)\s+(?:a|an|the|your)"
+        r"\s+[^.!?]{0,20}\b(?:timer|alarm|countdown)\b",
+        re.IGNORECASE,
+    ),
+    "reminder": re.compile(
+        r"\b(?:I(?:'ve|\s+have|'ll|\s+will)?\s+)?(?:set|created|scheduled|added)\s+(?:a|the|"
+        r"your)\s+reminder\b|\breminder\s+(?:is|has\s+been)\s+(?:set|created|scheduled)\b",
+        re.IGNORECASE,
+    ),
+    "remember": re.compile(
+        r"\bI(?:'ve|\s+have)\s+(?:noted|remembered|saved|stored)\b|\b(?:noted|saved)\s+"
+        r"(?:that|it)\b|\bI(?:'ll|\s+will)\s+remember\b",
+        re.IGNORECASE,
+    ),
+    "file": re.compile(
+        r"\bI(?:'ve|\s+have)\s+(?:saved|written|created)\s+(?:the|a|your)\s+(?:file|page|"
+        r"document)\b|\b(?:file|page|document)\s+(?:is|has\s+been)\s+(?:saved|written|created)\b",
+        re.IGNORECASE,
+    ),
+}
+# Which tool makes a kind of claim true (no tool makes a timer or reminder claim true).
+_CLAIM_TOOLS = {"remember": {"remember"}, "file": {"write_page", "run_python", "plot"}}
+
+PROMPT_RUN_WORDS = 8  # this many words in a row from the prompt are a quotation of it
+REPEAT_RUN_WORDS = 10  # likewise for an earlier answer
+_WORD = re.compile(r"[a-z0-9']+")
+# How the markers above begin: text that may still grow into one is held back until the
+# next words tell (everything before it is shown at once, so the first words are not
+# delayed by the guard).
+_MARKER_STARTS = (
+    "<<<", "<|", "</tool_call", "<tool_call", '{"tool', '{"answer', '{ "tool', '{ "answer',
+    "the user ", "end data ", "data key", "key=", "tool result", "security rules",
+    "reply with exactly",
+)  # fmt: skip
+_LOOK_BACK = max(len(m) for m in _MARKER_STARTS)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How much of the reply is safe (``safe`` characters), and why the rest is not."""
+
+    safe: int
+    reason: str = ""  # "" when nothing was cut
+
+
+def _words(text: str) -> list[tuple[str, int]]:
+    """Lower-case words with where each starts in ``text``."""
+    return [(m.group(), m.start()) for m in _WORD.finditer(text.lower())]
+
+
+def _runs(texts: Iterable[str], n: int) -> set[tuple[str, ...]]:
+    runs: set[tuple[str, ...]] = set()
+    for text in texts:
+        words = [w for w, _ in _words(text)]
+        runs.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return runs
+
+
+def _sentence_start(text: str, position: int) -> int:
+    """Where the sentence holding ``position`` begins."""
+    cut = max(text.rfind(mark, 0, position) for mark in (". ", "! ", "? ", "\n"))
+    return 0 if cut < 0 else cut + 1
+
+
+class ReplyGuard:
+    """Judges one reply against the prompt it was written from.
+
+    ``prompt``: the pinned text the model saw (system message, tool protocol); ``earlier``:
+    earlier answers in the conversation, to different questions; ``tools_run``: the names of
+    the tools that ran this turn, asked as the reply grows (they make some claims true)."""
+
+    def __init__(
+        self,
+        prompt: Sequence[str] = (),
+        earlier: Sequence[str] = (),
+        tools_run: Callable[[], Iterable[str]] = tuple,
+        question: str = "",
+    ):
+        self._prompt_runs = _runs(prompt, PROMPT_RUN_WORDS)
+        self._earlier_runs = _runs(earlier, REPEAT_RUN_WORDS)
+        self._earlier = {" ".join(w for w, _ in _words(e)) for e in earlier if len(e.split()) >= 3}
+        self.tools_run = tools_run
+        self._question = [w for w, _ in _words(question)]
+
+    def judge(self, text: str, *, final: bool = False) -> Verdict:
+        """The verdict on ``text`` (the reply so far; ``final`` when it is complete)."""
+        cuts: list[tuple[int, str]] = []
+        leak = _LEAK.search(text)
+        if leak:
+            cuts.append((leak.start(), "prompt text"))
+        ran = set(self.tools_run())
+        for kind, pattern in _CLAIMS.items():
+            if ran & _CLAIM_TOOLS.get(kind, set()):
+                continue
+            claim = pattern.search(text)
+            if claim:
+                cuts.append((_sentence_start(text, claim.start()), f"unbacked {kind} claim"))
+        words = _words(text)
+        for runs, n, reason in (
+            (self._prompt_runs, PROMPT_RUN_WORDS, "quotes the prompt"),
+            (self._earlier_runs, REPEAT_RUN_WORDS, "repeats an earlier answer"),
+        ):
+            for i in range(len(words) - n + 1):
+                if tuple(w for w, _ in words[i : i + n]) in runs:
+                    cuts.append((_sentence_start(text, words[i][1]), reason))
+                    break
+        if final and " ".join(w for w, _ in words) in self._earlier:
+            cuts.append((0, "repeats an earlier answer"))
+        if final and words and self._echoes([w for w, _ in words]):
+            cuts.append((0, "echoes the question"))
+        if cuts:
+            position, reason = min(cuts)
+            return Verdict(position, reason)
+        if final:
+            return Verdict(len(text))
+        return Verdict(_undecided_from(text))
+
+    def _echoes(self, words: list[str]) -> bool:
+        """The reply says back the question's words and nothing of its own ("thanks a
+        million." to "thanks a million")."""
+        asked = set(self._question)
+        return bool(asked) and len(words) <= len(self._question) and set(words) <= asked
+
+
+def _undecided_from(text: str) -> int:
+    """Where the part of ``text`` that may still become a marker begins: the unfinished last
+    word, or an earlier start of a marker that the next words may complete."""
+    cut = len(text) - len(re.split(r"\s", text)[-1])  # the word being written
+    tail = text[max(0, len(text) - _LOOK_BACK) :].lower()
+    offset = len(text) - len(tail)
+    for i in range(len(tail)):
+        if i and tail[i - 1].isalnum() and tail[i].isalnum():
+            continue  # markers begin at a word's start
+        rest = tail[i:]
+        if any(m.startswith(rest) or rest.startswith(m) for m in _MARKER_STARTS):
+            return min(cut, offset + i)
+    return cut
+
+
+def clean(text: str) -> str:
+    """A cut reply, tidied: no dangling separator or unfinished quote at the end."""
+    text = text.rstrip()
+    text = re.sub(r'[\s,;:(\-–—"“]+$', "", text)
+    return text.strip()
+
+
+def usable(text: str) -> bool:
+    """Whether what is left of a reply says something (two words or more)."""
+    return len(_WORD.findall(text.lower())) >= 2

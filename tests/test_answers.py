@@ -1,0 +1,171 @@
+"""Answers a person can trust, through the kernel: the guard's cut and second try, tools only
+for models that follow them, an answer that states the number its tool returned, image
+questions answered with what the vision pipeline found, and `vistavox ask --llm`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.benchmarks.everyday_scoring import prompt_leaks
+
+
+class LeakyLlm:
+    """Stands in for a small model in these unit tests: its first answer copies the prompt
+    (as SmolLM2 did), later ones are given."""
+
+    context_tokens = 4096
+    supports_images = False
+
+    def __init__(self, *answers: str, follows_tools: bool = False):
+        self.answers = list(answers)
+        self.follows_tools = follows_tools
+        self.seen: list[list[dict]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 1
+
+    def stream_chat(self, messages, **kw):
+        self.seen.append(list(messages))
+        answer = self.answers.pop(0) if self.answers else ""
+        for i in range(0, len(answer), 4):  # token by token, as a model streams
+            yield answer[i : i + 4]
+
+
+@pytest.fixture
+def store(tmp_path):
+    from vistavox.pipelines.kernel.store import Store
+
+    with Store(tmp_path / "answers.db") as s:
+        yield s
+
+
+def _kernel(llm, store, tools=None):
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import load_persona
+
+    return Kernel(llm, store, load_persona("assistant"), tools=tools)
+
+
+def test_a_leaked_prompt_is_cut_and_asked_again_without_the_history(store):
+    llm = LeakyLlm(
+        'The user asks, "What is 1000 plus 745?" The answer is: <<<END DATA key=e802ad7b351b>>',
+        "Dolphins sleep with one half of their brain at a time.",
+    )
+    shown: list[str] = []
+    reply = _kernel(llm, store).ask("give me a fun fact about dolphins", on_token=shown.append)
+    assert reply.text == "Dolphins sleep with one half of their brain at a time."
+    assert prompt_leaks(reply.text) == [] and "user asks" not in "".join(shown).lower()
+    assert [m["role"] for m in llm.seen[1]] == ["system", "user"], "asked again, no history"
+    stored = store.messages(reply.conversation_id)[-1]
+    assert stored.content == reply.text, "what is kept is what was shown"
+
+
+def test_with_nothing_usable_the_assistant_says_so(store):
+    from vistavox.pipelines.kernel.kernel import NO_GOOD_ANSWER
+
+    llm = LeakyLlm('{"answer": "x"}', "<<<DATA key=abcdef123456>>>")
+    reply = _kernel(llm, store).ask("what's up?")
+    assert reply.text == NO_GOOD_ANSWER
+
+
+def test_a_model_that_cannot_follow_tools_is_not_shown_the_protocol(store, tmp_path):
+    from vistavox.pipelines.tools.defaults import default_registry
+
+    registry = default_registry(
+        store, confirm=lambda *_: False, workspace=tmp_path / "ws", persona_name="assistant"
+    )
+    small = LeakyLlm("Paris is the capital of France.", follows_tools=False)
+    _kernel(small, store, registry).ask("What is the capital of France?")
+    system = small.seen[0][0]["content"]
+    assert "JSON" not in system and "calculator" not in system and "<<<" not in system
+    able = LeakyLlm('{"answer": "Paris is the capital of France."}', follows_tools=True)
+    reply = _kernel(able, store, registry).ask("What is the capital of France?")
+    assert "calculator" in able.seen[0][0]["content"]
+    assert reply.text == "Paris is the capital of France."
+
+
+def test_the_earlier_answer_is_not_given_to_a_different_question(store):
+    from vistavox.pipelines.kernel.kernel import NO_GOOD_ANSWER
+
+    first = "Twelve times seven is eighty four, and that is all there is to it really."
+    llm = LeakyLlm(first, first, first)
+    kernel = _kernel(llm, store)
+    earlier = kernel.ask("What is twelve times seven?")
+    reply = kernel.ask("What does this image show?", conversation_id=earlier.conversation_id)
+    assert reply.text == NO_GOOD_ANSWER
+
+
+# --- real models ------------------------------------------------------------------------------
+
+
+def test_the_answer_states_the_number_the_calculator_returned(tool_llm, store, tmp_path):
+    """Qwen2.5-Coder calls the calculator; its answer must carry the tool's result (the
+    answer step may write no other number)."""
+    from vistavox.pipelines.tools.defaults import default_registry
+
+    registry = default_registry(
+        store, confirm=lambda *_: False, workspace=tmp_path / "ws", persona_name="assistant"
+    )
+    reply = _kernel(tool_llm, store, registry).ask("What is 1243 times 45?")
+    calls = [r for r in reply.tool_results if r.tool == "calculator"]
+    assert calls and calls[0].content == "55935"
+    assert "55935" in reply.text.replace(",", ""), reply.text
+    assert prompt_leaks(reply.text) == []
+
+
+QUESTIONS = [
+    "tell me a fun fact about cars",
+    "hello there, good morning",
+    "thanks for that response",
+    "i want to know the meaning of life",
+    "what should I cook tonight?",
+]
+
+
+def test_the_embedded_model_never_shows_prompt_text(llm, store):
+    """SmolLM2-135M, as a default install without a bigger model answers: whatever it says,
+    no prompt text, delimiters or tool JSON reaches the user."""
+    kernel = _kernel(llm, store)
+    replies = []
+    conversation = None
+    for question in QUESTIONS:  # one conversation: earlier answers tempt it most
+        reply = kernel.ask(question, conversation_id=conversation)
+        conversation = reply.conversation_id
+        replies.append(reply.text)
+    leaked = {q: r for q, r in zip(QUESTIONS, replies, strict=True) if prompt_leaks(r)}
+    assert not leaked
+    assert all(r.strip() for r in replies)
+
+
+def test_ask_uses_the_named_model(tmp_path, tool_llm):
+    """`vistavox ask --llm NAME` answers with that model (here the tool-calling one, which
+    the calculator's answer shows), and sums are answered by the intents without it."""
+    from tests.conftest import USER_MODELS_DIR
+
+    env = dict(os.environ, VISTAVOX_MODELS_DIR=str(USER_MODELS_DIR))
+    env.pop("VISTAVOX_LLM", None)
+    db = tmp_path / "c.db"
+
+    def ask(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "vistavox.pipelines.cli", "ask", *args, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+
+    named = ask("Please use the calculator: what is 1234 * 4321 - 17?", "--no-intents", "--llm",
+                "qwen2.5-coder-0.5b-instruct")  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    assert "[tool] calculator" in named.stderr
+    assert "5332097" in named.stdout.replace(",", "")
+    summed = ask("what is 543 times 344", "--llm", "qwen2.5-coder-0.5b-instruct")
+    assert summed.returncode == 0, summed.stderr
+    assert "186,792" in summed.stdout and "[intent] calculate" in summed.stderr
+    unknown = ask("hello", "--llm", "no-such-model")
+    assert unknown.returncode != 0 and "no-such-model" in unknown.stderr
