@@ -42,15 +42,27 @@ def _device_combo(parent: QWidget, inputs: bool, current: str) -> QComboBox:
     return combo
 
 
-def _model_combo(parent: QWidget, kind: ModelKind, current: str, empty: str) -> QComboBox:
+def _model_combo(
+    parent: QWidget, kind: ModelKind, current: str, empty: str, *, with_default: bool = False
+) -> QComboBox:
     combo = QComboBox(parent)
     combo.addItem(empty, "")
     for spec in MANIFEST:
-        if spec.kind == kind and not spec.default:
+        if spec.kind == kind and (with_default or not spec.default):
             combo.addItem(spec.title, spec.name)
     index = combo.findData(current)
     combo.setCurrentIndex(max(0, index))
     return combo
+
+
+def _automatic_llm() -> str:
+    """The automatic choice, naming the model it picks on this machine now."""
+    from vistavox.models.resolve import ModelError, resolve_language_model
+
+    try:
+        return f"Automatic: the best installed (now {resolve_language_model().spec.title})"
+    except ModelError:
+        return "Automatic: the best installed"
 
 
 class SettingsDialog(QDialog):
@@ -100,7 +112,9 @@ class SettingsDialog(QDialog):
         self.stt = _model_combo(
             self, ModelKind.STT, settings.stt_model, "Whisper tiny.en (built in)"
         )
-        self.llm = _model_combo(self, ModelKind.LLM, settings.llm_model, "SmolLM2-135M (built in)")
+        self.llm = _model_combo(
+            self, ModelKind.LLM, settings.llm_model, _automatic_llm(), with_default=True
+        )
         self.vision = _model_combo(
             self, ModelKind.VISION, settings.vision_model, "None (read images with OCR)"
         )

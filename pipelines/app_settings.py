@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from .files import write_atomic
 
 _log = logging.getLogger(__name__)
+BUILT_IN_LLM = "smollm2-135m-instruct"  # the embedded default (models/manifest.py)
 
 
 def config_dir() -> Path:
@@ -45,14 +46,19 @@ class AppSettings(BaseModel):
     # How fast the voice speaks: 1 is the voice's own pace, 1.25 a quarter faster.
     speech_rate: float = Field(default=1.0, ge=0.5, le=2.0)
     # Pages from sketches proof-read by the language model (misread words, title, accent):
-    # "auto" does it when a model bigger than the built-in one (or a vision model) is chosen.
+    # "auto" does it when the model in use is bigger than the built-in one (or can see).
     refine_sketch_pages: Literal["auto", "on", "off"] = "auto"
 
     @property
     def refines_sketch_pages(self) -> bool:
-        """Whether a page made from a sketch goes to the language model for proof-reading."""
+        """Whether a page made from a sketch goes to the language model for proof-reading,
+        as far as the settings tell (see ``refines_with``)."""
+        return self.refines_with(self.llm_model or self.vision_model)
+
+    def refines_with(self, model_name: str) -> bool:
+        """The same, for the model actually in use ("" or the built-in one: not on auto)."""
         if self.refine_sketch_pages == "auto":
-            return bool(self.llm_model or self.vision_model)
+            return bool(model_name) and model_name != BUILT_IN_LLM
         return self.refine_sketch_pages == "on"
 
     @staticmethod

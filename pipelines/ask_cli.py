@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def build_kernel(args: argparse.Namespace):
         tools=registry if not args.no_tools else None,
         tool_format=args.tool_format,
     )
+    kernel.threads = os.cpu_count()  # nothing else needs the CPU meanwhile
     if not args.no_intents:
         add_everyday_intents(kernel, on_answer=_show_intent)
     return kernel

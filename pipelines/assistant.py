@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -304,6 +305,9 @@ class Assistant:
         with self._busy:
             self._cancel.clear()
             self.bus.publish(StateChanged(state=EngineState.THINKING))
+            # All cores for the answer, unless the voice loop is listening meanwhile
+            # (llama.cpp's threads then compete with it, and generation collapses).
+            self.kernel.threads = None if self._voice is not None else os.cpu_count()
             audit_start = len(self.kernel.tools.audit) if self.kernel.tools else 0
             try:
                 reply = self.kernel.ask(
@@ -549,7 +553,9 @@ class Assistant:
         self.bus.publish(
             PageUpdated(path=str(target), note=f"{len(result.elements)} elements from {photo.name}")
         )
-        if self.settings.refines_sketch_pages and self.models is not None:
+        if self.models is not None and self.settings.refines_with(
+            self.models.llm.model_info.spec.name
+        ):
             self._refine_page(target, result, photo)
         self._idle()
 

@@ -169,3 +169,37 @@ def test_ask_uses_the_named_model(tmp_path, tool_llm):
     assert "186,792" in summed.stdout and "[intent] calculate" in summed.stderr
     unknown = ask("hello", "--llm", "no-such-model")
     assert unknown.returncode != 0 and "no-such-model" in unknown.stderr
+
+
+# --- images without a vision model ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "kind", "any_of"),
+    [
+        ("sketches/samples/sample1.jpg", "sketch", ["PAYMENT", "Card", "NEXT STEP", "BACK"]),
+        ("sketches/samples/sample2.jpg", "sketch", ["PRODUCT", "SEARCH", "ADD TO CART"]),
+        ("screenshots/omniparser_word.png", "screenshot", ["Document 10.docx", "AutoSave"]),
+    ],
+)
+def test_what_an_image_shows_is_said_from_what_was_found(llm, store, eval_dir, image, kind, any_of):
+    """With the embedded model (no vision), "What does this image show?" is answered with
+    the kind of picture and its key text, as found, and nothing of the prompt."""
+    reply = _kernel(llm, store).ask("What does this image show?", images=[eval_dir / image])
+    assert kind in reply.text.lower(), reply.text
+    assert any(word.lower() in reply.text.lower() for word in any_of), reply.text
+    assert prompt_leaks(reply.text) == []
+
+
+def test_stated_sums_are_computed_again():
+    from vistavox.pipelines.intents.checking import correct_sums
+
+    assert correct_sums("1243 times 45 is 55065.") == "1243 times 45 is 55,935."
+    assert correct_sums("47 times 83 is 3921, I think.") == "47 times 83 is 3,901, I think."
+    for right in (
+        "4817 multiplied by 2963 is 14,272,771.",
+        "300 divided by 42 is about 7.14.",
+        "There are 3 cats and the total is 9.",
+        "In 2020 there were 5 people.",
+    ):
+        assert correct_sums(right) == right

@@ -74,3 +74,11 @@ def test_a_faster_speaking_rate_says_the_same_words_in_less_time(synthesizer, tr
     assert "library" in heard.lower() and "tomorrow" in heard.lower(), heard
     with pytest.raises(ValueError, match="out of range"):
         synthesizer.set_rate(0)
+
+
+def test_clock_times_are_read_as_people_say_them():
+    from vistavox.pipelines.speech.spoken import spoken
+
+    assert spoken("It's 9:04 PM.") == "It's 9 oh four PM."
+    assert spoken("At 12:00 and 7:30, or 21:45.") == "At 12 o'clock and 7 thirty, or 21 forty-five."
+    assert spoken("Ratio 3:2, score 10:15:20.") == "Ratio 3:2, score 10:15:20."

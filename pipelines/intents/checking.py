@@ -13,7 +13,8 @@ from .text import tokenize
 # "<words> is|equals|= <number>": the claim, with its result as written.
 _CLAIM = re.compile(
     r"(?P<left>[^.!?:;\n]{1,80}?)\s*(?:\bis\b|\bequals\b|=|\bmakes\b|\bgives\b|\bcomes to\b)"
-    r"\s*(?:about\s+|approximately\s+|roughly\s+)?(?P<result>-?\d[\d,]*(?:\.\d+)?)(?![\d,]*\d)"
+    r"\s*(?:about\s+|approximately\s+|roughly\s+)?"
+    r"(?P<result>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?![\d.,]*\d)"
 )
 _TOLERANCE = 0.005  # "about 7.14" for 7.142857 is right
 

@@ -80,7 +80,7 @@ class IntentHandler:
                 return "Timers run for a week at most.", None
             named = f"{label} timer" if label else "timer"
             return (
-                f"OK, {describe_duration(seconds)} {named}, starting now.",
+                f"OK, {named} for {describe_duration(seconds)}, starting now.",
                 lambda: book.set(seconds, label),
             )
         pending = book.pending()

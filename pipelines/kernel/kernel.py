@@ -171,6 +171,9 @@ class Kernel:
         # Handlers that answer some turns without the model (page edits): text → reply.
         self.direct_handlers: list[Callable[[str], object | None]] = []
         self._drafted_commits: dict[str, Callable[[], None]] = {}
+        # Generation threads for answers (None: the model's default, which leaves a core
+        # to speech synthesis); all cores where nothing else needs the CPU meanwhile.
+        self.threads: int | None = None
 
     def _direct(self, text: str):
         """The first direct handler's reply to ``text`` (None: the model answers)."""
@@ -418,7 +421,7 @@ class Kernel:
                 }
             )
         grammar = None
-        numbers = [n for r in results if r.ok and (n := _number(r.content)) is not None]
+        numbers = [n for r in results if (n := _result_number(r)) is not None]
         if numbers:  # the answer must state what the tool computed
             from .grammar import number_text_grammar
 
@@ -431,6 +434,7 @@ class Kernel:
             temperature=0.0,
             cancel=stop,
             grammar=grammar,
+            threads=self.threads,
         ):
             out.feed(piece)
         answer, _ = out.finish()
@@ -551,6 +555,7 @@ class Kernel:
             max_tokens=self.reply_reserve,
             temperature=self.persona.temperature,
             cancel=cancel,
+            threads=self.threads,
         ):
             on_token(piece)
 
@@ -580,6 +585,7 @@ class Kernel:
                 temperature=0.0,
                 cancel=cancel,
                 grammar=grammar,
+                threads=self.threads,
             ):
                 answer.feed(piece)
             raw = answer.raw
@@ -612,7 +618,7 @@ class Kernel:
                 },
             ]
             result = results[-1]
-            number = _number(result.content) if result.ok else None
+            number = _result_number(result)
             grammar = (
                 number_answer_grammar(specs, number, _numbers_in(plan.messages[-1], step))
                 if number is not None
@@ -682,6 +688,7 @@ class Kernel:
             cancel=cancel,
             grammar=grammar,
             tools=tools,
+            threads=self.threads,
         ):
             parts.append(piece)
             if answering is None and "".join(parts).strip():
@@ -737,6 +744,19 @@ def _transcript(messages: list[TurnMessage]) -> str:
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
+def _result_number(result) -> float | None:
+    """The number a tool computed: the calculator's result, or what a Python program
+    printed when that is one number; None otherwise."""
+    if not result.ok:
+        return None
+    if result.tool == "python":
+        try:
+            return _number(str(json.loads(result.content).get("stdout", "")))
+        except (ValueError, AttributeError):
+            return None
+    return _number(result.content)
+
+
 def _number(text: str) -> float | None:
     """The tool's result when it is one number and nothing else, else None."""
     try:
@@ -764,6 +784,7 @@ def _grounded_fallback(results: list) -> str:
     """The last word when the model had nothing usable to say: the number a tool computed,
     if one did, else an honest "no good answer"."""
     for result in reversed(results):
-        if result.ok and _number(result.content) is not None:
-            return f"The result is {result.content.strip()}."
+        number = _result_number(result)
+        if number is not None:
+            return f"The result is {number:,.12g}."
     return NO_GOOD_ANSWER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
+import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -136,9 +138,12 @@ class LocalLlm:
         cancel: threading.Event | None = None,
         grammar: str | None = None,
         tools: list[dict] | None = None,
+        threads: int | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece as the model writes it. ``tools`` (OpenAI-style
         definitions) are rendered by the chat template, for models with ``native_tools``.
+        ``threads``: generation threads for this reply (default: the settings'); all cores
+        where nothing else needs the CPU meanwhile (a typed turn not spoken aloud).
 
         Setting ``cancel`` (or closing the iterator) stops generation after the current token.
         """
@@ -148,7 +153,7 @@ class LocalLlm:
             if compiled is None:
                 compiled = LlamaGrammar.from_string(grammar, verbose=False)
                 self._grammars[grammar] = compiled
-        with self._lock:
+        with self._lock, self._threads(threads):
             try:
                 chunks = self._llama.create_chat_completion(
                     grammar=compiled,
@@ -181,6 +186,20 @@ class LocalLlm:
                 raise self._explain(exc) from exc
             finally:
                 chunks.close()
+
+    @contextlib.contextmanager
+    def _threads(self, threads: int | None):
+        """Generate with ``threads`` for the duration (back to the default after)."""
+        if not threads or threads == self._llama.n_threads:
+            yield
+            return
+        context = self._llama._ctx.ctx  # the public API sets threads only at load time
+        batch = self._llama.n_threads_batch
+        llama_cpp.llama_set_n_threads(context, threads, batch)
+        try:
+            yield
+        finally:
+            llama_cpp.llama_set_n_threads(context, self._llama.n_threads, batch)
 
     def _explain(self, exc: ValueError) -> Exception:
         """llama.cpp reports a broken vision projector or an oversized prompt as ValueError:

@@ -164,6 +164,7 @@ class RemoteLlm:
         grammar: str | None = None,
         json_schema: dict | None = None,
         tools: list[dict] | None = None,
+        threads: int | None = None,  # the server's own affair
     ) -> Iterator[str]:
         """Yield the reply as the server streams it; setting ``cancel`` (or closing the
         iterator) closes the connection, which stops generation on the server."""

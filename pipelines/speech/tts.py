@@ -13,6 +13,7 @@ from piper.config import PiperConfig
 from ...models.manifest import ModelKind
 from ...models.resolve import ResolvedModel, resolve_default
 from ..scheduling import SOON, new_threads_lowered
+from .spoken import spoken
 
 
 class Synthesizer:
@@ -59,7 +60,7 @@ class Synthesizer:
 
     def stream(self, text: str) -> Iterator[np.ndarray]:
         """Speak ``text``, yielding one float32 chunk in [-1, 1] per sentence."""
-        for chunk in self._voice.synthesize(text, syn_config=self._config):
+        for chunk in self._voice.synthesize(spoken(text), syn_config=self._config):
             yield chunk.audio_float_array.astype(np.float32, copy=False)
 
     def speak(self, text: str) -> np.ndarray:

@@ -58,7 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         "model's own format when its chat template has one); results go to "
         "NAME-MODEL-FORMAT.json",
     )
+    parser.add_argument(
+        "--no-intents",
+        action="store_true",
+        help="everyday: every request to the model, no exact local answers (NAME-no-intents)",
+    )
     args = parser.parse_args(argv)
+    if args.no_intents:
+        os.environ["VISTAVOX_BENCH_NO_INTENTS"] = "1"
     if args.llm:
         os.environ["VISTAVOX_BENCH_LLM"] = args.llm
     if args.tool_format:
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             wall_s=round(time.time() - started, 1),
         )
         suffix = "".join(f"-{part}" for part in (args.llm, args.tool_format) if part)
+        suffix += "-no-intents" if args.no_intents else ""
         out = RESULTS / f"{name}{suffix}.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")

@@ -5,11 +5,15 @@ output guard. Each request is a fresh conversation, as a one-off question in the
 Scored per check kind by the rules of the material's MANIFEST (tests/benchmarks/
 everyday_scoring.py), with the replies that carry prompt text counted apart, and seconds per
 request (to the first words shown, and to the whole reply), for intent and model answers.
+
+``--no-intents`` sends every request to the model (how the models compare on their own, and
+the guard's hardest test); results go to everyday-MODEL-no-intents.json.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -21,7 +25,7 @@ from tests.benchmarks.everyday_scoring import prompt_leaks, score
 from tests.conftest import EVAL_DIR
 
 
-def _kernel(llm, work: Path):
+def _kernel(llm, work: Path, intents: bool = True):
     """The typed-turn kernel the desktop builds: the assistant persona with its tools, the
     everyday intents in front, timers in the same database."""
     from vistavox.pipelines.intents.handler import add_everyday_intents
@@ -41,8 +45,10 @@ def _kernel(llm, work: Path):
         documents=DocumentIndex(work / "documents.db"),
     )
     kernel = Kernel(llm, store, persona, tools=registry)
+    kernel.threads = os.cpu_count()  # as the app answers typed turns
     answered: list = []
-    add_everyday_intents(kernel, on_answer=answered.append)
+    if intents:
+        add_everyday_intents(kernel, on_answer=answered.append)
     return kernel, store, answered
 
 
@@ -67,7 +73,8 @@ def run(repeat: int, results_dir: Path) -> dict:
     llm = LocalLlm(chosen) if chosen is not None else load_llm("")
     tasks = [json.loads(line) for line in (EVAL_DIR / "everyday" / "tasks.jsonl").open()]
     work = Path(tempfile.mkdtemp(prefix="vistavox-bench-everyday-"))
-    kernel, store, answered = _kernel(llm, work)
+    intents = os.environ.get("VISTAVOX_BENCH_NO_INTENTS") != "1"
+    kernel, store, answered = _kernel(llm, work, intents)
     kernel.warm_up(None)
     items = []
     for task in tasks:
@@ -111,7 +118,9 @@ def run(repeat: int, results_dir: Path) -> dict:
         for timer in store.pending_timers():  # a fresh start for the next request
             store.end_timer(timer.id, "cancelled")
     store.close()
-    return _report(items, llm.model_info.spec.title)
+    result = _report(items, llm.model_info.spec.title)
+    result["intents"] = intents
+    return result
 
 
 def _report(items: list[dict], model: str) -> dict:
