@@ -32,7 +32,7 @@ def _registry(args: argparse.Namespace):
 
 def cmd_list(args: argparse.Namespace) -> int:
     registry = _registry(args)
-    for spec in registry.specs():
+    for spec in registry.specs(every=True):
         tool = registry.get(spec["name"])
         permission = registry.permissions.get(tool.name)
         print(

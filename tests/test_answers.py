@@ -110,7 +110,7 @@ def test_the_answer_states_the_number_the_calculator_returned(tool_llm, store, t
     registry = default_registry(
         store, confirm=lambda *_: False, workspace=tmp_path / "ws", persona_name="assistant"
     )
-    reply = _kernel(tool_llm, store, registry).ask("What is 1243 times 45?")
+    reply = _kernel(tool_llm, store, registry).ask("Use the calculator: what is 1243 times 45?")
     calls = [r for r in reply.tool_results if r.tool == "calculator"]
     assert calls and calls[0].content == "55935"
     assert "55935" in reply.text.replace(",", ""), reply.text
@@ -203,3 +203,25 @@ def test_stated_sums_are_computed_again():
         "In 2020 there were 5 people.",
     ):
         assert correct_sums(right) == right
+
+
+def test_a_file_search_is_offered_only_once_there_are_files(store, tmp_path):
+    """With nothing to search, the model is not offered the search (it searched instead of
+    answering general questions, and said it had no information)."""
+    from vistavox.pipelines.tools.defaults import default_registry
+    from vistavox.pipelines.tools.documents import DocumentIndex
+
+    registry = default_registry(
+        store,
+        confirm=lambda *_: False,
+        workspace=tmp_path / "ws",
+        persona_name="assistant",
+        documents=DocumentIndex(tmp_path / "docs.db"),
+    )
+    offered = lambda: {s["name"] for s in registry.specs(["calculator", "search_files"])}  # noqa: E731
+    assert offered() == {"calculator"}
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The spare key is under the blue flower pot by the back door.")
+    registry.documents.add(notes)
+    assert offered() == {"calculator", "search_files"}
+    assert "search_files" in {s["name"] for s in registry.specs(every=True)}

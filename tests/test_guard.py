@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from vistavox.pipelines.kernel.guard import ReplyGuard, clean, usable
+from vistavox.pipelines.kernel.guard import ReplyGuard, Verdict, clean, usable
 from vistavox.pipelines.kernel.streams import GuardedOutput, JsonAnswerStream, StopSignal
 
 SYSTEM = (
@@ -32,6 +32,8 @@ LEAKED = [
     ('It is sunny today. {"tool": "calculator", "arguments": {}}', "It is sunny today."),
     ("Sure. <|im_end|>", "Sure."),
     ("Here you go. Tool result (allowed): 84", "Here you go."),
+    ("Today's date is [insert current date here].", ""),
+    ("It is sunny. The answer is: <<<END DATA key=0a1b2c3d4e5f>>>", "It is sunny."),
 ]
 
 
@@ -85,6 +87,8 @@ def test_an_earlier_answer_to_another_question_is_not_repeated() -> None:
         "Okay, I set a 5 minute timer for you.",
         "Your reminder has been set.",
         "I've noted that your name is Ada.",
+        "Sure, I'll let you know when it's been 5 minutes.",
+        "The timer will go off in 1 hour.",
     ],
 )
 def test_claims_of_actions_nobody_took_are_cut(claim: str) -> None:
@@ -150,3 +154,19 @@ def test_a_reply_that_only_says_the_question_back_is_not_an_answer() -> None:
     guard = ReplyGuard([SYSTEM], question="thanks a million")
     assert guard.judge("thanks a million.", final=True).reason == "echoes the question"
     assert guard.judge("You're welcome, any time!", final=True).reason == ""
+
+
+def test_a_reply_opening_with_an_earlier_answer_is_not_this_questions_answer() -> None:
+    guard = ReplyGuard([SYSTEM], ["Shakespeare wrote Hamlet."], question="fun fact about octopuses")
+    verdict = guard.judge("Shakespeare wrote Hamlet. It took 72 minutes to calculate.", final=True)
+    assert verdict == Verdict(0, "repeats an earlier answer")
+    fresh = "Octopuses have three hearts. Shakespeare wrote Hamlet."
+    assert guard.judge(fresh, final=True).safe == len("Octopuses have three hearts. ")
+    assert guard.judge("Octopuses have three hearts and blue blood.", final=True).reason == ""
+
+
+def test_a_bare_number_does_not_answer_a_question_in_words() -> None:
+    words = ReplyGuard([SYSTEM], question="tell me a fun fact about octopuses")
+    assert words.judge("72", final=True).reason == "a number for a question in words"
+    sums = ReplyGuard([SYSTEM], question="What is 4817 multiplied by 2963?")
+    assert sums.judge("14272771", final=True).reason == ""

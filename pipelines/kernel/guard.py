@@ -23,6 +23,7 @@ _LEAK = re.compile(
     | \{\s*"(?:tool|answer)"\s*:                                  # the tool protocol's JSON
     | \bthe\s+user\s+(?:asks|asked|says|said|wants|wrote|is\s+asking)\b
     | \bTool\s+result\b | \bSecurity\s+rules\b | \bReply\s+with\s+exactly\b
+    | \[(?:insert|enter|add|your|current|today'?s?)\b[^\]\n]{0,40}\]   # a template's blank
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -34,6 +35,11 @@ _CLAIMS = {
         r"\b(?:timer|alarm|countdown)\b[^.!?]{0,40}\b(?:is|has\s+been|was)?\s*(?:set|started|"
         r"running)\b|\b(?:I(?:'ve|\s+have|\s+will|'ll)?\s+)(?:set|started)\s+(?:a|an|the|your)"
         r"\s+[^.!?]{0,20}\b(?:timer|alarm|countdown)\b",
+        re.IGNORECASE,
+    ),
+    "promise": re.compile(  # to act later: nothing here acts later but a timer
+        r"\bI(?:'ll|\s+will)\s+(?:let\s+you\s+know|remind\s+you|notify\s+you|alert\s+you|"
+        r"tell\s+you\s+when|wake\s+you)\b|\btimer\s+will\s+(?:go\s+off|ring|beep|sound)\b",
         re.IGNORECASE,
     ),
     "reminder": re.compile(
@@ -90,6 +96,16 @@ def _runs(texts: Iterable[str], n: int) -> set[tuple[str, ...]]:
     return runs
 
 
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """The finished sentences of ``text``: where each starts, and its words joined."""
+    found = []
+    for match in re.finditer(r"[^.!?\n]+[.!?]+(?=\s|$)", text):
+        words = " ".join(w for w, _ in _words(match.group()))
+        if words:
+            found.append((match.start() + len(match.group()) - len(match.group().lstrip()), words))
+    return found
+
+
 def _sentence_start(text: str, position: int) -> int:
     """Where the sentence holding ``position`` begins."""
     cut = max(text.rfind(mark, 0, position) for mark in (". ", "! ", "? ", "\n"))
@@ -113,15 +129,19 @@ class ReplyGuard:
         self._prompt_runs = _runs(prompt, PROMPT_RUN_WORDS)
         self._earlier_runs = _runs(earlier, REPEAT_RUN_WORDS)
         self._earlier = {" ".join(w for w, _ in _words(e)) for e in earlier if len(e.split()) >= 3}
+        self._earlier_sentences = {
+            key for e in earlier for _, key in _sentences(e) if key.count(" ") >= 2
+        }
         self.tools_run = tools_run
         self._question = [w for w, _ in _words(question)]
+        self._asks_numbers = any(c.isdigit() for c in question)
 
     def judge(self, text: str, *, final: bool = False) -> Verdict:
         """The verdict on ``text`` (the reply so far; ``final`` when it is complete)."""
         cuts: list[tuple[int, str]] = []
         leak = _LEAK.search(text)
-        if leak:
-            cuts.append((leak.start(), "prompt text"))
+        if leak:  # the sentence it is in goes with it: its start alone says nothing
+            cuts.append((_sentence_start(text, leak.start()), "prompt text"))
         ran = set(self.tools_run())
         for kind, pattern in _CLAIMS.items():
             if ran & _CLAIM_TOOLS.get(kind, set()):
@@ -140,8 +160,23 @@ class ReplyGuard:
                     break
         if final and " ".join(w for w, _ in words) in self._earlier:
             cuts.append((0, "repeats an earlier answer"))
+        for i, (start, key) in enumerate(_sentences(text)):
+            if key in self._earlier_sentences:
+                # A reply that opens with an earlier answer's sentence answers that
+                # question, not this one: none of it is kept.
+                cuts.append((0 if i == 0 else start, "repeats an earlier answer"))
+                break
         if final and words and self._echoes([w for w, _ in words]):
             cuts.append((0, "echoes the question"))
+        if (
+            final
+            and self._question
+            and not self._asks_numbers
+            and not re.search("[a-z]", text, re.I)
+        ):
+            # A bare number for a question without numbers ("72" for a fun fact about
+            # octopuses, after the model multiplied 8 by 9) answers nothing that was asked.
+            cuts.append((0, "a number for a question in words"))
         if cuts:
             position, reason = min(cuts)
             return Verdict(position, reason)

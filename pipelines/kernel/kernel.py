@@ -403,7 +403,12 @@ class Kernel:
         from .guard import usable
 
         question = plan.messages[-1]
-        found = [wrap_untrusted(r.content, f"tool {r.tool}", key) for r in results if r.ok]
+        asks_numbers = bool(_numbers_in(question, None))
+        found = [  # a number computed for a question without any is left out (see above)
+            wrap_untrusted(r.content, f"tool {r.tool}", key)
+            for r in results
+            if r.ok and (asks_numbers or _result_number(r) is None)
+        ]
         has_data = bool(found) or DATA_MARKER in _text_of(question)
         messages = [
             {
@@ -422,7 +427,7 @@ class Kernel:
             )
         grammar = None
         numbers = [n for r in results if (n := _result_number(r)) is not None]
-        if numbers:  # the answer must state what the tool computed
+        if numbers and asks_numbers:  # the answer must state what the tool computed
             from .grammar import number_text_grammar
 
             grammar = number_text_grammar(numbers[-1], _numbers_in(question, None))
@@ -618,7 +623,10 @@ class Kernel:
                 },
             ]
             result = results[-1]
-            number = _result_number(result)
+            # A question with numbers in it is answered by the number computed from them;
+            # a calculation the model made up for a question without any ("a fun fact
+            # about octopuses" → 8 * 9) must not become the answer.
+            number = _result_number(result) if _numbers_in(plan.messages[-1], None) else None
             grammar = (
                 number_answer_grammar(specs, number, _numbers_in(plan.messages[-1], step))
                 if number is not None

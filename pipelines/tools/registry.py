@@ -39,6 +39,9 @@ class Tool:
     side_effect: SideEffect
     run: Callable[..., Any]
     timeout_s: float = 10.0
+    # Whether the tool has anything to work on now (None: always). One that has not is not
+    # offered: a file search with no files made the model search instead of answering.
+    available: Callable[[], bool] | None = None
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -91,9 +94,12 @@ class ToolRegistry:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def specs(self, names: list[str] | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    def specs(
+        self, names: list[str] | tuple[str, ...] | None = None, *, every: bool = False
+    ) -> list[dict[str, Any]]:
+        """The tools to offer (``every``: also those with nothing to work on now)."""
         chosen = [t for t in self._tools.values() if names is None or t.name in names]
-        return [t.spec() for t in chosen]
+        return [t.spec() for t in chosen if every or t.available is None or t.available()]
 
     def needs_confirmation(self, tool: Tool, untrusted_turn: bool) -> bool:
         """Whether a call must be confirmed by the user before it runs."""

@@ -126,6 +126,7 @@ def search_files_tool(index) -> Tool:
         },
         SideEffect.READ_ONLY,
         search_files,
+        available=lambda: bool(index.documents()),
     )
 
 

@@ -51,7 +51,7 @@ def _kernel(llm, store, tools, registry):
         tools=tuple(tools),
         system_prompt="You are a careful assistant. Use tools when they help.",
     )
-    return Kernel(
+    kernel = Kernel(
         llm,
         store,
         persona,
@@ -60,6 +60,8 @@ def _kernel(llm, store, tools, registry):
         reply_reserve=192,
         tool_format=os.environ.get("VISTAVOX_BENCH_TOOL_FORMAT", "json"),
     )
+    kernel.threads = os.cpu_count()  # as the app answers typed turns
+    return kernel
 
 
 def _judge(case: dict, answer: str) -> bool | None:
