@@ -51,12 +51,9 @@ def build_kernel(args: argparse.Namespace):
     )
     kernel.threads = os.cpu_count()  # nothing else needs the CPU meanwhile
     if not args.no_intents:
-        add_everyday_intents(kernel, on_answer=_show_intent)
+        kernel.intents_used = []  # shown after the answer
+        add_everyday_intents(kernel, on_answer=kernel.intents_used.append)
     return kernel
-
-
-def _show_intent(answer) -> None:
-    print(f"[intent] {answer.intent}: {answer.reading}", file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -68,7 +65,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         images=[Path(i) for i in args.image],
         on_token=lambda piece: print(piece, end="", flush=True),
     )
-    print()
+    print(flush=True)
+    for answer in getattr(kernel, "intents_used", []):
+        print(f"[intent] {answer.intent}: {answer.reading}", file=sys.stderr)
     for result in reply.tool_results:
         print(f"[tool] {result.tool} → {result.decision}: {result.content[:200]}", file=sys.stderr)
     if args.show_context:
