@@ -118,3 +118,18 @@ def tool_llm():
         else:
             os.environ["VISTAVOX_MODELS_DIR"] = saved
     return LocalLlm(model)
+
+
+@pytest.fixture(scope="module")
+def rig():
+    """A private PulseAudio daemon with the virtual microphone and speaker (audio_rig.py),
+    for one test module; a clean skip where PulseAudio is not installed."""
+    from tests.audio_rig import PulseRig, PulseUnavailable
+
+    try:
+        rig = PulseRig().start()
+    except PulseUnavailable as exc:
+        pytest.skip(f"no virtual audio devices: {exc}")
+    rig.start_io()
+    yield rig
+    rig.close()

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.audio_rig import MIC, RATE, SPEAKER, PulseRig, PulseUnavailable, speech_bounds
+from tests.audio_rig import MIC, RATE, SPEAKER, speech_bounds
 from tests.conftest import normalise_words, word_error_rate
 
 
@@ -18,17 +18,6 @@ def models():
     from vistavox.pipelines.voice_turn import VoiceModels
 
     return VoiceModels.load_defaults()
-
-
-@pytest.fixture(scope="module")
-def rig():
-    try:
-        rig = PulseRig().start()
-    except PulseUnavailable as exc:
-        pytest.skip(f"no virtual audio devices: {exc}")
-    rig.start_io()
-    yield rig
-    rig.close()
 
 
 def _speech(models, text: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio_rig import MIC, SPEAKER, PulseRig, PulseUnavailable
+from tests.audio_rig import MIC, SPEAKER
 from tests.conftest import ARTIFACTS as ARTIFACTS_ROOT
 from tests.conftest import EVAL_DIR, word_error_rate
 from tests.desktop_rig import App, ScreenUnavailable, VirtualScreen, app_env
@@ -29,17 +29,6 @@ def screen():
         pytest.skip(str(exc))
     yield display.name
     display.close()
-
-
-@pytest.fixture(scope="module")
-def rig():
-    try:
-        rig = PulseRig().start()
-    except PulseUnavailable as exc:
-        pytest.skip(f"no virtual audio devices: {exc}")
-    rig.start_io()
-    yield rig
-    rig.close()
 
 
 def _sketch_photo(tmp_path: Path) -> Path:

@@ -133,19 +133,6 @@ def test_impossible_timers_are_refused_in_words(db):
 # --- the app, through real (virtual) audio devices --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def rig():
-    from tests.audio_rig import PulseRig, PulseUnavailable
-
-    try:
-        rig = PulseRig().start()
-    except PulseUnavailable as exc:
-        pytest.skip(f"no virtual audio devices: {exc}")
-    rig.start_io()
-    yield rig
-    rig.close()
-
-
 def _heard_words(rig, since: float, transcriber, until_s: float = 30.0) -> str:
     """What the virtual speaker said after ``since`` (monotonic), once it fell silent."""
     from tests.audio_rig import RATE
