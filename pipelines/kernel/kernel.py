@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import VistavoxError
 from ..intents.checking import correct_sums
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
-from .direct import DirectReply
+from .direct import DirectHandler, DirectReply
 from .guard import ReplyGuard
 from .personas import Persona
 from .store import Store
@@ -169,7 +169,7 @@ class Kernel:
         self.max_tool_steps = max_tool_steps
         self._summarise_lock = threading.Lock()
         # Handlers that answer some turns without the model (page edits): text → reply.
-        self.direct_handlers: list[Callable[[str], object | None]] = []
+        self.direct_handlers: list[DirectHandler] = []
         self._drafted_commits: dict[str, Callable[[], None]] = {}
         # Generation threads for answers (None: the model's default, which leaves a core
         # to speech synthesis); all cores where nothing else needs the CPU meanwhile.
@@ -579,6 +579,7 @@ class Kernel:
         grammar = tool_call_grammar(specs)
         messages = list(plan.messages)
         previous = None
+        asks_numbers = bool(_numbers_in(plan.messages[-1], None))
         for _ in range(self.max_tool_steps):
             answer = JsonAnswerStream(on_token)
             for piece in self.llm.stream_chat(
@@ -626,7 +627,7 @@ class Kernel:
             # A question with numbers in it is answered by the number computed from them;
             # a calculation the model made up for a question without any ("a fun fact
             # about octopuses" → 8 * 9) must not become the answer.
-            number = _result_number(result) if _numbers_in(plan.messages[-1], None) else None
+            number = _result_number(result) if asks_numbers else None
             grammar = (
                 number_answer_grammar(specs, number, _numbers_in(plan.messages[-1], step))
                 if number is not None

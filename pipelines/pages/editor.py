@@ -55,7 +55,7 @@ class PageEditor:
         try:
             self._edited(page, edit)  # check now that it can be done
         except (PageEditError, OSError) as exc:
-            return DirectReply(f"{str(exc).rstrip('.')}, so I left the page as it was.", _noop)
+            return DirectReply(f"{str(exc).rstrip('.')}, so I left the page as it was.")
         text = f"Done: {edit.describe()}."
         return DirectReply(text, lambda: self._commit(page, edit))
 
@@ -109,7 +109,3 @@ class PageEditor:
         if self.on_change is not None:
             self.on_change(page, note)
         return True
-
-
-def _noop() -> None:
-    pass
