@@ -192,9 +192,8 @@ class ReplyGuard:
 
 
 def _undecided_from(text: str) -> int:
-    """Where the part of ``text`` that may still become a marker begins: the unfinished last
-    word, or an earlier start of a marker that the next words may complete."""
-    cut = len(text) - len(re.split(r"\s", text)[-1])  # the word being written
+    """Where the part of ``text`` that may still become a marker begins: a start of a
+    marker that the next characters may complete (else nothing is held back)."""
     tail = text[max(0, len(text) - _LOOK_BACK) :].lower()
     offset = len(text) - len(tail)
     for i in range(len(tail)):
@@ -202,8 +201,8 @@ def _undecided_from(text: str) -> int:
             continue  # markers begin at a word's start
         rest = tail[i:]
         if any(m.startswith(rest) or rest.startswith(m) for m in _MARKER_STARTS):
-            return min(cut, offset + i)
-    return cut
+            return offset + i
+    return len(text)
 
 
 def clean(text: str) -> str:
