@@ -352,6 +352,13 @@ class MainWindow(QMainWindow):
             self.centre_stack.setCurrentWidget(self.first_run)
             self.statusBar().showMessage("Models are missing: see the window for what to do")
             return
+        if event.code == "model-switch":
+            self.progress.hide()
+            self.voice.set_enabled(True)
+            message = f"The models were not switched: {event.message}. The ones in use stay."
+            self._add(ChatEntry("notice", message))
+            self.statusBar().showMessage(message, 10000)
+            return
         self._add(ChatEntry("notice", event.message))
         self.statusBar().showMessage(event.message, 10000)
 
@@ -673,12 +680,21 @@ class MainWindow(QMainWindow):
                     later.append("persona and instructions apply once the models are loaded")
             if "speech_rate" in changed and self.assistant.ready:
                 self.assistant.models.tts.set_rate(self.assistant.settings.speech_rate)
-            if changed & {"stt_model", "llm_model", "vision_model", "tts_model"}:
+            models = changed & {"stt_model", "llm_model", "vision_model", "tts_model"}
+            if models and self.assistant.ready:
+                self.switch_models(models)
+            elif models:
                 later.append("models apply after Vistavox restarts")
             message = "Settings saved" + (": " + "; ".join(later) + "." if later else ".")
             self.statusBar().showMessage(message, 12000)
             if later:
                 QMessageBox.information(self, "Settings saved", message)
+
+    def switch_models(self, changed: set[str]) -> None:
+        """Load the models now chosen in the settings in place of the running ones (the
+        window stays usable; the voice controls wait until the new models are in)."""
+        self.voice.set_enabled(False)
+        self.assistant.switch_models(changed)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         save_window(self, self.splitter)

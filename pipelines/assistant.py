@@ -175,6 +175,75 @@ class Assistant:
         # (on the devices' thread, before any request to open them)
         self._voice_worker.submit(self._warm_up_voice)
 
+    def switch_models(self, changed: set[str]) -> threading.Thread:
+        """Put the models now chosen in the settings in place of the running ones, on a
+        worker thread, without a restart. ``changed``: the settings that changed
+        (``stt_model``, ``llm_model``, ``vision_model``, ``tts_model``). ModelsLoading
+        events report the load, then ModelsReady; if a model cannot be loaded an EngineError
+        says why and the models in use stay in use. A turn under way finishes first, and a
+        voice loop that was listening listens again on the new models."""
+        self._require_ready()
+        worker = threading.Thread(
+            target=self._switch_reporting, args=(set(changed),), name="vistavox-switch"
+        )
+        worker.daemon = True
+        self._loader = worker  # shutting down waits for it, as for the first load
+        worker.start()
+        return worker
+
+    def _switch_reporting(self, changed: set[str]) -> None:
+        try:
+            self._switch(changed)
+        except (ModelError, VistavoxError) as exc:
+            self.bus.publish(EngineError(code="model-switch", message=str(exc)))
+            self._idle()
+        except Exception as exc:  # noqa: BLE001 - shown in the window, never silent
+            _log.exception("switching models failed")
+            self.bus.publish(
+                EngineError(code="model-switch", message=f"{type(exc).__name__}: {exc}")
+            )
+            self._idle()
+
+    def _switch(self, changed: set[str]) -> None:
+        from ..models.resolve import resolve
+        from .kernel.loading import load_llm
+        from .speech.stt import Transcriber
+        from .speech.tts import Synthesizer
+        from .voice_turn import VoiceModels
+
+        s, old = self.settings, self.models
+        stt, llm, tts = old.stt, old.llm, old.tts
+        # The new models load beside the old ones, so a failure leaves the app as it was.
+        if "stt_model" in changed:
+            self.bus.publish(ModelsLoading(stage="speech recognition", fraction=0.1))
+            stt = Transcriber(resolve(s.stt_model) if s.stt_model else None)
+        if changed & {"llm_model", "vision_model"}:
+            self.bus.publish(ModelsLoading(stage="language model", fraction=0.4))
+            llm = load_llm(s.llm_model, s.vision_model)
+        if "tts_model" in changed:
+            self.bus.publish(ModelsLoading(stage="voice", fraction=0.7))
+            tts = Synthesizer(resolve(s.tts_model) if s.tts_model else None)
+            tts.set_rate(s.speech_rate)
+        with self._busy:  # a typed turn under way ends on the old models
+            listening = self._voice is not None
+            hands_free = self.settings.hands_free
+            self.stop_voice()
+            self.models = VoiceModels(stt=stt, llm=llm, tts=tts)
+            for kernel in (self.kernel, self.voice_kernel):
+                kernel.llm = llm
+            self.voice_kernel.reply_reserve = llm.settings.max_reply_tokens
+            self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
+            self.voice_kernel.warm_up(None)
+        if listening:
+            self.open_voice(hands_free=hands_free)
+        self.bus.publish(
+            ModelsReady(
+                summary=f"{stt.model_info.spec.title} · {llm.model_info.spec.title} · "
+                f"{tts.model_info.spec.title}"
+            )
+        )
+        self._idle()
+
     def _warm_up_voice(self) -> None:
         """Load WebRTC's echo canceller once, without opening any device: most of the time
         the first start of the voice loop took (0.77 of 0.88 s measured), in which the first

@@ -276,6 +276,66 @@ def test_new_custom_instructions_apply_without_a_restart(loaded):
     assert "Captain Sam" not in assistant.kernel._system()
 
 
+def _switched(window, qtbot, changed: set[str]):
+    """Switch the window's models and wait for the outcome event."""
+    from vistavox.pipelines.events import EngineError, ModelsReady
+
+    outcome = []
+    window.bridge.event.connect(
+        lambda e: outcome.append(e) if isinstance(e, ModelsReady | EngineError) else None
+    )
+    window.switch_models(changed)
+    qtbot.waitUntil(lambda: bool(outcome), timeout=180_000)
+    return outcome[0]
+
+
+def test_a_newly_chosen_language_model_answers_the_next_question_without_a_restart(
+    window, qtbot, monkeypatch
+):
+    from tests.conftest import USER_MODELS_DIR
+    from vistavox.models.resolve import ModelError, resolve
+    from vistavox.pipelines.events import ModelsReady
+
+    monkeypatch.setenv("VISTAVOX_MODELS_DIR", str(USER_MODELS_DIR))  # where setup put it
+    other = "qwen2.5-coder-0.5b-instruct"
+    try:
+        resolve(other)
+    except ModelError:
+        pytest.skip(f"{other} is not installed (packaging/setup.sh test installs it)")
+    assistant = window.assistant
+    before = assistant.settings.llm_model
+    assistant.settings.llm_model = other
+    try:
+        outcome = _switched(window, qtbot, {"llm_model"})
+        assert isinstance(outcome, ModelsReady) and "Qwen2.5-Coder 0.5B" in outcome.summary
+        qtbot.waitUntil(lambda: window.voice.mic_button.isEnabled(), timeout=10_000)
+        assert assistant.kernel.llm.model_info.spec.name == other
+        assert assistant.voice_kernel.llm is assistant.kernel.llm
+        reply = _typed(window, qtbot, "Name one primary colour.")
+        assert reply.text.strip()
+        assert assistant.models.llm is assistant.kernel.llm
+    finally:
+        assistant.settings.llm_model = before
+        _switched(window, qtbot, {"llm_model"})
+
+
+def test_a_model_that_cannot_load_leaves_the_one_in_use(window, qtbot, tmp_path):
+    from vistavox.pipelines.events import EngineError
+
+    assistant = window.assistant
+    in_use = assistant.kernel.llm
+    before = assistant.settings.llm_model
+    assistant.settings.llm_model = "no-such-model"
+    try:
+        outcome = _switched(window, qtbot, {"llm_model"})
+    finally:
+        assistant.settings.llm_model = before
+    assert isinstance(outcome, EngineError) and "no-such-model" in outcome.message
+    qtbot.waitUntil(lambda: "were not switched" in window.statusBar().currentMessage())
+    assert assistant.kernel.llm is in_use and window.voice.mic_button.isEnabled()
+    assert _typed(window, qtbot, "What is 12 plus 30?").text == "12 plus 30 is 42."
+
+
 def test_a_damaged_settings_file_falls_back_to_defaults(home):
     from vistavox.pipelines.app_settings import AppSettings
 
