@@ -90,6 +90,9 @@ class MainWindow(QMainWindow):
         self.chat = QTextBrowser(self)
         self.chat.setOpenExternalLinks(True)
         self.chat.setAccessibleName("Conversation")
+        self.models_page = None  # the Models page, made when first opened
+        self.welcome_dialog = None
+        self.listened_on_start = False
         self.first_run = QLabel(self)
         self.first_run.setWordWrap(True)
         self.first_run.setTextFormat(Qt.TextFormat.RichText)
@@ -231,6 +234,7 @@ class MainWindow(QMainWindow):
         menu.addAction(add("&Find a conversation", "Ctrl+F", self.sidebar.focus_search))
         menu.addSeparator()
         menu.addAction(add("&Settings…", "Ctrl+,", self.open_settings))
+        menu.addAction(add("&Models…", "Ctrl+Shift+M", self.open_models))
         menu.addAction(add("&Quit", "Ctrl+Q", self.close))
         voice = self.menuBar().addMenu("&Voice")
         voice.addAction(add("&Hands-free listening", "Ctrl+M", self.voice.mic_button.toggle))
@@ -242,6 +246,12 @@ class MainWindow(QMainWindow):
         view.addAction(add("Show the &tools", "Alt+2", lambda: self._show_tab(self.tools)))
         view.addAction(add("Show the &memory", "Alt+3", lambda: self._show_tab(self.memory)))
         view.addAction(add("Show the t&imers", "Alt+4", lambda: self._show_tab(self.timers)))
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = QAction("&About Vistavox", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(add("&Welcome…", "", self.welcome))
+        self.help_menu.addAction(self.about_action)
 
     def _show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
@@ -269,6 +279,9 @@ class MainWindow(QMainWindow):
             self.voice.set_enabled(True)
             self.voice.show_state(EngineState.IDLE)
             self.sidebar.set_store(self.assistant.store)
+            if self.assistant.settings.listen_on_start and not self.listened_on_start:
+                self.listened_on_start = True  # (not again after a switch of models)
+                self.voice.mic_button.setChecked(True)  # hands-free, as chosen
         elif isinstance(event, EngineError):
             self.show_error(event)
         elif isinstance(event, UserTurn):
@@ -661,7 +674,7 @@ class MainWindow(QMainWindow):
         from .settings_dialog import SettingsDialog
         from .theme import apply_theme
 
-        dialog = SettingsDialog(self.assistant.settings, self)
+        dialog = SettingsDialog(self.assistant.settings, self, open_models=self.open_models)
         if dialog.exec():
             try:
                 changed = dialog.apply()
@@ -690,11 +703,64 @@ class MainWindow(QMainWindow):
             if later:
                 QMessageBox.information(self, "Settings saved", message)
 
+    def welcome(self) -> None:
+        """The welcome (first start, or Help → Welcome): devices, how to talk, models."""
+        from .welcome import Welcome
+
+        dialog = Welcome(self.assistant.settings, self.open_models, self)
+        dialog.setModal(False)  # the window stays usable (it loads the models meanwhile)
+
+        def finished(result: int) -> None:
+            try:
+                if result:
+                    dialog.apply()
+                    if self.assistant.settings.listen_on_start and self.assistant.ready:
+                        self.voice.mic_button.setChecked(True)
+                else:
+                    dialog.skipped()
+            except OSError as exc:
+                QMessageBox.warning(self, "Settings not saved", f"Could not save: {exc}")
+
+        dialog.finished.connect(finished)
+        self.welcome_dialog = dialog
+        dialog.show()
+
+    def open_models(self) -> None:
+        """The Models page (one for the window's life, so downloads keep reporting to it
+        while it is closed)."""
+        from .models_page import ModelsPage
+
+        if self.models_page is None:
+            self.models_page = ModelsPage(self.assistant.settings, self._chosen_models, self)
+        else:
+            self.models_page.refresh()
+        self.models_page.show()
+        self.models_page.raise_()
+        self.models_page.activateWindow()
+
+    def _chosen_models(self, changed: set[str]) -> None:
+        if self.assistant.ready:
+            self.switch_models(changed)
+        else:
+            self.statusBar().showMessage("The chosen model loads when Vistavox starts next.")
+
     def switch_models(self, changed: set[str]) -> None:
         """Load the models now chosen in the settings in place of the running ones (the
         window stays usable; the voice controls wait until the new models are in)."""
         self.voice.set_enabled(False)
         self.assistant.switch_models(changed)
+
+    def show_about(self) -> None:
+        """Help → About: the version, and what Vistavox runs on (not modal)."""
+        if getattr(self, "about_box", None) is None:
+            box = QMessageBox(self)
+            box.setWindowTitle("About Vistavox")
+            box.setTextFormat(Qt.TextFormat.RichText)
+            box.setIconPixmap(icon("vistavox").pixmap(64, 64))
+            box.setStandardButtons(QMessageBox.StandardButton.Close)
+            self.about_box = box
+        self.about_box.setText(about_html())
+        self.about_box.open()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         save_window(self, self.splitter)
@@ -704,6 +770,24 @@ class MainWindow(QMainWindow):
             self.assistant.shutdown()
         self.preview.close_view()
         super().closeEvent(event)
+
+
+def about_html() -> str:
+    """What the About box says."""
+    import platform
+
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    from vistavox.pipelines.version import app_version
+
+    return (
+        f"<h3>Vistavox {app_version()}</h3>"
+        "<p>A private, local desktop assistant that you talk to and show things to: speech "
+        "recognition, the language model and the voice all run on this computer.</p>"
+        f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 {pyside_version}</p>"
+        "<p>Licence: GPL-3.0-or-later</p>"
+    )
 
 
 def _escape(text: str) -> str:

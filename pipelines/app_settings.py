@@ -33,6 +33,9 @@ class AppSettings(BaseModel):
     persona: str = "assistant"
     custom_instructions: str = Field(default="", max_length=4000)
     hands_free: bool = True
+    # Start hands-free listening as soon as the models are loaded (chosen in the welcome).
+    listen_on_start: bool = False
+    welcomed: bool = False  # the welcome was shown (and finished or skipped)
     # 0 (hard to trigger) … 1 (hears whispers): mapped onto the VAD's start threshold.
     sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     echo_cancellation: bool = True

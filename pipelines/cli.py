@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..models.resolve import ModelError
 from .errors import NoSpeechError, VistavoxError
+from .version import app_version
 
 
 def _cmd_reply(args: argparse.Namespace) -> int:
@@ -60,25 +61,87 @@ def _cmd_reply(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_download(args: argparse.Namespace) -> int:
-    from ..models.download import download
+    from ..models.download import Download, DownloadState, partial_folder
+
+    if not args.name:
+        raise VistavoxError("say which model to download: vistavox models download NAME")
+    job = Download(args.name, source=args.source, on_progress=_ProgressLine(sys.stderr))
+    job.start()
+    try:
+        while job.wait(0.5).running:
+            pass
+    except KeyboardInterrupt:
+        # Ctrl+C pauses: the bytes that arrived stay, and the same command resumes.
+        job.pause()
+        job.wait()
+        if job.state is DownloadState.PAUSED:
+            where = partial_folder(job.spec)
+            again = f"vistavox models download {job.name}"
+            if job.progress.source == "registry":
+                print(f"\nstopped; `{again}` starts it again", file=sys.stderr)
+            else:
+                print(f"\npaused; the partial files stay in {where}; `{again}` resumes",
+                      file=sys.stderr)  # fmt: skip
+            return 130
+    if job.state is DownloadState.DONE and job.result is not None:
+        print(f"{job.spec.title}: ready in {job.result.root}")
+        return 0
+    raise job.error or VistavoxError(f"the download ended {job.state.value}")
+
+
+class _ProgressLine:
+    """Download progress on a terminal: one line rewritten in place (on a pipe, a line at
+    every tenth of the way), and a line at every change of state."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.said = ("", "", "")
+        self.tenth = -1
+        self.bar = False  # a progress line is on screen, unfinished
+
+    def __call__(self, p) -> None:
+        from ..models.download import DownloadState, human_size
+
+        if p.state is DownloadState.DOWNLOADING and p.current:
+            fraction = p.fraction
+            share = f"{fraction:6.1%}" if fraction is not None else "     ?"
+            line = f"{share}  {human_size(p.done)} of {human_size(p.total)}  {p.current}"
+            if self.tty:
+                self.stream.write("\r" + line[:100].ljust(100))
+                self.stream.flush()
+                self.bar = True
+            elif fraction is not None and int(fraction * 10) > self.tenth:
+                self.tenth = int(fraction * 10)
+                print(line, file=self.stream, flush=True)
+            return
+        said = (p.state.value, p.current, p.message)
+        text = p.message or p.current
+        if said == self.said or not text or p.state is DownloadState.FAILED:  # told by main
+            return
+        self.said = said
+        lead = "\n" if self.bar else ""
+        self.bar = False
+        print(f"{lead}{p.state.value}: {text}", file=self.stream, flush=True)
+
+
+def _cmd_models_delete(args: argparse.Namespace) -> int:
+    from ..models.manager import delete
     from ..models.manifest import get_spec
 
-    try:
-        spec = get_spec(args.name)
-    except KeyError as exc:
-        raise VistavoxError(str(exc.args[0])) from exc
-
-    def show(name: str, done: int, total: int) -> None:
-        print(f"[{done}/{total}] {name}", file=sys.stderr, flush=True)
-
-    found = download(spec, progress=show, source=args.source)
-    print(f"{spec.title}: ready in {found.root}")
+    if not args.name:
+        raise VistavoxError("say which model to delete: vistavox models delete NAME")
+    folder = delete(args.name)
+    print(f"{get_spec(args.name).title}: deleted ({folder})")
     return 0
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) == "download":
         return _cmd_models_download(args)
+    if getattr(args, "action", None) == "delete":
+        return _cmd_models_delete(args)
+    from ..models.manager import partial_bytes
     from ..models.manifest import MANIFEST
     from ..models.resolve import resolve
 
@@ -90,6 +153,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
         except ModelError as exc:
             failures += spec.default  # optional models may be absent
             status = f"MISSING  {exc}"
+            partial = partial_bytes(spec)
+            if partial:
+                status += (
+                    f"\n    PARTIAL  {partial / 1e6:.1f} MB downloaded: "
+                    f"`vistavox models download {spec.name}` resumes"
+                )
         default = "default" if spec.default else ""
         size = f"{spec.size / 1e6:7.1f} MB" if spec.size else "      ? MB"
         print(f"{spec.name:26} {spec.kind.value:6} {size} {default:8} {spec.licence}\n    {status}")
@@ -107,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vistavox",
         description="Vistavox: a private, local assistant you talk to and show things to.",
     )
+    parser.add_argument("--version", action="version", version=f"vistavox {app_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     reply = sub.add_parser(
@@ -119,15 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument("--text-out", type=Path, help="also write the answer's text here")
     reply.set_defaults(run=_cmd_reply)
 
-    models = sub.add_parser("models", help="list the known models and whether they are present")
+    models = sub.add_parser(
+        "models",
+        help="list the known models and whether they are present; download or delete one",
+        description="List the models (default), download one (progress on stderr; Ctrl+C "
+        "pauses, keeping what arrived, and the same command resumes), or delete a "
+        "downloaded one.",
+    )
     models.add_argument(
         "action",
         nargs="?",
-        choices=["list", "download"],
+        choices=["list", "download", "delete"],
         default="list",
-        help="list (default) or download NAME",
+        help="list (default), download NAME or delete NAME",
     )
-    models.add_argument("name", nargs="?", help="model to download")
+    models.add_argument("name", nargs="?", help="model to download or delete")
     models.add_argument("--verify", action="store_true", help="also check SHA-256 checksums")
     models.add_argument(
         "--source",
@@ -143,12 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--db", type=Path, help="conversation database (default: user data)")
     desktop.set_defaults(run=_cmd_desktop)
 
-    from . import ask_cli, converse_cli, tools_cli, vision_cli
+    from . import ask_cli, converse_cli, desktop_entry, tools_cli, vision_cli
 
     converse_cli.add_commands(sub)
     ask_cli.add_commands(sub)
     tools_cli.add_commands(sub)
     vision_cli.add_commands(sub)
+    desktop_entry.add_commands(sub)
     return parser
 
 

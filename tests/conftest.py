@@ -11,6 +11,8 @@ import pytest
 
 from vistavox.models.resolve import user_models_dir
 
+pytest_plugins = ["tests.loopback_hub"]  # the `hub` fixture: a Hugging Face Hub on loopback
+
 # The app's decisions (held speech, echo dropped) appear with a failing test's output
 # (VISTAVOX_LOG_LEVEL=DEBUG shows every endpoint decision, for debugging).
 logging.getLogger("vistavox").setLevel(os.environ.get("VISTAVOX_LOG_LEVEL", "INFO"))

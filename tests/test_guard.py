@@ -170,3 +170,20 @@ def test_a_bare_number_does_not_answer_a_question_in_words() -> None:
     assert words.judge("72", final=True).reason == "a number for a question in words"
     sums = ReplyGuard([SYSTEM], question="What is 4817 multiplied by 2963?")
     assert sums.judge("14272771", final=True).reason == ""
+
+
+def test_a_reply_caught_in_a_loop_keeps_only_its_first_time() -> None:
+    loop = "1,439,323,776 + 1,380,004,385 + 331,002,651 + 273,523,615 + 220,892,340 = "
+    reply = "The sum of all populations is " + loop + "1,108,806,995 + " + loop * 3
+    verdict = ReplyGuard([SYSTEM]).judge(reply, final=True)
+    assert verdict.reason == "repeats itself"
+    assert clean(reply[: verdict.safe]).count("220,892,340") == 1
+
+
+def test_words_that_come_back_in_a_longer_answer_are_not_a_loop() -> None:
+    reply = (
+        "Preheat the oven to 200 degrees. Mix the flour, the sugar and the butter until it "
+        "looks like sand. Press it into the tin and bake for 20 minutes; then mix the flour, "
+        "the sugar and the eggs for the top."
+    )
+    assert ReplyGuard([SYSTEM]).judge(reply, final=True).reason == ""

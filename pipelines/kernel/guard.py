@@ -158,6 +158,11 @@ class ReplyGuard:
                 if tuple(w for w, _ in words[i : i + n]) in runs:
                     cuts.append((_sentence_start(text, words[i][1]), reason))
                     break
+        looped = _second_time(words, REPEAT_RUN_WORDS)
+        if looped is not None:
+            # A small model caught in a loop writes the same words again and again: the
+            # first time stands.
+            cuts.append((looped, "repeats itself"))
         if final and " ".join(w for w, _ in words) in self._earlier:
             cuts.append((0, "repeats an earlier answer"))
         for i, (start, key) in enumerate(_sentences(text)):
@@ -189,6 +194,17 @@ class ReplyGuard:
         million." to "thanks a million")."""
         asked = set(self._question)
         return bool(asked) and len(words) <= len(self._question) and set(words) <= asked
+
+
+def _second_time(words: list[tuple[str, int]], n: int) -> int | None:
+    """Where a run of ``n`` words that the text already had begins again (None: none)."""
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - n + 1):
+        run = tuple(w for w, _ in words[i : i + n])
+        first = seen.setdefault(run, i)
+        if first + n <= i:  # a run overlapping its first time is a long word chain, not a loop
+            return words[i][1]
+    return None
 
 
 def _undecided_from(text: str) -> int:

@@ -52,6 +52,7 @@ TEXT_SUFFIXES = {
 MAX_FILE_CHARS = 200_000
 TOOL_FORMATS = ("json", "native")
 _ANSWER_NOW = {"role": "user", "content": "Now answer the user in plain words."}
+_STEP_TOKENS = 512  # room for one tool call (code for the python tool can be long)
 IMAGE_TOKENS = 768  # room kept per image for the projector's tokens (LLaVA-1.5 uses 576)
 
 
@@ -584,7 +585,8 @@ class Kernel:
             answer = JsonAnswerStream(on_token)
             for piece in self.llm.stream_chat(
                 messages,
-                max_tokens=self.reply_reserve,
+                # A call can be longer than an answer (code for the python tool).
+                max_tokens=max(self.reply_reserve, _STEP_TOKENS),
                 # Whether to call a tool is a decision, not a style: made the same way
                 # each time (at the persona's 0.3, Qwen 0.5B called the calculator for a
                 # product in one run and guessed in the next).
@@ -600,6 +602,12 @@ class Kernel:
             try:
                 step = parse_tool_step(raw, specs)
             except ToolStepError as exc:
+                if answer.answering:
+                    # An answer cut off at the length limit: what reached the user stands
+                    # (asked again, the model answered about the broken JSON instead).
+                    return
+                if _cut_off(raw):
+                    break  # a call too long to finish (code copying a whole document)
                 messages += [
                     {"role": "assistant", "content": raw},
                     {
@@ -615,6 +623,10 @@ class Kernel:
             previous = (step.tool, step.arguments)
             decision, wrapped = self._run_call(step, untrusted, key, results)
             untrusted = True  # tool output is untrusted from here on
+            if decision == "denied":
+                # Not offered again this turn: refused, the model guessed a number in its
+                # place; without it, it turns to a tool it may use (the calculator).
+                specs = [s for s in specs if s["name"] != step.tool]
             messages += [
                 {"role": "assistant", "content": raw},
                 {
@@ -744,6 +756,16 @@ class Kernel:
         ]
         text = "".join(self.llm.stream_chat(messages, max_tokens=160, temperature=0.1)).strip()
         return text or _transcript(chunk)[-400:]
+
+
+def _cut_off(raw: str) -> bool:
+    """Whether a step written under the JSON grammar stopped before its end (the grammar
+    lets nothing else be unreadable JSON): the length limit was reached."""
+    try:
+        json.loads(raw)
+    except ValueError:
+        return True
+    return False
 
 
 def _transcript(messages: list[TurnMessage]) -> str:

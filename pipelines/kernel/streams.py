@@ -87,6 +87,11 @@ class JsonAnswerStream:
         self._at: int | None = None  # where the undecoded part of the answer string starts
         self.closed = False
 
+    @property
+    def answering(self) -> bool:
+        """The step is an answer whose text has begun (and may still be unfinished)."""
+        return self._at is not None
+
     def feed(self, piece: str) -> None:
         self.raw += piece
         if self.closed:
