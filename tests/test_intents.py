@@ -701,3 +701,30 @@ def test_numbers_are_written_for_speech(value, text, rounded):
     from vistavox.pipelines.intents.numbers import format_number
 
     assert format_number(value) == (text, rounded)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [  # NOW is Saturday, December 5, 2026
+        ("What's the date next Friday?", "Next Friday is December 11, 2026."),
+        ("what date is this friday", "Friday is December 11, 2026."),
+        ("what's the date on monday", "Monday is December 7, 2026."),
+        ("what date was last monday", "Last Monday was November 30, 2026."),
+        ("what day is next saturday", "Next Saturday is December 12, 2026."),
+        ("what's the date this saturday", "Today is Saturday, December 5, 2026."),
+        ("what was the date last saturday", "Last Saturday was November 28, 2026."),
+    ],
+)
+def test_days_named_by_their_weekday(text, reply):
+    intent = recognise(text)
+    assert intent is not None and intent.name == "date", text
+    assert answer(intent, NOW) == reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["friday is my favourite day", "what's on next friday", "the date of next friday's game"],
+)
+def test_sentences_about_weekdays_that_ask_no_date_go_to_the_model(text):
+    intent = recognise(text)
+    assert intent is None or intent.name != "date", text

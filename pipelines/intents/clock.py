@@ -8,6 +8,7 @@ environment)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -95,6 +96,44 @@ def parse_day_offset(tokens: Sequence[str]) -> int | None:
     if count is None or count.denominator != 1:
         return None
     return sign * int(count) * _DAYS[words[-1]]
+
+
+@dataclass(frozen=True)
+class Weekday:
+    """A day named by its weekday: "Friday", "this Friday", "next Friday", "last Friday".
+    Which date it is depends on today: ``offset_from``."""
+
+    index: int  # Monday 0 … Sunday 6
+    which: str  # "this" (the coming one, today if it is that day), "next", "last"
+
+    def offset_from(self, today: date) -> int:
+        ahead = (self.index - today.weekday()) % 7
+        if self.which == "last":
+            return -((today.weekday() - self.index) % 7 or 7)
+        if self.which == "next":
+            return ahead or 7  # "next Friday" on a Friday is a week away
+        return ahead
+
+
+_WEEKDAY_NAMES = {name.lower(): i for i, name in enumerate(WEEKDAYS)}
+_WHICH = {
+    (): "this", ("this",): "this", ("this", "coming"): "this", ("coming",): "this",
+    ("the", "coming"): "this", ("next",): "next", ("last",): "last", ("this", "past"): "last",
+    ("past",): "last",
+}  # fmt: skip ("on Friday" is said by the templates that mean a date: "what's on Friday" is
+# a question about plans, not the calendar)
+
+
+def parse_day(tokens: Sequence[str]) -> int | Weekday | None:
+    """A day: days from today (``parse_day_offset``) or a weekday ("next Friday")."""
+    offset = parse_day_offset(tokens)
+    if offset is not None:
+        return offset
+    words = tuple(tokens)
+    if not words or words[-1] not in _WEEKDAY_NAMES:
+        return None
+    which = _WHICH.get(words[:-1])
+    return Weekday(_WEEKDAY_NAMES[words[-1]], which) if which else None
 
 
 def say_time(moment: datetime) -> str:

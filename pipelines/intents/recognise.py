@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from . import arithmetic, units
-from .clock import TIME_WORDS, parse_day_offset, parse_duration
+from .clock import TIME_WORDS, WEEKDAYS, Weekday, parse_day, parse_duration
 from .grammar import Grammar, SlotType, Template
 from .intent import Intent
 from .numbers import NUMBER_WORDS, format_number
@@ -52,7 +52,7 @@ _TYPES = {
     "quantity": SlotType(units.parse_quantity, max_tokens=14),
     "unit": SlotType(units.parse_unit, max_tokens=4),
     "duration": SlotType(parse_duration, max_tokens=14),
-    "days": SlotType(parse_day_offset, max_tokens=5),
+    "days": SlotType(parse_day, max_tokens=5),
     "word": SlotType(parse_word, max_tokens=1),
     "label": SlotType(_label, max_tokens=3),
     "task": SlotType(_task, max_tokens=8),
@@ -95,7 +95,11 @@ def _convert(slots: dict[str, object]) -> Intent | None:
 
 
 def _date(slots: dict[str, object]) -> Intent:
-    days = int(slots.get("days", 0))  # type: ignore[call-overload]
+    day = slots.get("days", 0)
+    if isinstance(day, Weekday):
+        slots = {"weekday": day.index, "which": day.which}
+        return Intent("date", slots, f"{day.which} {WEEKDAYS[day.index]}")
+    days = int(day)  # type: ignore[call-overload]
     return Intent("date", {"offset_days": days}, f"today {days:+d} days" if days else "today")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .clock import say_date, say_time
+from .clock import MONTHS, WEEKDAYS, Weekday, say_date, say_time
 from .intent import Intent
 from .numbers import format_number
 from .spelling import spelled
@@ -28,6 +28,8 @@ def answer(intent: Intent, now: datetime) -> str:
     match intent.name:
         case "time":
             return f"It's {say_time(now)}."
+        case "date" if "weekday" in slots:
+            return _weekday(now, Weekday(int(slots["weekday"]), str(slots["which"])))  # type: ignore[call-overload]
         case "date":
             return _date(now, int(slots["offset_days"]))  # type: ignore[call-overload]
         case "calculate":
@@ -76,6 +78,19 @@ def _date(now: datetime, offset: int) -> str:
     if offset > 0:
         return f"In {amount} it will be {day}."
     return f"{amount[0].upper()}{amount[1:]} ago it was {day}."  # "A week ago it was..."
+
+
+def _weekday(now: datetime, day: Weekday) -> str:
+    """ "Next Friday is December 11, 2026." (the weekday is said once)."""
+    offset = day.offset_from(now.date())
+    when = now.date() + timedelta(days=offset)
+    name = WEEKDAYS[day.index]
+    said = f"{MONTHS[when.month - 1]} {when.day}, {when.year}"
+    if offset == 0:
+        return f"Today is {name}, {said}."
+    lead = {"next": f"Next {name}", "last": f"Last {name}"}.get(day.which, name)
+    verb = "was" if offset < 0 else "is"
+    return f"{lead} {verb} {said}."
 
 
 def _calculation(slots) -> str:

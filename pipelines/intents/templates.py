@@ -88,7 +88,7 @@ INTENTS: dict[str, list[str]] = {
         "[<tell>] what (date|day|day of the week) (is|was|will be|will it be|would it be"
         "|is it|was it|is it going to be) {days}",
         "[<tell>] (what is|whats|what was|what will be|what will|what would be) the date"
-        " [be|going to be] {days}",
+        " [be|going to be] [on] {days}",
         "[<tell>] what will the (date|day) be {days}",
         "[<tell>] the date {days}",
     ],

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import VistavoxError
 from ..intents.checking import correct_sums
+from ..tools.relevance import offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
 from .guard import ReplyGuard
@@ -175,6 +176,7 @@ class Kernel:
         # Generation threads for answers (None: the model's default, which leaves a core
         # to speech synthesis); all cores where nothing else needs the CPU meanwhile.
         self.threads: int | None = None
+        self._offered: list[dict] | None = None  # the tools of the turn under way
 
     def _direct(self, text: str):
         """The first direct handler's reply to ``text`` (None: the model answers)."""
@@ -186,6 +188,13 @@ class Kernel:
 
     # --- building the context -----------------------------------------------------------
     def _tool_specs(self) -> list[dict]:
+        """The tools offered now: those the turn under way may need (chosen once, at its
+        start), else every tool of the persona."""
+        if self._offered is not None:
+            return self._offered
+        return self._persona_tool_specs()
+
+    def _persona_tool_specs(self) -> list[dict]:
         # A model that cannot follow the protocol (the embedded 135M) gets no tools: it
         # copied the protocol into its answers, and the intents do the exact work instead.
         if self.tools is None or not self.persona.tools:
@@ -319,38 +328,43 @@ class Kernel:
                 parts.append(part)
         content = "\n\n".join([text, *blocks]) if blocks else text
         untrusted = bool(blocks)
-        user = self.store.add_message(
-            conversation_id, "user", content, untrusted=untrusted, image_hashes=tuple(hashes)
-        )
-        plan = self.plan(
-            conversation_id, content, before_id=user.id, extra_tokens=IMAGE_TOKENS * len(parts)
-        )
-        if parts:  # the vision model sees the images themselves, next to the text
-            plan.messages[-1] = {
-                "role": "user",
-                "content": [{"type": "text", "text": plan.messages[-1]["content"]}, *parts],
-            }
-        if files or images:
-            direct = self._about_image(text, seen) if not (files or parts) else None
-        else:
-            direct = self._direct(text)
-        if direct is not None:
-            answer, results, interrupted = direct.text, [], False
-            if on_token is not None:
-                on_token(answer)
-            direct.commit()
-        else:
-            answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
-        reply = self.store.add_message(
-            conversation_id,
-            "assistant",
-            answer,
-            interrupted=interrupted,
-            meta={"tools": [r.tool for r in results]},
-        )
-        if plan.paged_out:
-            self.summarise(conversation_id, plan)
-        return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
+        # Only the tools this request may need (a small model uses what it is offered).
+        self._offered = offered(self._persona_tool_specs(), text, content)
+        try:
+            user = self.store.add_message(
+                conversation_id, "user", content, untrusted=untrusted, image_hashes=tuple(hashes)
+            )
+            plan = self.plan(
+                conversation_id, content, before_id=user.id, extra_tokens=IMAGE_TOKENS * len(parts)
+            )
+            if parts:  # the vision model sees the images themselves, next to the text
+                plan.messages[-1] = {
+                    "role": "user",
+                    "content": [{"type": "text", "text": plan.messages[-1]["content"]}, *parts],
+                }
+            if files or images:
+                direct = self._about_image(text, seen) if not (files or parts) else None
+            else:
+                direct = self._direct(text)
+            if direct is not None:
+                answer, results, interrupted = direct.text, [], False
+                if on_token is not None:
+                    on_token(answer)
+                direct.commit()
+            else:
+                answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
+            reply = self.store.add_message(
+                conversation_id,
+                "assistant",
+                answer,
+                interrupted=interrupted,
+                meta={"tools": [r.tool for r in results]},
+            )
+            if plan.paged_out:
+                self.summarise(conversation_id, plan)
+            return KernelReply(answer, conversation_id, reply.id, plan, results, interrupted)
+        finally:
+            self._offered = None
 
     def _answer(self, plan, key, untrusted, on_token, cancel):
         """The model's answer through the output guard: tools as the model calls them, the

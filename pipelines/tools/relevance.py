@@ -1,0 +1,69 @@
+"""Which tools a turn is offered: only those the request could need.
+
+A small model offered a tool tends to use it: it "remembered" that Leonardo painted the Mona
+Lisa (writing to the user's memory unasked), and for "give me a tip for sleeping better"
+it computed a tip with the calculator and answered with the number. Each built-in tool says
+here what a request that needs it looks like; a turn whose request does not look like that
+is not offered the tool. Tools not listed (a plugin's, a benchmark's) are always offered.
+
+``question`` is the user's own words; ``message`` is everything the turn brought (with the
+text of attached files), so numbers in a document count for the calculator, but a document
+that says "remember this" does not make the memory tools appear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+_NUMBER_WORDS = (
+    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million|billion|half|quarter|third|dozen|percent"
+)
+_NUMBERS = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
+
+
+_REMEMBER = _words(
+    r"remember|memori[sz]e|note (?:that|this|down)|make a note|keep in mind|don'?t forget|"
+    r"do not forget|save (?:that|this)|my \w+(?: \w+)? (?:is|are)|call me"
+)
+_FORGET = _words(r"forget|delete (?:that|what)|remove (?:that|what)|stop remembering")
+_CODE = _words(
+    r"code|python|program|script|function|compute|calculate|simulat\w*|csv|json|data|"
+    r"table|sort|random|regex|convert|average|mean|median|sum|total|list"
+)
+_PLOT = _words(r"plot|chart|graph|draw|diagram|histogram|visuali[sz]e|curve")
+_PAGE = _words(r"page|html|website|web ?site|site|form|layout|landing|mock-?up|wireframe")
+_SCREEN = _words(r"screen|screenshot|window|desktop|display")
+_CLOCK = _words(
+    r"time|date|day|today|tomorrow|yesterday|week|weekend|month|year|clock|hour|minute|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|birthday"
+)
+
+WANTED: dict[str, Callable[[str, str], bool]] = {
+    "calculator": lambda question, message: bool(_NUMBERS.search(message)),
+    "python": lambda question, message: bool(_CODE.search(question) or _NUMBERS.search(message)),
+    "plot": lambda question, message: bool(_PLOT.search(question)),
+    "write_page": lambda question, message: bool(_PAGE.search(question)),
+    "screenshot": lambda question, message: bool(_SCREEN.search(question)),
+    "datetime": lambda question, message: bool(_CLOCK.search(question)),
+    "remember": lambda question, message: bool(_REMEMBER.search(question)),
+    "forget": lambda question, message: bool(_FORGET.search(question)),
+}
+
+
+def wanted(name: str, question: str, message: str) -> bool:
+    """Whether a request (``question``, in a turn that brought ``message``) may need tool
+    ``name``."""
+    test = WANTED.get(name)
+    return test is None or test(question, message)
+
+
+def offered(specs: Sequence[dict], question: str, message: str) -> list[dict]:
+    """The tool specs worth offering for this request, in their order."""
+    return [spec for spec in specs if wanted(spec["name"], question, message)]
