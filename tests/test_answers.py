@@ -82,10 +82,10 @@ def test_a_model_that_cannot_follow_tools_is_not_shown_the_protocol(store, tmp_p
     _kernel(small, store, registry).ask("What is the capital of France?")
     system = small.seen[0][0]["content"]
     assert "JSON" not in system and "calculator" not in system and "<<<" not in system
-    able = LeakyLlm('{"answer": "Paris is the capital of France."}', follows_tools=True)
-    reply = _kernel(able, store, registry).ask("What is the capital of France?")
-    assert "calculator" in able.seen[0][0]["content"]
-    assert reply.text == "Paris is the capital of France."
+    able = LeakyLlm('{"answer": "About 68 million people lived in France."}', follows_tools=True)
+    reply = _kernel(able, store, registry).ask("How many people lived in France in 2020?")
+    assert "calculator" in able.seen[0][0]["content"]  # a question with numbers
+    assert reply.text == "About 68 million people lived in France."
 
 
 def test_the_earlier_answer_is_not_given_to_a_different_question(store):
