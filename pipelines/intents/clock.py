@@ -117,8 +117,14 @@ class Weekday:
 
 _WEEKDAY_NAMES = {name.lower(): i for i, name in enumerate(WEEKDAYS)}
 _WHICH = {
-    (): "this", ("this",): "this", ("this", "coming"): "this", ("coming",): "this",
-    ("the", "coming"): "this", ("next",): "next", ("last",): "last", ("this", "past"): "last",
+    (): "this",
+    ("this",): "this",
+    ("this", "coming"): "this",
+    ("coming",): "this",
+    ("the", "coming"): "this",
+    ("next",): "next",
+    ("last",): "last",
+    ("this", "past"): "last",
     ("past",): "last",
 }  # fmt: skip ("on Friday" is said by the templates that mean a date: "what's on Friday" is
 # a question about plans, not the calendar)
