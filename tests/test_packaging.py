@@ -439,3 +439,72 @@ def test_the_wheel_works_without_the_repository(dist, tmp_path):
     done = _run([bin_dir / "vistavox", "desktop-entry", "uninstall"], env=entry_env, cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     assert not any(p.exists() for p in entry_paths(data))
+
+
+_TYPED_IN_THE_WINDOW = """
+import sys
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtTest import QTest
+from vistavox.desktop.app import build
+from vistavox.pipelines.events import EngineError, ModelsReady, ReplyFinished
+
+app, window, assistant = build([sys.argv[0]])
+window.show()
+
+def on_event(event):
+    if isinstance(event, ModelsReady):
+        QTest.keyClicks(window.composer.edit, "What is 23 times 47?")
+        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    elif isinstance(event, ReplyFinished):
+        print("REPLY:", event.text, "| MODULE:", sys.modules["vistavox.desktop.app"].__file__)
+        QTimer.singleShot(0, app.quit)
+    elif isinstance(event, EngineError):
+        print("ERROR:", event.message)
+        QTimer.singleShot(0, app.quit)
+
+window.bridge.event.connect(on_event)
+assistant.load_in_background()
+QTimer.singleShot(240_000, app.quit)
+app.exec()
+assistant.shutdown()
+"""
+
+
+def test_the_installed_wheel_answers_a_spoken_question_and_in_its_window(dist, tmp_path):
+    """From the wheel's own install, outside the repository: `vistavox reply` hears the
+    sample question and speaks an answer, and the desktop window answers a typed one."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False, symlinks=True)
+    python = env_dir / "bin" / "python"
+    env = _clean_env(
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        QT_QPA_PLATFORM="offscreen",
+        QTWEBENGINE_DISABLE_SANDBOX="1",
+    )
+    install = [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps"]
+    install += ["--no-index", "--disable-pip-version-check", "--quiet", dist["wheel"]]
+    assert _run(install, timeout=300, env=env, cwd=tmp_path).returncode == 0
+    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                     env=env).stdout.strip())  # fmt: skip
+    dependencies = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    (site / "vistavox-test-dependencies.pth").write_text("\n".join(dependencies) + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    question = site / "vistavox" / "resources" / "samples" / "question.wav"
+    assert question.is_file()
+    out = elsewhere / "answer.wav"
+    done = _run(
+        [env_dir / "bin" / "vistavox", "reply", "--audio-in", question, "--audio-out", out,
+         "--text-out", elsewhere / "answer.txt"],
+        env=env, cwd=elsewhere, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (elsewhere / "answer.txt").read_text().strip()
+    assert out.stat().st_size > 10_000  # seconds of speech, not an empty file
+
+    done = _run([python, "-c", _TYPED_IN_THE_WINDOW], env=env, cwd=elsewhere, timeout=600)
+    assert "REPLY: 23 times 47 is 1,081." in done.stdout, done.stdout + done.stderr[-3000:]
+    module = done.stdout.split("MODULE:")[1].strip()
+    assert Path(module).is_relative_to(env_dir)
