@@ -274,6 +274,17 @@ class Recorder:
         with self._lock:
             self.blocks.append((arrived, indata[:, 0].copy()))
 
+    def wait_until(self, moment: float, timeout: float = 60.0) -> None:
+        """Block until the sound captured at ``moment`` (time.monotonic()) has arrived: a
+        check of a stretch of time must not run before that stretch was recorded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.blocks and self.blocks[-1][0] >= moment:
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"nothing was recorded after {moment:.2f} within {timeout} s")
+
     def audio_between(self, start: float, end: float) -> np.ndarray:
         with self._lock:
             parts = [b for t, b in self.blocks if start <= t <= end]

@@ -33,6 +33,7 @@ def _assert_silent(rig, log, onset: float, said_until: float, end: float, interr
     A failure shows the timeline (all times relative to the user's ``onset``)."""
     from vistavox.pipelines.events import PhraseSpoken, SpeechStarted
 
+    rig.recorder.wait_until(end)  # (checked too early, the window was still empty)
     tail = rig.recorder.audio_between(said_until, end)
     loud = np.flatnonzero(np.abs(tail) >= 0.01)
     assert tail.size and not loud.size, (
@@ -126,9 +127,10 @@ def test_barge_in_stops_speech_and_keeps_only_what_was_heard(models, rig, engine
     interrupted = log.wait_for(Interrupted, 1, timeout=60)
     assert interrupted is not None, "talking over the reply did not interrupt it"
     assert any(e.barge_in for e in log.of_type(SpeechStarted))
-    time.sleep(1.0)
-
     onset, said_until = start + onset_in_clip, start + end_in_clip
+    # The second after the user's words, recorded: interrupted early, that lies ahead.
+    rig.recorder.wait_until(said_until + 1.0)
+
     # Playback stopped: from before the user finished talking until the assistant answers
     # the new turn, the speaker is silent.
     later = [e.at for e in log.of_type(PhraseSpoken) if e.at > onset]
@@ -206,6 +208,7 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         # Playback paused while the user spoke, and the cut-off reply never went on (a
         # phrase of it may begin in the moment before the user is heard).
         onset, said_until = start + onset_in_clip, start + end_in_clip
+        rig.recorder.wait_until(said_until + 1.0)  # the second after the words, recorded
         cut = interrupted[0].turn_id
         spoken = log.of_type(PhraseSpoken)
         went_on = [e.text for e in spoken if e.turn_id == cut and e.at > said_until]
