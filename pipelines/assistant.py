@@ -46,6 +46,7 @@ from .events import (
 )
 from .intents.handler import add_everyday_intents
 from .intents.timers import TimerBook
+from .kernel.open_conversation import OpenConversation
 from .pages.editor import PageEditor
 from .tools.workspace import page_path
 
@@ -80,7 +81,9 @@ class Assistant:
         self.kernel = None  # typed turns: the persona with its tools
         self.voice_kernel = None  # spoken turns: same store and persona, short replies
         self.timers = None  # the pending timers (TimerBook), once loaded
-        self.conversation_id: int | None = None
+        # The open conversation, shared with the voice loop (one owner for both).
+        self.open = OpenConversation()
+        self._shown_conversation: int | None = None  # the last one announced to the window
         self._voice = None
         # Opening and closing the audio devices, one request after another, off the caller's
         # thread (the window's): devices, the echo canceller and the loop's threads take
@@ -103,6 +106,15 @@ class Assistant:
             on_change=lambda path, note: bus.publish(PageUpdated(path=str(path), note=note))
         )
         bus.subscribe(self._follow_voice)
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.open.id
+
+    @conversation_id.setter
+    def conversation_id(self, value: int | None) -> None:
+        self.open.open(value)
+        self._shown_conversation = value
 
     # --- loading --------------------------------------------------------------------------
     @property
@@ -137,7 +149,7 @@ class Assistant:
         from .kernel.store import Store
         from .speech.stt import Transcriber
         from .speech.tts import Synthesizer
-        from .voice_turn import VoiceModels
+        from .voice_models import VoiceModels
 
         s = self.settings
         self.bus.publish(ModelsLoading(stage="speech recognition", fraction=0.05))
@@ -152,14 +164,20 @@ class Assistant:
         self.store = Store.open(self.db_path)
         persona = self._persona()
         self.kernel = Kernel(llm, self.store, persona, tools=self._tools(persona.name))
-        self.voice_kernel = Kernel(
-            llm, self.store, persona, reply_reserve=llm.settings.max_reply_tokens
-        )
         self.timers = TimerBook(self.store, on_fire=self._timer_fired, on_change=self._timers_now)
-        for kernel in (self.kernel, self.voice_kernel):
-            # Page edits first (while a page is open), then the everyday intents.
-            kernel.direct_handlers.append(self.pages.handle)
-            add_everyday_intents(kernel, timers=self.timers, on_answer=self._intent_answered)
+        # Page edits first (while a page is open), then the everyday intents.
+        self.kernel.direct_handlers.append(self.pages.handle)
+        add_everyday_intents(self.kernel, timers=self.timers, on_answer=self._intent_answered)
+        from .conversation import voice_kernel
+
+        self.voice_kernel = voice_kernel(
+            llm,
+            self.store,
+            persona,
+            handlers=[self.pages.handle],
+            timers=self.timers,
+            on_answer=self._intent_answered,
+        )
         self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
         self.voice_kernel.warm_up(None)
         self._ready.set()
@@ -209,7 +227,7 @@ class Assistant:
         from .kernel.loading import load_llm
         from .speech.stt import Transcriber
         from .speech.tts import Synthesizer
-        from .voice_turn import VoiceModels
+        from .voice_models import VoiceModels
 
         s, old = self.settings, self.models
         stt, llm, tts = old.stt, old.llm, old.tts
@@ -409,7 +427,6 @@ class Assistant:
                     self._follow_page(entry)
             if self.conversation_id != reply.conversation_id:
                 self.conversation_id = reply.conversation_id
-                self._sync_voice_conversation()
                 self.bus.publish(ConversationOpened(conversation_id=reply.conversation_id))
             self.bus.publish(
                 ReplyFinished(turn_id=turn_id, text=reply.text, interrupted=reply.interrupted)
@@ -489,7 +506,7 @@ class Assistant:
             settings=settings,
             bus=self.bus,
             kernel=self.voice_kernel,
-            conversation_id=self.conversation_id,
+            conversation_id=self.open,
         )
         voice.listening_hint = self.pages.vocabulary
         try:
@@ -547,19 +564,13 @@ class Assistant:
 
     def _follow_voice(self, event) -> None:
         """A spoken turn may have started a new stored conversation: follow it."""
-        voice = self._voice
-        if voice is None or not isinstance(event, ReplyFinished) or event.turn_id >= TEXT_TURN_IDS:
+        if not isinstance(event, ReplyFinished) or event.turn_id >= TEXT_TURN_IDS:
             return
-        if voice.conversation_id is not None and voice.conversation_id != self.conversation_id:
-            self.conversation_id = voice.conversation_id
-            self.bus.publish(ConversationOpened(conversation_id=self.conversation_id))
-        self.bus.publish(
-            ContextUpdated(conversation_id=self.conversation_id, memory_map=self.memory_map())
-        )
-
-    def _sync_voice_conversation(self) -> None:
-        if self._voice is not None:
-            self._voice.conversation_id = self.conversation_id
+        opened = self.open.id
+        if opened is not None and opened != self._shown_conversation:
+            self._shown_conversation = opened
+            self.bus.publish(ConversationOpened(conversation_id=opened))
+        self.bus.publish(ContextUpdated(conversation_id=opened, memory_map=self.memory_map()))
 
     # --- control ----------------------------------------------------------------------------
     def interrupt(self) -> None:
@@ -571,7 +582,6 @@ class Assistant:
     def new_conversation(self) -> None:
         """Start afresh; the conversation is stored with its first message."""
         self.conversation_id = None
-        self._sync_voice_conversation()
         self.bus.publish(ConversationOpened(conversation_id=None))
 
     def open_conversation(self, conversation_id: int) -> None:
@@ -579,7 +589,6 @@ class Assistant:
         if self.store.get_conversation(conversation_id) is None:
             raise VistavoxError(f"there is no conversation {conversation_id}")
         self.conversation_id = conversation_id
-        self._sync_voice_conversation()
         self.bus.publish(ConversationOpened(conversation_id=conversation_id))
         self.bus.publish(
             ContextUpdated(conversation_id=conversation_id, memory_map=self.memory_map())

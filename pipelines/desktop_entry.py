@@ -2,7 +2,7 @@
 application menu (a freedesktop .desktop file whose Exec is this installation's
 `vistavox-desktop`, the icon in the hicolor sizes, the AppStream metainfo), all under
 $XDG_DATA_HOME (default ~/.local/share); `vistavox desktop-entry uninstall` removes exactly
-those files again.
+those files again. The command itself is vistavox.pipelines.commands.desktop_entry.
 
 The files themselves are packaging/freedesktop/ in the source tree, installed as the package
 data of ``vistavox.resources.freedesktop``; the scalable icon is the app's own
@@ -11,7 +11,6 @@ resources/icons/vistavox.svg.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -214,34 +213,3 @@ def uninstall(home: Path | None = None) -> list[Path]:
             folder = folder.parent
     refresh_caches(home)
     return removed
-
-
-def _cmd_desktop_entry(args: argparse.Namespace) -> int:
-    home = data_home()
-    if args.action == "install":
-        written = install(home)
-        for path in written:
-            print(path)
-        print(
-            f"Vistavox is in the application menu ({len(written)} files under {home}); "
-            "`vistavox desktop-entry uninstall` removes it.",
-            file=sys.stderr,
-        )
-    else:
-        removed = uninstall(home)
-        for path in removed:
-            print(path)
-        print(f"Removed {len(removed)} files of the launcher entry from {home}.", file=sys.stderr)
-    return 0
-
-
-def add_commands(sub) -> None:
-    entry = sub.add_parser(
-        "desktop-entry",
-        help="add Vistavox to (or remove it from) the desktop's application menu",
-        description="Install or remove this user's launcher entry for the desktop app: "
-        "the .desktop file, the icons and the AppStream metainfo, under $XDG_DATA_HOME "
-        "(default ~/.local/share).",
-    )
-    entry.add_argument("action", choices=["install", "uninstall"])
-    entry.set_defaults(run=_cmd_desktop_entry)

@@ -111,6 +111,7 @@ class Interrupted(Event):
 
     turn_id: int
     heard: str
+    reason: str = "user"  # "user" (Stop), "barge-in", "device" or "shutdown"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,5 @@
-"""One spoken turn, start to finish: audio in → transcript → reply → speech out.
-
-Models load once in ``VoiceModels`` and are shared by every turn.
-"""
+"""One spoken turn, start to finish: audio in → transcript → reply → speech out (the
+stages measured one after another; the real-time loop is ``conversation``)."""
 
 from __future__ import annotations
 
@@ -13,32 +11,11 @@ import numpy as np
 
 from .audio.files import SPEECH_RATE
 from .errors import NoSpeechError
-from .kernel.local_llm import ChatMessage, LocalLlm
+from .kernel.local_llm import ChatMessage
 from .kernel.prompts import VOICE_SYSTEM_PROMPT
 from .speech.chunking import PhraseChunker
-from .speech.stt import Transcriber
-from .speech.tts import Synthesizer
 from .speech.vad import trim_silence
-
-
-@dataclass
-class VoiceModels:
-    """The three models a voice turn needs, loaded once."""
-
-    stt: Transcriber
-    llm: LocalLlm
-    tts: Synthesizer
-
-    @classmethod
-    def load_defaults(cls) -> VoiceModels:
-        """Load the embedded speech recogniser and voice and the language model the app
-        would use (chosen in its settings, else the best one installed). The speech models
-        run once as they load, so the first real turn is as fast as the others."""
-        from .app_settings import AppSettings
-        from .kernel.loading import load_llm
-
-        llm = load_llm(AppSettings.load().llm_model)
-        return cls(stt=Transcriber(), llm=llm, tts=Synthesizer())
+from .voice_models import VoiceModels
 
 
 @dataclass

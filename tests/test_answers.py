@@ -152,7 +152,7 @@ def test_ask_uses_the_named_model(tmp_path, tool_llm):
 
     def ask(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "vistavox.pipelines.cli", "ask", *args, "--db", str(db)],
+            [sys.executable, "-m", "vistavox.pipelines.commands", "ask", *args, "--db", str(db)],
             capture_output=True,
             text=True,
             env=env,

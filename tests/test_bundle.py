@@ -292,6 +292,14 @@ def test_version(root, home):
     TIMES["version_s"] = round(done.seconds, 2)
 
 
+def test_the_desktop_command_is_registered(root, home):
+    # `vistavox desktop` comes from the desktop folder's entry point: the bundle holds the
+    # metadata that registers it.
+    done = _run([root / OPT / "vistavox", "desktop", "--help"], home["env"], cwd=home["cwd"])
+    assert done.returncode == 0, done.stderr
+    assert "--db" in done.stdout
+
+
 def test_ask_answers_exactly(root, home):
     done = _run([root / OPT / "vistavox", "ask", QUESTION], home["env"], cwd=home["cwd"])
     assert done.returncode == 0, done.stderr

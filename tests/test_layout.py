@@ -3,6 +3,7 @@ the desktop and no generic top-level module names."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -60,6 +61,25 @@ def test_pipelines_never_import_qt(tmp_path):
     done = _run_elsewhere(code, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_pipelines_never_import_the_desktop():
+    """Not even inside a function: the desktop adds its own command to the command line
+    (an entry point), so the pipelines work where the desktop is not installed."""
+    for path in (REPO / "pipelines").rglob("*.py"):
+        rel = path.relative_to(REPO / "pipelines").with_suffix("")
+        package = ["vistavox", "pipelines", *rel.parts[:-1]]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *filter(None, [node.module])])
+                names = [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert not (name + ".").startswith("vistavox.desktop."), f"{path}: {name}"
 
 
 def test_console_entry_point_answers_help():

@@ -416,7 +416,7 @@ def _cli(*args: str, hub: FakeHub, tmp_path: Path, **popen) -> subprocess.Popen:
     env = dict(os.environ, HF_ENDPOINT=hub.hub_url, VISTAVOX_MODELS_DIR=str(tmp_path / "models"),
                XDG_CONFIG_HOME=str(tmp_path / "config"))  # fmt: skip
     env.pop("HF_HUB_OFFLINE", None)
-    command = [sys.executable, "-m", "vistavox.pipelines.cli", "models", *args]
+    command = [sys.executable, "-m", "vistavox.pipelines.commands", "models", *args]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **popen)  # fmt: skip
 

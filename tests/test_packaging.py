@@ -366,16 +366,25 @@ def test_the_wheel_holds_every_package_the_resources_and_the_launcher(dist):
     assert "vistavox/resources/sketch_detector.npz" in names
     for rel in _launcher_files():
         assert f"vistavox/resources/freedesktop/{rel}" in names, rel
-    assert re.search(r"^vistavox = vistavox\.pipelines\.cli:main$", entry_points, re.M)
+    assert re.search(r"^vistavox = vistavox\.pipelines\.commands\.main:main$", entry_points, re.M)
     assert re.search(
         r"\[gui_scripts\]\nvistavox-desktop = vistavox\.desktop\.app:main", entry_points
+    )
+    assert re.search(
+        r"\[vistavox\.commands\]\ndesktop = vistavox\.desktop\.command:add_command", entry_points
     )
 
 
 def test_the_sdist_holds_the_sources_and_the_launcher(dist):
     with tarfile.open(dist["sdist"]) as sdist:
         names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
-    for name in ("pyproject.toml", "README.md", "LICENSE", "pipelines/cli.py", "desktop/app.py"):
+    for name in (
+        "pyproject.toml",
+        "README.md",
+        "LICENSE",
+        "pipelines/commands/main.py",
+        "desktop/app.py",
+    ):
         assert name in names, name
     for rel in _launcher_files():
         assert f"packaging/freedesktop/{rel}" in names, rel
@@ -427,6 +436,9 @@ def test_the_wheel_works_without_the_repository(dist, tmp_path):
     done = _run([bin_dir / "vistavox", "models"], env=env, cwd=elsewhere, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "smollm2-135m-instruct" in done.stdout
+    # `vistavox desktop`, registered by the desktop folder through the wheel's entry points.
+    done = _run([bin_dir / "vistavox", "desktop", "--help"], env=env, cwd=elsewhere)
+    assert done.returncode == 0 and "--db" in done.stdout, done.stdout + done.stderr
 
     # The launcher entry from the wheel's own files, starting the wheel's own app.
     data = tmp_path / "data"

@@ -210,10 +210,9 @@ def test_kernel_answers_edit_turns_itself_and_stores_them(kernel, tmp_path):
         # Spoken: drafted at a pause, abandoned (the user went on talking), then kept.
         conversation = reply.conversation_id
         kernel.draft_answer(conversation, "Make the button")  # not an edit: the model
-        text, _, _ = kernel.draft_answer(conversation, "Add a footer saying Bye")
-        assert text.startswith("Done:") and soup(page.read_text()).footer is None
-        text, _, _ = kernel.draft_answer(conversation, "Add a footer saying Goodbye")
-        kernel.record_exchange(conversation, "Add a footer saying Goodbye", text, interrupted=False)
+        draft = kernel.draft_answer(conversation, "Add a footer saying Bye")
+        assert draft.text.startswith("Done:") and soup(page.read_text()).footer is None
+        kernel.draft_answer(conversation, "Add a footer saying Goodbye").commit(conversation)
         assert soup(page.read_text()).footer.get_text() == "Goodbye"
         assert len(soup(page.read_text()).find_all("footer")) == 1
     finally:

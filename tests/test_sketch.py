@@ -477,7 +477,7 @@ def test_rendered_pages_put_elements_where_the_sketch_has_them(samples):
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "vistavox.pipelines.cli", "sketch", *args],
+        [sys.executable, "-m", "vistavox.pipelines.commands", "sketch", *args],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 

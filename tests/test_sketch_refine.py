@@ -243,7 +243,7 @@ def test_sketch_command_refines_with_the_language_model(eval_dir, tmp_path):
     if not photo.is_file():
         pytest.skip(f"{photo} not found")
     plain, refined = tmp_path / "plain.html", tmp_path / "refined.html"
-    command = [sys.executable, "-m", "vistavox.pipelines.cli", "sketch", str(photo)]
+    command = [sys.executable, "-m", "vistavox.pipelines.commands", "sketch", str(photo)]
     done = subprocess.run([*command, "-o", str(plain)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     done = subprocess.run(

@@ -15,7 +15,7 @@ import pytest
 
 from vistavox.pipelines.tools.sandbox import SandboxLimits, run_python
 
-VISTAVOX = [sys.executable, "-m", "vistavox.pipelines.cli"]
+VISTAVOX = [sys.executable, "-m", "vistavox.pipelines.commands"]
 
 
 @pytest.fixture(scope="module")

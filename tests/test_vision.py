@@ -139,7 +139,7 @@ def test_ocr_command_prints_json_and_fails_clearly(tmp_path):
     image = Image.new("RGB", (500, 120), "white")
     ImageDraw.Draw(image).text((20, 30), "Hello Vistavox", fill="black", font_size=40)
     image.save(tmp_path / "hello.png")
-    vistavox = [sys.executable, "-m", "vistavox.pipelines.cli"]
+    vistavox = [sys.executable, "-m", "vistavox.pipelines.commands"]
     done = subprocess.run([*vistavox, "ocr", str(tmp_path / "hello.png")], capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr

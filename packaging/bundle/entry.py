@@ -63,7 +63,7 @@ def main() -> int:
         from vistavox.desktop.app import main as desktop_main
 
         return desktop_main()
-    from vistavox.pipelines.cli import main as cli_main
+    from vistavox.pipelines.commands.main import main as cli_main
 
     return cli_main()
 

@@ -20,7 +20,7 @@ from collections import deque
 
 import numpy as np
 
-FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
+AEC_FRAME = 160  # WebRTC processes 10 ms frames; at 16 kHz that is 160 samples
 RATE = 16_000
 _RING_S = 30.0  # covers a listening stage that fell behind under load
 _REANCHOR_S = 0.15  # a clock this far off its anchor means the stream restarted
@@ -38,6 +38,7 @@ _NO_PATH_FRAMES = 300
 _LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
 _FOLLOWS = 0.9  # correlation of envelopes at which the microphone follows the speaker
 _LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
+_LAG_SLACK = 2  # frames of jitter between looks at a steady echo path
 _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
@@ -133,7 +134,8 @@ class EchoCanceller:
         self.echo_lag: int | None = None  # learned delay of the echo path, in 10 ms frames
         # Whether each recent look at the echo path found the microphone following the
         # speaker closely at some delay (see echo_lag_reliable).
-        self._lag_found: deque[bool] = deque(maxlen=2 * _LAG_LOOKS)
+        # (the delay found, or None), and whether those delays agree (see echo_lag_reliable).
+        self._lag_found: deque[int | None] = deque(maxlen=2 * _LAG_LOOKS)
         # How far the raw microphone rises above the loudest recent reference while only the
         # assistant talks (log10 power per frame): the echo path's gain, whatever its delay.
         self._echo_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
@@ -162,12 +164,12 @@ class EchoCanceller:
         with self._lock:
             start = self._reference_start(mic_index)
             if start is None:
-                return np.zeros((n // FRAME, FRAME), np.float32), False
+                return np.zeros((n // AEC_FRAME, AEC_FRAME), np.float32), False
             out = self._reference_copy(start, n)
             sounding = self._sound_until is not None and self._sound_until > start - int(
                 _ECHO_TAIL_S * RATE
             )
-        return out.reshape(-1, FRAME), sounding
+        return out.reshape(-1, AEC_FRAME), sounding
 
     def _reference_copy(self, start: int, n: int) -> np.ndarray:
         """Reference samples ``start`` .. ``start + n`` (silence where the speaker sent
@@ -192,7 +194,7 @@ class EchoCanceller:
         waited long enough that it never will)?"""
         with self._lock:
             start = self._reference_start(mic_index)
-            if start is None or start + FRAME <= self._ref_clock.count:
+            if start is None or start + AEC_FRAME <= self._ref_clock.count:
                 return True
             captured = self._mic_clock.t0 + mic_index / RATE
         return time.monotonic() - captured > _WAIT_S + _LEAD_S
@@ -259,7 +261,7 @@ class EchoCanceller:
         found = self._correlations(window_frames, range(max_lag_frames + 1))
         if found:
             corr, lag = max(found)
-            self._lag_found.append(corr > _FOLLOWS)
+            self._lag_found.append(lag if corr > _FOLLOWS else None)
             if corr > _FOLLOWS:
                 self.echo_lag = lag
 
@@ -268,7 +270,14 @@ class EchoCanceller:
         when the echo path is slower than the delays looked at, or changes: then a delay
         found once, by chance, says little."""
         found = self._lag_found
-        return len(found) >= _LAG_LOOKS and sum(found) >= len(found) / 2
+        if len(found) < _LAG_LOOKS or self.echo_lag is None:
+            return False
+        # At one delay: two voices (the user's and the assistant's) follow each other at
+        # some delay by chance now and then, each time at another.
+        agree = sum(
+            1 for lag in found if lag is not None and abs(lag - self.echo_lag) <= _LAG_SLACK
+        )
+        return agree >= len(found) / 2
 
     def echo_free_at(self, moment: float) -> bool:
         """Can no echo of the assistant's voice be in what the microphone captured at
@@ -286,7 +295,7 @@ class EchoCanceller:
             paired = self._ref_clock.index_at(moment + _LEAD_S)
             if paired is None:
                 return False
-            reach = self._sound_until + self.echo_lag * FRAME + int(_REVERB_S * RATE)
+            reach = self._sound_until + self.echo_lag * AEC_FRAME + int(_REVERB_S * RATE)
         return paired > reach
 
     def follows_at_any_delay(
@@ -298,18 +307,18 @@ class EchoCanceller:
         assistant's echo alone, lower with the user's voice in it. For echo paths slower
         than the canceller follows (it pairs the speaker's signal with the microphone at
         one short delay)."""
-        n = mic.size // FRAME
+        n = mic.size // AEC_FRAME
         if n < _KNOWN_FRAMES:
             return 0.0
-        back = round(max_delay_s * RATE / FRAME) * FRAME
+        back = round(max_delay_s * RATE / AEC_FRAME) * AEC_FRAME
         with self._lock:
             first = self._ref_clock.index_at(captured_at + _LEAD_S)
             if first is None:
                 return 0.0
-            reference = self._reference_copy(first - back, back + n * FRAME)
+            reference = self._reference_copy(first - back, back + n * AEC_FRAME)
         return envelope_follow(
-            _log_energies(mic[: n * FRAME].reshape(-1, FRAME)),
-            _log_energies(reference.reshape(-1, FRAME)),
+            _log_energies(mic[: n * AEC_FRAME].reshape(-1, AEC_FRAME)),
+            _log_energies(reference.reshape(-1, AEC_FRAME)),
         )
 
     def echo_path(self) -> bool | None:
@@ -376,10 +385,10 @@ class EchoCanceller:
         if not self._mic_rest.size:
             self._mic_rest_index = first
         data = np.concatenate([self._mic_rest, mic.astype(np.float32, copy=False)])
-        usable = data.size - data.size % FRAME
-        while usable and not self._reference_ready(self._mic_rest_index + usable - FRAME):
-            usable -= FRAME
-        mic_frames = data[:usable].reshape(-1, FRAME)
+        usable = data.size - data.size % AEC_FRAME
+        while usable and not self._reference_ready(self._mic_rest_index + usable - AEC_FRAME):
+            usable -= AEC_FRAME
+        mic_frames = data[:usable].reshape(-1, AEC_FRAME)
         refs, sounding = self._references_for(self._mic_rest_index, usable)
         self._mic_env.extend(_log_energies(mic_frames))
         self._ref_env.extend(_log_energies(refs))
@@ -388,11 +397,11 @@ class EchoCanceller:
             out = np.empty(usable, dtype=np.float32)
             mic_pcm, ref_pcm = _to_int16(mic_frames), _to_int16(refs)
             for i in range(len(mic_frames)):
-                ref_frame = self._rtc.AudioFrame(ref_pcm[i].tobytes(), RATE, 1, FRAME)
-                mic_frame = self._rtc.AudioFrame(mic_pcm[i].tobytes(), RATE, 1, FRAME)
+                ref_frame = self._rtc.AudioFrame(ref_pcm[i].tobytes(), RATE, 1, AEC_FRAME)
+                mic_frame = self._rtc.AudioFrame(mic_pcm[i].tobytes(), RATE, 1, AEC_FRAME)
                 self._apm.process_reverse_stream(ref_frame)
                 self._apm.process_stream(mic_frame)
-                out[i * FRAME : (i + 1) * FRAME] = (
+                out[i * AEC_FRAME : (i + 1) * AEC_FRAME] = (
                     np.frombuffer(mic_frame.data, dtype=np.int16) / 32767.0
                 )
         else:

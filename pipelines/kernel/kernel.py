@@ -172,7 +172,6 @@ class Kernel:
         self._summarise_lock = threading.Lock()
         # Handlers that answer some turns without the model (page edits): text → reply.
         self.direct_handlers: list[DirectHandler] = []
-        self._drafted_commits: dict[str, Callable[[], None]] = {}
         # Generation threads for answers (None: the model's default, which leaves a core
         # to speech synthesis); all cores where nothing else needs the CPU meanwhile.
         self.threads: int | None = None
@@ -475,21 +474,17 @@ class Kernel:
         *,
         on_token: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
-    ) -> tuple[str, ContextPlan, bool]:
+    ) -> Draft:
         """Answer ``text`` in the context of the stored conversation (None: a new one)
-        without storing anything; returns the answer, the context plan and whether it was
-        cancelled."""
+        without storing or changing anything: ``Draft.commit`` does, if the turn is kept."""
         plan = self.plan(conversation_id, text)
         direct = self._direct(text)
         if direct is not None:
-            # Made true only if the turn is kept (record_exchange): a spoken turn drafted at
-            # a pause may still be abandoned when the user goes on talking.
-            self._drafted_commits[text] = direct.commit
             if on_token is not None:
                 on_token(direct.text)
-            return direct.text, plan, False
+            return Draft(self, text, direct.text, plan, False, direct.commit)
         answer, _, interrupted = self._answer(plan, new_key(), False, on_token, cancel)
-        return answer, plan, interrupted
+        return Draft(self, text, answer, plan, interrupted)
 
     def record_exchange(
         self,
@@ -503,10 +498,6 @@ class Kernel:
     ) -> None:
         """Store a finished spoken exchange (the reply as heard), then fold whatever the plan
         paged out into the summary (in the background: it needs the model for a while)."""
-        commit = self._drafted_commits.pop(user_text, None)
-        self._drafted_commits.clear()
-        if commit is not None:
-            commit()
         self.store.add_message(conversation_id, "user", user_text)
         self.store.add_message(conversation_id, "assistant", reply_text, interrupted=interrupted)
         if plan is None or not plan.paged_out:
@@ -833,3 +824,30 @@ def _grounded_fallback(results: list) -> str:
         if number is not None:
             return f"The result is {number:,.12g}."
     return NO_GOOD_ANSWER
+
+
+@dataclass
+class Draft:
+    """An answer prepared for a spoken turn, kept apart until the turn is: the user may go
+    on talking (the draft is dropped) or cut the reply off (only what they heard is stored).
+    A direct action (a page edit) takes effect only at ``commit``."""
+
+    kernel: Kernel
+    user_text: str
+    text: str
+    plan: ContextPlan
+    interrupted: bool
+    _apply: Callable[[], None] | None = None
+
+    def commit(self, conversation_id: int, heard: str | None = None, *, interrupted=False) -> None:
+        """Store the exchange with the reply as the user heard it (default: all of it)."""
+        if self._apply is not None:
+            apply, self._apply = self._apply, None
+            apply()
+        self.kernel.record_exchange(
+            conversation_id,
+            self.user_text,
+            self.text if heard is None else heard,
+            interrupted=interrupted,
+            plan=self.plan,
+        )

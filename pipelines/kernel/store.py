@@ -43,7 +43,7 @@ class StoreError(VistavoxError):
 
 
 @dataclass(frozen=True)
-class Conversation:
+class ConversationRecord:
     """One conversation. ``deleted`` is the time it was moved to the trash, else None."""
 
     id: int
@@ -281,8 +281,8 @@ _STOPWORD_TEXT = (
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
-def _conversation(row: Sequence[Any]) -> Conversation:
-    return Conversation(*row)
+def _conversation(row: Sequence[Any]) -> ConversationRecord:
+    return ConversationRecord(*row)
 
 
 def _message(row: Sequence[Any], hashes: tuple[str, ...]) -> Message:
@@ -504,7 +504,7 @@ class Store:
 
     def new_conversation(
         self, title: str = "New conversation", persona: str = "assistant"
-    ) -> Conversation:
+    ) -> ConversationRecord:
         """Create and return an empty conversation."""
         now = time.time()
         with self._write("save a new conversation in") as db:
@@ -512,9 +512,9 @@ class Store:
                 "INSERT INTO conversations (title, persona, created, updated) VALUES (?, ?, ?, ?)",
                 (title, persona, now, now),
             )
-            return Conversation(cursor.lastrowid, title, persona, now, now)
+            return ConversationRecord(cursor.lastrowid, title, persona, now, now)
 
-    def get_conversation(self, conversation_id: int) -> Conversation | None:
+    def get_conversation(self, conversation_id: int) -> ConversationRecord | None:
         """The conversation with this id (even if deleted), or None."""
         with self._read() as db:
             row = db.execute(
@@ -525,7 +525,7 @@ class Store:
 
     def list_conversations(
         self, search: str | None = None, include_deleted: bool = False
-    ) -> list[Conversation]:
+    ) -> list[ConversationRecord]:
         """Conversations, most recently updated first.
 
         ``search`` matches a substring of the title, or words (or word beginnings) of the

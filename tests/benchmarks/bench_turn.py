@@ -42,7 +42,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
     from vistavox.pipelines.kernel.local_llm import LocalLlm
     from vistavox.pipelines.speech.stt import Transcriber
     from vistavox.pipelines.speech.tts import Synthesizer
-    from vistavox.pipelines.voice_turn import VoiceModels, run_voice_turn
+    from vistavox.pipelines.voice_models import VoiceModels
+    from vistavox.pipelines.voice_turn import run_voice_turn
 
     loads = {}
     t = time.perf_counter()

@@ -89,12 +89,13 @@ def _run_turns(models, rig, clips, settings, calibration):
     try:
         for i, (name, audio) in enumerate(clips):
             _, speech_end = speech_bounds(audio)
-            turns_before = len(engine.turns)
+            last_before = max((t.id for t in engine.turns), default=0)
             start, _ = rig.player.say(f"{settings.speculative}-{i}", audio)
             true_end = start + speech_end
             _wait_reply_after(log, true_end)
             first = rig.recorder.first_sound_after(true_end)
-            turn = engine.turns[-1] if len(engine.turns) > turns_before else None
+            newest = engine.turns[-1] if engine.turns else None
+            turn = newest if newest is not None and newest.id > last_before else None
             # A clip with a long pause inside is two turns; if the first reply was still
             # playing when the clip ended, its sound is not the answer to the end: skip it.
             talking = rig.recorder.last_sound_between(true_end - 0.3, true_end) is not None
@@ -199,7 +200,7 @@ def _echo(models, rig, clips, cancel: bool):
 
 def run(repeat: int, results_dir: Path) -> dict[str, object]:
     from vistavox.pipelines.conversation import EngineSettings
-    from vistavox.pipelines.voice_turn import VoiceModels
+    from vistavox.pipelines.voice_models import VoiceModels
 
     models = VoiceModels.load_defaults()
     rig = PulseRig().start()

@@ -8,13 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import VistavoxError
+from ..errors import VistavoxError
 
 
 def _registry(args: argparse.Namespace):
-    from .assistant import workspace_dir
-    from .kernel.store import Store, default_db_path
-    from .tools.defaults import default_registry
+    from ..assistant import workspace_dir
+    from ..kernel.store import Store, default_db_path
+    from ..tools.defaults import default_registry
 
     def confirm(tool, arguments) -> bool:
         if args.allow_risky:
@@ -67,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .tools.documents import DocumentIndex
+    from ..tools.documents import DocumentIndex
 
     index = DocumentIndex()
     for path in args.paths:
@@ -77,7 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .tools.defaults import audit_path
+    from ..tools.defaults import audit_path
 
     path = audit_path()
     if not path.exists():

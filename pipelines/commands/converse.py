@@ -11,8 +11,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import VistavoxError
-from .events import (
+from ..errors import VistavoxError
+from ..events import (
     EngineError,
     Event,
     FinalTranscript,
@@ -76,48 +76,30 @@ class JsonEventWriter:
         self._fh.close()
 
 
-def _voice_kernel(models, args: argparse.Namespace):
-    """The kernel for a spoken conversation: the voice model, the user's conversation
-    database, and the chosen persona (default: short spoken answers)."""
-    from .kernel.kernel import Kernel
-    from .kernel.personas import Persona, load_persona
-    from .kernel.prompts import VOICE_SYSTEM_PROMPT
-    from .kernel.store import Store, default_db_path
+def _voice_kernel(models, args: argparse.Namespace, announce):
+    """The kernel for a spoken conversation on the user's conversation database, with the
+    chosen persona (default: short spoken answers), and the timer book whose timers are
+    said aloud through ``announce`` when they end (to start and stop)."""
+    from ..conversation import voice_kernel
+    from ..intents.timers import TimerBook, announcement
+    from ..kernel.personas import load_persona
+    from ..kernel.store import Store, default_db_path
 
-    if args.persona:
-        persona = load_persona(args.persona)
-    else:
-        persona = Persona(
-            name="voice",
-            title="Voice",
-            system_prompt=VOICE_SYSTEM_PROMPT,
-            temperature=models.llm.settings.temperature,
-        )
     store = Store(args.db or default_db_path())
-    # Spoken replies are short: the model's reply budget, not the kernel's text default.
-    return Kernel(models.llm, store, persona, reply_reserve=models.llm.settings.max_reply_tokens)
-
-
-def _fire_timers(conversation, kernel):
-    """The everyday intents in front of the model, with timers that end during the
-    conversation said aloud through it; returns the timer book (to stop)."""
-    from .intents.handler import add_everyday_intents
-    from .intents.timers import TimerBook, announcement
-
-    book = TimerBook(kernel.store, on_fire=lambda fired: conversation.announce(announcement(fired)))
-    add_everyday_intents(kernel, timers=book)
-    return book
+    timers = TimerBook(store, on_fire=lambda fired: announce(announcement(fired)))
+    persona = load_persona(args.persona) if args.persona else None
+    return voice_kernel(models.llm, store, persona, timers=timers), timers
 
 
 def cmd_converse(args: argparse.Namespace) -> int:
-    from .audio.devices import DeviceSettings
-    from .audio.files import write_wav
-    from .audio.microphone import FileMicrophone, Microphone
-    from .audio.speaker import RecordingSpeaker, Speaker
-    from .conversation import Conversation, EngineSettings
-    from .events import EventBus
-    from .files import check_writable
-    from .voice_turn import VoiceModels
+    from ..audio.devices import DeviceSettings
+    from ..audio.files import write_wav
+    from ..audio.microphone import FileMicrophone, Microphone
+    from ..audio.speaker import RecordingSpeaker, Speaker
+    from ..conversation import Conversation, EngineSettings
+    from ..events import EventBus
+    from ..files import check_writable
+    from ..voice_models import VoiceModels
 
     file_mode = args.input_file is not None
     if args.output_file:
@@ -144,9 +126,9 @@ def cmd_converse(args: argparse.Namespace) -> int:
     writer = JsonEventWriter(args.events) if args.events else None
     if writer:
         bus.subscribe(writer)
-    kernel = None
+    kernel = timers = conversation = None
     if not args.no_save:
-        kernel = _voice_kernel(models, args)
+        kernel, timers = _voice_kernel(models, args, lambda text: conversation.announce(text))
         if (
             args.conversation is not None
             and kernel.store.get_conversation(args.conversation) is None
@@ -162,7 +144,6 @@ def cmd_converse(args: argparse.Namespace) -> int:
         conversation_id=args.conversation,
     )
 
-    timers = _fire_timers(conversation, kernel) if kernel is not None else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     conversation.start()
@@ -199,7 +180,7 @@ def cmd_converse(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from .audio.devices import DeviceSettings, list_devices
+    from ..audio.devices import DeviceSettings, list_devices
 
     remembered = DeviceSettings.load()
     print(f"remembered: input '{remembered.input}', output '{remembered.output}'")

@@ -10,14 +10,14 @@ from pathlib import Path
 
 def build_kernel(args: argparse.Namespace):
     """The kernel the command line asks for: backend, store, persona, tools."""
-    from .app_settings import AppSettings
-    from .assistant import workspace_dir
-    from .intents.handler import add_everyday_intents
-    from .kernel.kernel import Kernel
-    from .kernel.loading import load_llm
-    from .kernel.personas import load_persona
-    from .kernel.store import Store, default_db_path
-    from .tools.defaults import default_registry
+    from ..app_settings import AppSettings
+    from ..assistant import workspace_dir
+    from ..intents.handler import add_everyday_intents
+    from ..kernel.kernel import Kernel
+    from ..kernel.loading import load_llm
+    from ..kernel.personas import load_persona
+    from ..kernel.store import Store, default_db_path
+    from ..tools.defaults import default_registry
 
     persona = load_persona(args.persona)
     store = Store(args.db or default_db_path())

