@@ -36,13 +36,25 @@ def test_the_user_quoting_the_reply_is_the_user_where_no_echo_comes_back():
     quoted = "a vast and mysterious world"
     headphones = judge.verdict(_suspicion(echo_path=False), quoted)
     assert not headphones.echo and headphones.text == quoted
-    # The echo path not known yet, but the held speech does not follow the speaker's
-    # signal at any delay: not its echo either.
-    unlike = judge.verdict(_suspicion(echo_path=None, speaker_follow=0.2), quoted)
-    assert not unlike.echo and unlike.text == quoted
-    # Where the voice does come back and the envelope cannot tell, the words decide.
+    # Where the voice may come back and the envelope cannot tell, the words decide...
     assert judge.verdict(_suspicion(echo_path=True, speaker_follow=0.7), quoted).echo
-    assert judge.verdict(_suspicion(echo_path=None), quoted).echo  # (too short to measure)
+    assert judge.verdict(_suspicion(echo_path=None, speaker_follow=0.3), quoted).echo
+
+
+def test_only_what_was_said_just_before_or_during_held_speech_can_be_its_echo():
+    """Echo comes back within seconds: the reply's words said a minute ago, said again by
+    the user now, are the user's (the old judge looked two minutes back)."""
+    from vistavox.pipelines.conversation.echo_judge import EchoJudge
+
+    judge = EchoJudge(lambda audio, hint: "", echo_gate_db=-45.0)
+    now = time.monotonic()
+    judge.note_spoken(REPLY, seconds=3.0, at=now - 60.0)
+    judge.note_spoken("Anything else?", seconds=1.0, at=now - 2.0)
+    said = "a vast and mysterious world"
+    suspicion = _suspicion(echo_path=True, speaker_follow=0.7, ended=now + 2.0)
+    verdict = judge.verdict(suspicion, said)
+    assert not verdict.echo and verdict.text == said
+    assert judge.verdict(suspicion, "anything else").echo
 
 
 def test_held_speech_that_follows_the_speaker_is_echo_whatever_its_words():

@@ -37,10 +37,11 @@ _CANCELLED_VOICE_S = 0.8
 # Held speech whose envelope follows the speaker's this closely at some delay is its echo
 # (echo alone gives 0.99-1.00, the user over it 0.48-0.74; see tests/test_turn_taking.py).
 FOLLOWS_ECHO = 0.95
-# ... and below this the user's voice is in it (alone it gives 0.2-0.5 at the best of many
-# delays, by chance; over the echo 0.48-0.74): the words cannot make it echo.
-_FOLLOWS_NOTHING = 0.6
-_SPOKEN_KEPT_S = 120.0  # a listener that fell behind hears old phrases late
+# Echo comes back at most this long after the assistant said it (the slowest echo paths
+# the acoustic checks look for, and the room's tail): only what was said in that window
+# before or during held speech can be its echo. (Times are when the sound was played and
+# captured, so a listener that fell behind under load does not widen it.)
+_ECHO_REACH_S = 3.5
 _log = logging.getLogger(__name__)
 
 Transcribe = Callable[[np.ndarray, str | None], str]
@@ -62,36 +63,37 @@ class EchoJudge:
         self._transcribe = transcribe
         self._gate_db = echo_gate_db
         self._lock = threading.Lock()
-        self._spoken: deque[tuple[float, str]] = deque(maxlen=64)  # (when, phrase) played
+        # (started, ended, phrase): what the assistant said, when it was played
+        self._spoken: deque[tuple[float, float, str]] = deque(maxlen=64)
 
-    def note_spoken(self, text: str, at: float | None = None) -> None:
-        """The assistant started saying ``text``."""
+    def note_spoken(self, text: str, seconds: float = 0.0, at: float | None = None) -> None:
+        """The assistant started saying ``text`` (``seconds`` long) at ``at`` (now)."""
+        start = time.monotonic() if at is None else at
         with self._lock:
-            self._spoken.append((time.monotonic() if at is None else at, text))
+            self._spoken.append((start, start + seconds, text))
 
     def recent(self, suspicion: Suspicion) -> str:
-        """What the assistant said that held speech may be the echo of."""
+        """What the assistant said that held speech may be the echo of: phrases played
+        during it or shortly before (the held audio starts a second before its onset)."""
+        since = suspicion.started - _HELD_PREROLL_S - _ECHO_REACH_S
+        until = suspicion.ended if suspicion.ended is not None else float("inf")
         with self._lock:
-            return " ".join(t for at, t in self._spoken if at >= suspicion.started - _SPOKEN_KEPT_S)
+            return " ".join(t for start, end, t in self._spoken if end >= since and start <= until)
 
     def _last_before(self, suspicion: Suspicion) -> str:
         """What the assistant was saying as the held speech began (its words may lead it)."""
         before = suspicion.started - _HELD_PREROLL_S
         with self._lock:
-            since = max((at for at, _ in self._spoken if at <= before), default=float("-inf"))
-            return " ".join(t for at, t in self._spoken if at >= since)
+            since = max((at for at, _, _ in self._spoken if at <= before), default=float("-inf"))
+            return " ".join(t for at, _, t in self._spoken if at >= since)
 
     # -- the acoustic evidence -------------------------------------------------------------
     @staticmethod
     def no_echo_here(suspicion: Suspicion) -> bool:
         """Does the acoustic evidence rule echo out? The voice is known not to come back
-        (headphones), or the held speech does not follow the speaker at any delay: the
-        user's words are theirs, even where they are the reply's (a small model completes
-        a famous quotation before the user has finished saying it)."""
-        if suspicion.echo_path is False:
-            return True
-        measured = suspicion.speaker_follow > 0.0  # (0.0: too short to tell)
-        return measured and suspicion.speaker_follow < _FOLLOWS_NOTHING
+        (headphones): the user's words are theirs, even where they are the reply's (a small
+        model completes a famous quotation before the user has finished saying it)."""
+        return suspicion.echo_path is False
 
     # -- words -----------------------------------------------------------------------------
     def words(self, audio: np.ndarray, suspicion: Suspicion, text: str, hint: str | None) -> str:
@@ -104,7 +106,7 @@ class EchoJudge:
         that is the user's is transcribed again as the canceller left it, without the echo
         under their first words, if some of the assistant's words lead ``text``: those
         words replace ``text`` unless they, too, are the assistant's (or there are none)."""
-        if suspicion.echo_path is False:
+        if self.no_echo_here(suspicion):
             return text
         spoken = self.recent(suspicion)
         if sounds_like_echo(text, spoken):

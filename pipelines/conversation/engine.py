@@ -116,7 +116,7 @@ class Conversation:
         # given to the recogniser with each utterance.
         self.listening_hint: Callable[[], str | None] | None = None
         self._running = threading.Event()
-        self._listen_thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []  # the listening thread and the stages
         self._state = EngineState.IDLE
         self._ptt_pressed = False
         self._last_playback = float("-inf")
@@ -204,12 +204,11 @@ class Conversation:
         self.speaker.start()
         self.mic.start()
         self._running.set()
-        self._listen_thread = threading.Thread(
-            target=self._listen_loop, name="vistavox-listen", daemon=True
-        )
-        self._listen_thread.start()
+        listen = threading.Thread(target=self._listen_loop, name="vistavox-listen", daemon=True)
+        listen.start()
+        self._threads = [listen]
         for stage in (self._transcribe, self._think, self._speak, self._playback):
-            stage.start()
+            self._threads.append(stage.start())
         mode = "hands-free" if self.settings.hands_free else "push-to-talk"
         self.bus.publish(
             ListeningStarted(
@@ -224,9 +223,7 @@ class Conversation:
             return
         self._running.clear()
         self.interrupt(reason="shutdown")
-        if self._listen_thread is not None:
-            self._listen_thread.join(timeout=10)
-            self._listen_thread = None
+        self._threads[0].join(timeout=10)
         for stage in (self._transcribe, self._think, self._speak, self._playback):
             stage.stop()
         self.mic.stop()
@@ -256,7 +253,7 @@ class Conversation:
             turn_id = next(self._announcement_ids)
             self.speaker.enqueue(Phrase(turn_id, 0, text, self.speaker.to_device_rate(audio)))
             self.speaker.release(turn_id)
-        self.judge.note_spoken(text)
+        self.judge.note_spoken(text, audio.size / self.models.tts.sample_rate)
 
     @property
     def history(self) -> list[HistoryEntry]:
@@ -414,6 +411,7 @@ class Conversation:
                 audio, captured_until - audio.size / SPEECH_RATE
             ),
             echo_path=echo.echo_path(),
+            ended=captured_until,
         )
         turn = self.book.hold(audio, action.end_s, end_at, suspicion)
         _log.debug(
@@ -550,7 +548,8 @@ class Conversation:
     def _played(self, note: PlaybackNote) -> None:
         self._last_playback = time.monotonic()
         if note.kind == "started":
-            self.judge.note_spoken(note.phrase.text)
+            phrase = note.phrase
+            self.judge.note_spoken(phrase.text, phrase.samples.size / self.speaker.rate, note.at)
         turn = self.book.find(note.phrase.turn_id)
         if turn is None or turn.cancel.is_set():
             return

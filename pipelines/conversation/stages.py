@@ -34,9 +34,10 @@ class Stage:
         self.jobs: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self) -> threading.Thread:
         self._thread = threading.Thread(target=self._run, name=f"vistavox-{self.name}", daemon=True)
         self._thread.start()
+        return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
         self.jobs.put(STOP)
@@ -51,7 +52,17 @@ class Stage:
             job = self.jobs.get()
             if job is STOP:
                 return
-            self.handle(job)
+            try:
+                self.handle(job)
+            except Exception as exc:  # noqa: BLE001 - one job failed; the stage goes on
+                _log.exception("the %s stage failed on a job", self.name)
+                self.failed(job, exc)
+
+    def failed(self, job, exc: Exception) -> None:
+        """A job raised: say so in the window (the conversation goes on)."""
+        publish = getattr(self, "_publish", None)
+        if publish is not None:
+            publish(EngineError(code=f"{self.name}-failed", message=str(exc)))
 
     def handle(self, job) -> None:
         raise NotImplementedError
@@ -120,6 +131,12 @@ class TranscribeStage(Stage):
                 self._on_failed(payload)
             return
         self._on_words(turn, text)
+
+    def failed(self, job, exc: Exception) -> None:
+        super().failed(job, exc)
+        kind, payload = job
+        if kind == "final":
+            self._on_failed(payload)
 
 
 class ThinkStage(Stage):
@@ -245,12 +262,13 @@ class PlaybackStage:
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self) -> threading.Thread:
         self._running.set()
         self._thread = threading.Thread(
             target=self._run, name="vistavox-playback-notes", daemon=True
         )
         self._thread.start()
+        return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
         self._running.clear()

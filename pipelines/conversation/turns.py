@@ -53,6 +53,7 @@ class Suspicion:
     speaker_follow: float = 0.0
     # Does the assistant's voice come back into the microphone at all (None: not known yet)?
     echo_path: bool | None = None
+    ended: float | None = None  # time.monotonic() when its last sample was captured
 
 
 @dataclass(eq=False)
