@@ -84,12 +84,15 @@ def _wait_reply_after(log, moment: float, timeout: float = 30.0) -> None:
 
 
 def _run_turns(models, rig, clips, settings, calibration):
+    from vistavox.pipelines.events import FinalTranscript
+
     engine, log = _engine(models, rig, settings)
     rows = []
     try:
         for i, (name, audio) in enumerate(clips):
             _, speech_end = speech_bounds(audio)
             last_before = max((t.id for t in engine.turns), default=0)
+            finals_before = len(log.of_type(FinalTranscript))
             start, _ = rig.player.say(f"{settings.speculative}-{i}", audio)
             true_end = start + speech_end
             _wait_reply_after(log, true_end)
@@ -108,6 +111,10 @@ def _run_turns(models, rig, clips, settings, calibration):
                 {
                     "clip": name,
                     "heard": turn.text if turn else "",
+                    # every turn the clip made (one with a long pause is two)
+                    "heard_all": " ".join(
+                        e.text for e in log.of_type(FinalTranscript)[finals_before:]
+                    ),
                     "voice_to_voice_s": None
                     if first is None
                     else round(first - true_end - calibration, 4),
@@ -118,6 +125,25 @@ def _run_turns(models, rig, clips, settings, calibration):
     finally:
         engine.stop()
     return rows
+
+
+def _word_error_rates(rows) -> dict[str, float | int] | None:
+    """Word error rate of what the engine heard of each real recording (every turn it
+    made of the clip), over all of them, against the material's transcripts."""
+    from tests.conftest import word_error_rate
+
+    listing = EVAL_DIR / "speech" / "transcripts.jsonl"
+    if not listing.is_file():
+        return None
+    truth = {}
+    for line in listing.read_text().splitlines():
+        row = json.loads(line)
+        truth[row["file"]] = row["transcript"]
+    pairs = [(truth[r["clip"]], r["heard_all"]) for r in rows if r["clip"] in truth]
+    if not pairs:
+        return None
+    refs, hyps = zip(*pairs, strict=True)
+    return {"clips": len(pairs), "wer": round(word_error_rate(list(refs), list(hyps)), 4)}
 
 
 def _barge_in(models, rig, calibration, trials: int):
@@ -224,6 +250,7 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
     finally:
         rig.close()
 
+    wer = _word_error_rates(streaming)
     v2v = [r["voice_to_voice_s"] for r in streaming]
     v2v_naive = [r["voice_to_voice_s"] for r in naive]
     stages = {k: summary([r["marks"].get(k) for r in streaming]) for k in STAGES}
@@ -237,10 +264,13 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
     print_table(rows, ["measure", "n", "median", "p95", "min", "max"])
     ratio = (s_naive["median"] / s_stream["median"]) if s_stream["median"] else None
     print(f"naive/streaming median ratio: {ratio:.2f}" if ratio else "no ratio")
+    print(f"word error rate on the recordings (all turns of each clip): {wer}")
     print(f"echo with cancellation: {echo_on}")
     print(f"echo without cancellation: {echo_off}")
     return {
         "rig_delay_subtracted_s": round(calibration, 4),
+        "llm": models.llm.model_info.spec.name,
+        "word_error_rate": wer,
         "voice_to_voice_s": s_stream,
         "voice_to_voice_naive_s": s_naive,
         "naive_over_streaming_median": round(ratio, 2) if ratio else None,
