@@ -36,7 +36,8 @@ RUN_PACKAGES=(
   chromium                                                              # page previews (sketches)
   build-essential cmake git                                             # llama-cpp-python build
 )
-TEST_PACKAGES=(xvfb xauth sox espeak-ng desktop-file-utils appstream)  # + launcher validators
+TEST_PACKAGES=(xvfb xauth sox espeak-ng desktop-file-utils appstream x11-utils)  # + launcher
+# validators; xwininfo (x11-utils) reads the window class the launcher entry names
 
 install_system_packages() {
   local wanted=("${RUN_PACKAGES[@]}")

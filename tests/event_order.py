@@ -62,8 +62,8 @@ def milestones(events) -> list[str]:
 def run(models, name: str, workdir: Path, trace: list | None = None) -> list[str]:
     """Play the scenario into a conversation through a file microphone; its milestones.
     With ``trace``, each frame the Listener got and the actions it gave are added to it
-    (see ``trace_line``), and ``{"trust": true}`` where the engine told it held speech
-    was the user's."""
+    (see ``trace_line``), ``{"trust": true}`` where the engine told it held speech was
+    the user's and ``{"complete": true}`` where the words drafted made a whole sentence."""
     from vistavox.pipelines.audio.files import write_wav
     from vistavox.pipelines.audio.microphone import FileMicrophone
     from vistavox.pipelines.audio.speaker import RecordingSpeaker
@@ -86,6 +86,13 @@ def run(models, name: str, workdir: Path, trace: list | None = None) -> list[str
             trust()
 
         listener.trust = trusted
+        complete = listener.complete
+
+        def completed() -> None:
+            trace.append({"complete": True})
+            complete()
+
+        listener.complete = completed
         conversation.on_listened = lambda heard, actions: trace.append(trace_line(heard, actions))
     conversation.start()
     try:

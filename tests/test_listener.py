@@ -81,6 +81,36 @@ def test_a_pause_drafts_the_turn_speech_going_on_drops_the_draft_the_end_confirm
     assert confirm.end_s == pytest.approx(0.5 + 0.8 + 0.2 + 0.5, abs=2 * FRAME_S)
 
 
+def test_a_whole_sentence_ends_the_turn_after_a_shorter_silence():
+    """Once the words drafted at the pause make a whole sentence, the turn ends after
+    the shorter hangover; speech that resumes brings the usual one back."""
+
+    def silence_to_end(listener, whole: bool, resume: bool = False) -> float:
+        feed = Feed(listener)
+        feed(0.9, 0.6)
+        feed(0.0, 0.1)  # the pause: a draft
+        if resume:
+            feed(0.9, 0.3)
+            feed(0.0, 0.1)
+        if whole:
+            listener.complete()
+        start = feed.t
+        while not any(type(a).__name__ == "Confirm" for a in feed(0.0)):
+            pass
+        return feed.t - start + 0.1
+
+    quick = silence_to_end(_listener(), whole=True)
+    usual = silence_to_end(_listener(), whole=False)
+    assert quick == pytest.approx(0.256, abs=FRAME_S) and usual == pytest.approx(0.416, abs=FRAME_S)
+    listener = _listener()
+    feed = Feed(listener)
+    feed(0.9, 0.6)
+    feed(0.0, 0.1)
+    listener.complete()
+    feed(0.9, 0.3)  # the user went on: the usual hangover again
+    assert silence_to_end(listener, whole=False) == pytest.approx(0.416, abs=2 * FRAME_S)
+
+
 def test_a_blip_too_short_to_be_speech_starts_nothing():
     feed = Feed(_listener())
     feed(0.0, 0.3)
@@ -158,6 +188,9 @@ def test_recorded_traces_replay_to_the_same_actions(trace):
     for line in lines:
         if line.get("trust"):
             listener.trust()
+            continue
+        if line.get("complete"):
+            listener.complete()
             continue
         actions = listener.push(
             Heard(

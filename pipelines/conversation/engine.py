@@ -145,6 +145,7 @@ class Conversation:
         # traces that replay through a Listener without models or devices).
         self.on_listened: Callable[[Heard, list[Action]], None] | None = None
         self._suspect: tuple[float, Turn | None] | None = None  # (onset, reply it may cut)
+        self._whole: Turn | None = None  # a draft whose words make a whole sentence
         self._transcribe = TranscribeStage(
             models.stt,
             self.judge,
@@ -295,6 +296,9 @@ class Conversation:
     def _listen(self, frame: CapturedFrame) -> None:
         s = self.settings
         listener = self._listener
+        whole, self._whole = self._whole, None
+        if whole is not None and whole is self._draft:
+            listener.complete()
         if s.hands_free:
             gated = self._gate(frame, holding=listener.holding, in_speech=listener.in_speech)
             heard, p, raw_p = gated.heard, gated.probability, gated.raw_probability
@@ -492,6 +496,8 @@ class Conversation:
             turn.text = text
             if turn.answering:
                 self._publish_confirmed(turn)
+            elif not turn.ended and whole_sentence(text):
+                self._whole = turn  # (the listening thread takes it: see _listen)
         self._think.jobs.put(turn)
 
     def _settle(self, turn: Turn, text: str) -> str | None:
@@ -605,6 +611,12 @@ class Conversation:
         self.bus.publish(EngineError(code=code, message=message, recoverable=True))
         if code == "output-device-lost":
             self.interrupt(reason="device")
+
+
+def whole_sentence(text: str) -> bool:
+    """Do the words end as a sentence does (the recogniser punctuates what it hears)?"""
+    text = text.strip()
+    return len(text.split()) >= 2 and text.endswith(("?", ".", "!")) and not text.endswith("...")
 
 
 def _title(text: str) -> str:

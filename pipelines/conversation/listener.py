@@ -146,6 +146,12 @@ class Listener:
         """The held speech was judged the user's: it goes on as theirs."""
         self.held = None
 
+    def complete(self) -> None:
+        """The words drafted at this pause make a whole sentence: the turn may end after
+        a shorter silence (``EndpointSettings.quick_hangover_ms``)."""
+        if self._drafting and self.endpointer.paused:
+            self.endpointer.hurry(self.settings.endpoint.quick_hangover_ms)
+
     def carry(self, audio: np.ndarray | None) -> None:
         """Earlier audio (withdrawn before it was transcribed) starts this utterance."""
         if audio is not None:

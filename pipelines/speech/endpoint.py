@@ -72,6 +72,8 @@ class EndpointSettings:
     min_speech_ms: int = 96  # speech this long starts a turn (and barges in)
     pause_ms: int = 96  # silence this long is a likely end
     hangover_ms: int = 416  # silence this long ends the turn
+    # ... or this long, once the words said so far make a whole sentence (see hurry)
+    quick_hangover_ms: int = 256
     max_turn_s: float = 30.0
 
 
@@ -96,6 +98,12 @@ class Endpointer:
         self._run_start: float | None = None  # start of the current run of speech frames
         self._speech_start = 0.0
         self._last_speech_end = 0.0
+        self._hangover_s = self.settings.hangover_ms / 1000
+
+    def hurry(self, hangover_ms: int) -> None:
+        """End the current pause after ``hangover_ms`` of silence instead (the words said
+        so far make a whole sentence); speech resuming restores the usual hangover."""
+        self._hangover_s = min(self._hangover_s, hangover_ms / 1000)
 
     def push(self, probability: float) -> list[Endpoint]:
         """Feed one frame's speech probability; returns the decisions it triggers."""
@@ -108,6 +116,7 @@ class Endpointer:
                     self._run_start = frame_start
                 if self._t - self._run_start >= s.min_speech_ms / 1000 - 1e-9:
                     self.in_speech, self.paused = True, False
+                    self._hangover_s = s.hangover_ms / 1000
                     self._speech_start = self._run_start
                     self._last_speech_end = self._t
                     out.append(Endpoint(Decision.START, self._run_start))
@@ -119,6 +128,7 @@ class Endpointer:
         if probability >= threshold:
             if self.paused:
                 self.paused = False
+                self._hangover_s = s.hangover_ms / 1000
                 out.append(Endpoint(Decision.RESUME, frame_start))
             self._last_speech_end = self._t
         else:
@@ -126,7 +136,7 @@ class Endpointer:
             if not self.paused and silence >= s.pause_ms / 1000 - 1e-9:
                 self.paused = True
                 out.append(Endpoint(Decision.PAUSE, self._last_speech_end))
-            if silence >= s.hangover_ms / 1000 - 1e-9:
+            if silence >= self._hangover_s - 1e-9:
                 self.in_speech = self.paused = False
                 self._run_start = None
                 out.append(Endpoint(Decision.END, self._last_speech_end))
