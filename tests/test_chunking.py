@@ -58,3 +58,16 @@ def test_reset_drops_pending_text():
     chunker.feed("This will be interrupted")
     chunker.reset()
     assert chunker.flush() == []
+
+
+def test_no_phrase_grows_past_the_hard_limit():
+    """A long reply without a full stop (the model's run-on sentence, a list) is still
+    spoken in phrases of at most ``hard_max_words``: the voice keeps the memory of the
+    longest phrase it ever said."""
+    from vistavox.pipelines.speech.chunking import PhraseChunker
+
+    chunker = PhraseChunker()
+    reply = " ".join(f"item{i}" for i in range(100))
+    phrases = [p for w in reply.split() for p in chunker.feed(w + " ")] + chunker.flush()
+    assert " ".join(phrases).split() == reply.split()  # every word, in order
+    assert max(len(p.split()) for p in phrases) <= chunker.hard_max_words

@@ -48,13 +48,21 @@ class PhraseChunker:
     The first phrase may end at a clause boundary once it has ``first_min_words`` words,
     or at any word boundary once it has ``first_max_words``, so speech can start early;
     later phrases end at sentence boundaries (or at a clause boundary once they exceed
-    ``max_words``).
+    ``max_words``, or at a word boundary once they reach ``hard_max_words``: the voice's
+    memory grows to fit the longest phrase it ever said, and keeps it).
     """
 
-    def __init__(self, first_min_words: int = 3, first_max_words: int = 7, max_words: int = 30):
+    def __init__(
+        self,
+        first_min_words: int = 3,
+        first_max_words: int = 7,
+        max_words: int = 20,
+        hard_max_words: int = 28,
+    ):
         self.first_min_words = first_min_words
         self.first_max_words = first_max_words
         self.max_words = max_words
+        self.hard_max_words = hard_max_words
         self._buffer = ""
         self._emitted = 0
 
@@ -72,10 +80,13 @@ class PhraseChunker:
     def flush(self) -> list[str]:
         """The rest of the text, at the end of the reply."""
         rest, self._buffer = self._buffer.strip(), ""
-        if rest:
-            self._emitted += 1
-            return [rest]
-        return []
+        words = rest.split()
+        phrases = [
+            " ".join(words[i : i + self.hard_max_words])
+            for i in range(0, len(words), self.hard_max_words)
+        ]
+        self._emitted += len(phrases)
+        return phrases
 
     def reset(self) -> None:
         """Forget everything (after an interruption)."""
@@ -96,4 +107,7 @@ class PhraseChunker:
             words = list(re.finditer(r"\S+(?=\s)", text))
             if len(words) > self.first_max_words:
                 return words[self.first_max_words - 1].end()
+        words = list(re.finditer(r"\S+(?=\s)", text))
+        if len(words) >= self.hard_max_words:
+            return words[self.hard_max_words - 1].end()
         return None
