@@ -20,6 +20,7 @@ BENCHMARKS = {
     "turn": "tests.benchmarks.bench_turn",
     "stt": "tests.benchmarks.bench_stt",
     "voice": "tests.benchmarks.bench_voice",
+    "voice-memory": "tests.benchmarks.bench_voice_memory",
     "kernel": "tests.benchmarks.bench_kernel",
     "desktop": "tests.benchmarks.bench_desktop",
     "sketch": "tests.benchmarks.bench_sketch",
@@ -64,7 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="everyday: every request to the model, no exact local answers (NAME-no-intents)",
     )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        help="voice-memory: how long the conversation runs (default 60)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="voice-memory: also list the biggest Python growths after the warm-up",
+    )
     args = parser.parse_args(argv)
+    if args.minutes is not None:
+        os.environ["VISTAVOX_BENCH_MINUTES"] = str(args.minutes)
+    if args.tracemalloc:
+        os.environ["VISTAVOX_BENCH_TRACEMALLOC"] = "1"
     if args.no_intents:
         os.environ["VISTAVOX_BENCH_NO_INTENTS"] = "1"
     if args.llm:
