@@ -19,7 +19,7 @@ from vistavox.pipelines.kernel import store as store_module
 from vistavox.pipelines.kernel.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
-    Conversation,
+    ConversationRecord,
     Store,
     StoreError,
     default_db_path,
@@ -376,7 +376,7 @@ def test_v1_database_is_migrated_keeping_its_data(db_path: Path) -> None:
 
     with Store(db_path) as migrated:
         assert migrated.version == SCHEMA_VERSION == 3
-        assert migrated.get_conversation(1) == Conversation(
+        assert migrated.get_conversation(1) == ConversationRecord(
             1, "Old trip", "assistant", 100.0, 200.0, None
         )
         messages = migrated.messages(1)
