@@ -418,6 +418,16 @@ class Conversation:
             ended=captured_until,
         )
         turn = self.book.hold(audio, action.end_s, end_at, suspicion)
+        if _log.isEnabledFor(logging.DEBUG):  # (the measures below cost the listening thread)
+            self._log_held(action, suspicion)
+        if action.final:
+            self.book.end(turn)
+            self.book.stop_holding()
+        self._transcribe.final(turn)
+        return turn
+
+    def _log_held(self, action: Hold, suspicion: Suspicion) -> None:
+        audio = action.raw
         _log.debug(
             "held %.2f s of speech (%.2f s of it with no echo around; echo path %s, delay %s "
             "frames, steady: %s; echo taken out of %.2f s, %.2f s loud after it; follows the "
@@ -425,17 +435,12 @@ class Conversation:
             audio.size / SPEECH_RATE,
             suspicion.clear_frames * FRAME_S,
             suspicion.echo_path,
-            echo.echo_lag,
+            self._echo.echo_lag,
             suspicion.path_followed,
             cancelled_seconds(audio, action.cancelled),
             loud_seconds(action.cancelled, self.settings.echo_gate_db),
             suspicion.speaker_follow,
         )
-        if action.final:
-            self.book.end(turn)
-            self.book.stop_holding()
-        self._transcribe.final(turn)
-        return turn
 
     def _abandon(self) -> None:
         """The user went on talking after a pause: what was drafted is dropped. Held speech
