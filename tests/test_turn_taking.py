@@ -71,18 +71,47 @@ def test_echo_path_delay_is_learned_and_the_user_is_told_from_echo():
     from vistavox.pipelines.audio.echo import EchoCanceller
 
     rng = np.random.default_rng(1)
-    speaker = rng.normal(size=150)
-    echo = np.concatenate([np.zeros(9), speaker[:-9]]) + rng.normal(size=150) * 0.05
+    n = 400
+    speaker = rng.uniform(-4.0, -1.5, n)  # the assistant's voice, log10 power per 10 ms
+    # The room returns it 6 dB down, 90 ms later.
+    echo = np.concatenate([np.full(9, -9.0), speaker[:-9]]) - 0.6 + rng.normal(size=n) * 0.05
     canceller = EchoCanceller()
     assert canceller.echo_likelihood() == 0.0  # no echo path seen yet (headphones)
     _envelopes(canceller, speaker, echo)
     canceller.learn_echo_path()
+    assert canceller.echo_path() is True
     assert canceller.echo_lag == 9  # the microphone follows the speaker 90 ms later
     assert canceller.echo_likelihood() > 0.95
     # The user talks over the assistant: the microphone no longer follows the speaker.
-    user = echo + np.concatenate([np.zeros(110), rng.normal(size=40) * 4])
+    user = echo + np.concatenate([np.zeros(n - 40), rng.uniform(1.0, 3.0, 40)])
     _envelopes(canceller, speaker, user)
     assert canceller.echo_likelihood() < 0.8
+
+
+def test_no_echo_delay_is_learned_where_no_echo_is_heard():
+    """With headphones, the user's "Stop." can start just as the assistant's next phrase
+    does; the two rise together, a chance "delay" at which the microphone follows the
+    speaker. It must not become a delay at which the user's words count as echo."""
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import EchoCanceller
+
+    rng = np.random.default_rng(3)
+    n = 400
+    speaker = rng.uniform(-4.0, -1.5, n)  # the assistant's voice, log10 power per 10 ms
+    speaker[-80:-30] = -9.0  # a pause between two of its phrases
+    silent = np.full(n, -12.0)  # the microphone hears nothing of it
+    canceller = EchoCanceller()
+    _envelopes(canceller, speaker[:-40], silent[:-40])
+    canceller.learn_echo_path()
+    # The user says "Stop." as the next phrase starts (90 ms after it, by chance).
+    said = silent[-40:].copy()
+    said[-21:] = rng.uniform(-2.5, -2.0, 21)
+    _envelopes(canceller, speaker[-40:], said)
+    canceller.learn_echo_path()
+    assert canceller.echo_path() is not True
+    assert canceller.echo_lag is None
+    assert canceller.echo_likelihood() == 0.0
 
 
 def test_echo_whose_delay_changed_is_still_echo_but_a_louder_user_is_not():

@@ -256,8 +256,11 @@ class EchoCanceller:
                     self._path = True
                 elif len(self._loud_excess) >= _NO_PATH_FRAMES:
                     self._path = False
-        if self._path is False:
-            return  # a quiet microphone follows nothing (its noise can, by chance)
+        if not self._path:
+            # No echo heard (yet): a quiet microphone follows nothing, and a delay "found"
+            # in the user's first words, by chance, took a "Stop." for echo on a busy
+            # machine with headphones. The delay is looked for once an echo is heard.
+            return
         found = self._correlations(window_frames, range(max_lag_frames + 1))
         if found:
             corr, lag = max(found)
