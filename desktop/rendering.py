@@ -6,11 +6,54 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from functools import lru_cache
+from xml.etree import ElementTree as etree
 
 import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from pygments.formatters import HtmlFormatter
 
-_MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "sane_lists", "nl2br"]
+
+class _NoRemoteContent(Treeprocessor):
+    """Images and links in a reply become text that shows their address: a reply's
+    Markdown image loads its URL the moment it is shown, which is how a web page or
+    document with planted instructions would send private data out, and a link could lead
+    anywhere. The user sees where each would go and can copy it."""
+
+    def run(self, root: etree.Element) -> None:
+        for parent in root.iter():
+            for index, child in enumerate(list(parent)):
+                if child.tag == "img":
+                    alt = child.get("alt") or "image"
+                    parent[index] = _plain(
+                        f"[image not shown: {alt} ({child.get('src', '')})]", child.tail
+                    )
+                elif child.tag == "a":
+                    label = "".join(child.itertext())
+                    href = child.get("href", "")
+                    text = label if not href or href == label else f"{label} ({href})"
+                    parent[index] = _plain(text, child.tail)
+
+
+def _plain(text: str, tail: str | None) -> etree.Element:
+    span = etree.Element("span")
+    span.text, span.tail = text, tail
+    return span
+
+
+class _SafeReplies(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's name
+        md.treeprocessors.register(_NoRemoteContent(md), "no_remote_content", 0)
+
+
+_MARKDOWN_EXTENSIONS = [
+    "fenced_code",
+    "codehilite",
+    "tables",
+    "sane_lists",
+    "nl2br",
+    _SafeReplies(),
+]
 _MARKDOWN_CONFIG = {"codehilite": {"guess_lang": False, "noclasses": True}}
 
 

@@ -22,6 +22,7 @@ from ..tools.relevance import offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
 from .guard import ReplyGuard
+from .named_pages import read_named_pages
 from .personas import Persona
 from .store import Store
 from .streams import GuardedOutput, JsonAnswerStream, StopSignal
@@ -129,10 +130,14 @@ def read_attachment(path: Path) -> str:
         return "\n\n".join(f"[{p.place}] {p.text}" for p in passages)[:MAX_FILE_CHARS]
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise AttachmentError(f"{path}: {path.suffix or 'this'} files cannot be read as text yet")
+    from ..tools.documents import DocumentError, read_text
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise AttachmentError(f"{path}: cannot be read ({exc.strerror})") from exc
+        # Only what can be kept is read (a dropped 10 GB log must not be loaded whole); HTML
+        # gets room for its markup.
+        text = read_text(path, limit=MAX_FILE_CHARS * 20)
+    except DocumentError as exc:
+        raise AttachmentError(str(exc)) from exc
     if path.suffix.lower() in (".html", ".htm"):
         import html
         import re
@@ -325,6 +330,9 @@ class Kernel:
             seen.append(description)
             if part is not None:
                 parts.append(part)
+        tools = self.tools if "web_fetch" in self.persona.tools else None
+        pages = read_named_pages(tools, text, key)
+        blocks.extend(pages.blocks)
         content = "\n\n".join([text, *blocks]) if blocks else text
         untrusted = bool(blocks)
         # Only the tools this request may need (a small model uses what it is offered).
@@ -341,7 +349,9 @@ class Kernel:
                     "role": "user",
                     "content": [{"type": "text", "text": plan.messages[-1]["content"]}, *parts],
                 }
-            if files or images:
+            if pages.only_problems:  # nothing to answer from: say why, plainly
+                direct = DirectReply("\n\n".join(pages.problems))
+            elif files or images or pages.blocks:
                 direct = self._about_image(text, seen) if not (files or parts) else None
             else:
                 direct = self._direct(text)
@@ -352,6 +362,11 @@ class Kernel:
                 direct.commit()
             else:
                 answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
+                if pages.results:
+                    cited = pages.cite(answer)
+                    if on_token is not None and cited.startswith(answer):
+                        on_token(cited[len(answer) :])
+                    answer, results = cited, [*pages.results, *results]
             reply = self.store.add_message(
                 conversation_id,
                 "assistant",

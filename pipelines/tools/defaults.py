@@ -7,6 +7,7 @@ import logging
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from ..web.tool import web_fetch_tool
 from .builtin import calculator_tool, datetime_tool, memory_tools
 from .permissions import load_permissions
 from .registry import Confirm, Tool, ToolRegistry
@@ -55,6 +56,7 @@ def default_registry(
         write_page_tool(workspace),
         search_files_tool(index),
         screenshot_tool(workspace),
+        web_fetch_tool(allowed_hosts=_allowed_private_hosts),
     ]
     extra, _ = plugin_tools()
     registry = ToolRegistry(
@@ -63,6 +65,13 @@ def default_registry(
     registry.documents = index
     registry.audit_file = audit_path()
     return registry
+
+
+def _allowed_private_hosts() -> list[str]:
+    """The local-network hosts the user allowed pages to be read from (Settings)."""
+    from ..app_settings import AppSettings
+
+    return AppSettings.load().web_allow
 
 
 def audit_path() -> Path:

@@ -42,6 +42,10 @@ class Tool:
     # Whether the tool has anything to work on now (None: always). One that has not is not
     # offered: a file search with no files made the model search instead of answering.
     available: Callable[[], bool] | None = None
+    # Why this call needs the user's say-so although the tool's permission allows it (the
+    # first page from a web site), or None; ``after_yes`` remembers a "yes".
+    asks_first: Callable[[dict[str, Any]], str | None] | None = None
+    after_yes: Callable[[dict[str, Any]], None] | None = None
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -101,10 +105,14 @@ class ToolRegistry:
         chosen = [t for t in self._tools.values() if names is None or t.name in names]
         return [t.spec() for t in chosen if every or t.available is None or t.available()]
 
-    def needs_confirmation(self, tool: Tool, untrusted_turn: bool) -> bool:
+    def needs_confirmation(
+        self, tool: Tool, untrusted_turn: bool, arguments: dict[str, Any] | None = None
+    ) -> bool:
         """Whether a call must be confirmed by the user before it runs."""
         permission = self.permissions.get(tool.name)
         if permission is Permission.ASK:
+            return True
+        if tool.asks_first is not None and tool.asks_first(arguments or {}):
             return True
         risky = tool.side_effect in (SideEffect.EXECUTES_CODE, SideEffect.OUTSIDE)
         # Content that did not come from the user is in play: nothing that executes code
@@ -140,7 +148,7 @@ class ToolRegistry:
                 untrusted_turn,
             )
         decision = "allowed"
-        if self.needs_confirmation(tool, untrusted_turn):
+        if self.needs_confirmation(tool, untrusted_turn, arguments):
             if self.confirm is None or not self.confirm(tool, arguments):
                 return self._done(
                     name,
@@ -152,6 +160,8 @@ class ToolRegistry:
                     untrusted_turn,
                 )
             decision = "confirmed"
+            if tool.after_yes is not None:
+                tool.after_yes(arguments)
         try:
             output = tool.run(**arguments)
         except Exception as exc:  # noqa: BLE001 - the model gets the error and can correct

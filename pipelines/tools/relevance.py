@@ -44,8 +44,15 @@ _CLOCK = _words(
     r"time|date|day|today|tomorrow|yesterday|week|weekend|month|year|clock|hour|minute|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|birthday"
 )
+# A site named without its address ("what does bbc.co.uk say…"); pages named with one are
+# read before the model answers (kernel/named_pages.py), so the model needs no tool for them.
+_SITE = re.compile(
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|dev|app)\b",
+    re.IGNORECASE,
+)
 
 WANTED: dict[str, Callable[[str, str], bool]] = {
+    "web_fetch": lambda question, message: bool(_SITE.search(question)) and "://" not in question,
     "calculator": lambda question, message: bool(_NUMBERS.search(message)),
     "python": lambda question, message: bool(_CODE.search(question) or _NUMBERS.search(message)),
     "plot": lambda question, message: bool(_PLOT.search(question)),
