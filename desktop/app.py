@@ -89,6 +89,7 @@ def build(argv: Sequence[str] | None = None, *, db: Path | None = None):
     from .errors import ErrorReporter
     from .graphics import choose_quick_backend
     from .main_window import MainWindow
+    from .quit_signals import QuitOnSignals
     from .theme import apply_theme
 
     app = application(argv)
@@ -100,6 +101,7 @@ def build(argv: Sequence[str] | None = None, *, db: Path | None = None):
     window = MainWindow(assistant, bus)
     window.tray = _tray(app, window)
     window.errors = ErrorReporter.install(window)
+    window.quit_signals = QuitOnSignals(app, window.close)  # SIGTERM, SIGINT, SIGHUP: Quit
     return app, window, assistant
 
 

@@ -41,6 +41,7 @@ from vistavox.pipelines.events import (
     FinalTranscript,
     IntentAnswered,
     LevelMeter,
+    ListeningStarted,
     ModelsLoading,
     ModelsReady,
     PageUpdated,
@@ -52,6 +53,7 @@ from vistavox.pipelines.events import (
     TimersChanged,
     ToolCalled,
     UserTurn,
+    WakeWordHeard,
 )
 
 from .bridge import EventBridge
@@ -173,6 +175,12 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.deleted.connect(self._offer_undo)
         self.tools.answered.connect(self.assistant.confirm)
+        # (The status bar said to answer; once answered, it says what was chosen.)
+        self.tools.answered.connect(
+            lambda _request, allowed: self.statusBar().showMessage(
+                "Allowed" if allowed else "Denied", 3000
+            )
+        )
         self.thumbnails.ready.connect(self._thumbnail_ready)
         self.preview.problem.connect(self.notice)
         self.capture = ScreenCapture(self, self)
@@ -269,6 +277,10 @@ class MainWindow(QMainWindow):
             self.voice.show_level(event.rms_db)
         elif isinstance(event, StateChanged):
             self.voice.show_state(event.state)
+        elif isinstance(event, ListeningStarted):
+            self.voice.set_wake_word(event.wake_word)
+        elif isinstance(event, WakeWordHeard):
+            self.voice.show_awake(event.window_s)
         elif isinstance(event, ModelsLoading):
             self.progress.show()
             self.progress.setValue(int(event.fraction * 100))
@@ -683,9 +695,10 @@ class MainWindow(QMainWindow):
                 return
             apply_theme(QApplication.instance(), self.assistant.settings.theme)
             later = []
-            if changed & {"input", "output", "sensitivity", "echo_cancellation"}:
-                later.append("devices, sensitivity and echo cancellation apply the next time "
-                             "listening starts")  # fmt: skip
+            if changed & {"input", "output", "sensitivity", "echo_cancellation", "wake_word",
+                          "wake_sensitivity"}:  # fmt: skip
+                later.append("devices, sensitivity, echo cancellation and the wake word apply "
+                             "the next time listening starts")  # fmt: skip
             if changed & {"persona", "custom_instructions"}:
                 if self.assistant.ready:
                     self.assistant.apply_persona()  # from the next turn on

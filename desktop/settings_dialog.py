@@ -1,5 +1,6 @@
 """Settings: audio devices (with test buttons), models, persona and custom instructions,
-hands-free sensitivity, theme. Saved in the user's config folder."""
+hands-free sensitivity, the wake word, the web sites pages may be read from, theme. Saved
+in the user's config folder."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QSlider,
@@ -24,6 +27,8 @@ from vistavox.models.manifest import MANIFEST, ModelKind
 from vistavox.pipelines.app_settings import AppSettings
 from vistavox.pipelines.audio.devices import DeviceSettings
 from vistavox.pipelines.kernel.personas import list_personas
+from vistavox.pipelines.speech.wakeword import BUILT_IN
+from vistavox.pipelines.web.sites import SitePermissions
 
 from .device_check import DeviceCheck
 
@@ -167,9 +172,38 @@ class SettingsDialog(QDialog):
         scale.addWidget(self.sensitivity, 1)
         scale.addWidget(QLabel("Whispers", self))
         form.addRow("Hands-free sensitivity:", scale)
+        self.wake_word = QComboBox(self)
+        self.wake_word.addItem("Off: every sentence is a turn", "")
+        for name in ("alexa", "okay_nabu", "hey_jarvis", "hey_mycroft"):
+            self.wake_word.addItem(f"“{BUILT_IN[name].phrase}”", name)
+        self.wake_word.setCurrentIndex(max(0, self.wake_word.findData(settings.wake_word)))
+        self.wake_word.setAccessibleName("Wake word")
+        self.wake_word.setToolTip(
+            "Hands-free, a turn starts only after this word; after a reply, a follow-up "
+            "needs none. Push-to-talk never needs it."
+        )
+        form.addRow("&Wake word:", self.wake_word)
+        self.wake_sensitivity = QSlider(Qt.Orientation.Horizontal, self)
+        self.wake_sensitivity.setRange(0, 100)
+        self.wake_sensitivity.setValue(int(settings.wake_sensitivity * 100))
+        self.wake_sensitivity.setAccessibleName("Wake word sensitivity")
+        self.wake_sensitivity.setToolTip(
+            "Left: wakes only on a clear word, and seldom by mistake. Right: wakes more "
+            "easily, and more often by mistake. The middle is the measured default."
+        )
+        self.wake_word.currentIndexChanged.connect(
+            lambda: self.wake_sensitivity.setEnabled(bool(self.wake_word.currentData()))
+        )
+        self.wake_sensitivity.setEnabled(bool(settings.wake_word))
+        wake_scale = QHBoxLayout()
+        wake_scale.addWidget(QLabel("Fewer mistakes", self))
+        wake_scale.addWidget(self.wake_sensitivity, 1)
+        wake_scale.addWidget(QLabel("Wakes easily", self))
+        form.addRow("Wake word sensitivity:", wake_scale)
         self.echo = QCheckBox("Echo cancellation (turn off with headphones)", self)
         self.echo.setChecked(settings.echo_cancellation)
         form.addRow("", self.echo)
+        self._add_web_rows(form, settings)
         self.theme = QComboBox(self)
         for value, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, value)
@@ -183,6 +217,32 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _add_web_rows(self, form: QFormLayout, settings: AppSettings) -> None:
+        """The sites pages may be read from (each allowed the first time the assistant read
+        one), and the local-network addresses allowed although private."""
+        self.web_sites = SitePermissions()
+        self.sites = QListWidget(self)
+        self.sites.addItems(self.web_sites.allowed())
+        self.sites.setAccessibleName("Web sites pages may be read from")
+        self.sites.setMaximumHeight(90)
+        self.forget_site = QPushButton("&Forget site", self)
+        self.forget_site.setToolTip(
+            "The next page from this site is read only after you allow it again"
+        )
+        self.forget_site.clicked.connect(lambda: self.sites.takeItem(self.sites.currentRow()))
+        column = QHBoxLayout()
+        column.addWidget(self.sites, 1)
+        column.addWidget(self.forget_site, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow("Web sites allowed:", column)
+        self.web_allow = QLineEdit(", ".join(settings.web_allow), self)
+        self.web_allow.setPlaceholderText("none (e.g. 192.168.1.20, nas.local)")
+        self.web_allow.setToolTip(
+            "Pages on this computer or your local network are never read, except from these "
+            "hosts, addresses or networks"
+        )
+        self.web_allow.setAccessibleName("Local network addresses pages may be read from")
+        form.addRow("Local addresses allowed:", self.web_allow)
 
     def _show_rate(self, value: int) -> None:
         self.rate_label.setText(f"{value} %")
@@ -201,9 +261,16 @@ class SettingsDialog(QDialog):
         s.custom_instructions = self.instructions.toPlainText().strip()
         s.sensitivity = self.sensitivity.value() / 100
         s.echo_cancellation = self.echo.isChecked()
+        s.wake_word = self.wake_word.currentData()
+        s.wake_sensitivity = self.wake_sensitivity.value() / 100
         s.theme = self.theme.currentData()
         s.refine_sketch_pages = self.refine.currentData()
+        s.web_allow = [part.strip() for part in self.web_allow.text().split(",") if part.strip()]
         s.save()
+        kept = {self.sites.item(row).text() for row in range(self.sites.count())}
+        for site in self.web_sites.allowed():
+            if site not in kept:
+                self.web_sites.forget(site)
         devices = DeviceSettings(input=self.input.currentText(), output=self.output.currentText())
         devices.save()
         changed = {key for key, value in s.model_dump().items() if before.get(key) != value}

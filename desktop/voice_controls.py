@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtCore import QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
@@ -44,6 +44,9 @@ class VoiceControls(QWidget):
         self.state_label = QLabel("Loading…", self)
         self.state_label.setAccessibleName("Assistant state")
         self.state_label.setMinimumWidth(110)
+        self.wake_phrase = ""  # hands-free waits for this word ("": none)
+        self._state = EngineState.IDLE
+        self._shown = 0  # texts shown so far (a timer's text goes only if none came since)
         self.level = QProgressBar(self)
         self.level.setRange(0, 60)
         self.level.setTextVisible(False)
@@ -100,11 +103,39 @@ class VoiceControls(QWidget):
             self.state_label.setStyleSheet(style)
         super().changeEvent(event)
 
+    def set_wake_word(self, phrase: str) -> None:
+        """Listening (hands-free) waits for ``phrase`` before a turn ("": no word)."""
+        self.wake_phrase = phrase
+        self.mic_button.setToolTip(
+            f"Listen hands-free: say “{phrase}”, then your question (Ctrl+M)"
+            if phrase
+            else "Listen hands-free: just talk (Ctrl+M)"
+        )
+
+    def show_awake(self, window_s: float) -> None:
+        """The wake word was heard: words in the next ``window_s`` are a turn."""
+        self._show("Listening…", STATE_COLOUR[EngineState.HEARING])
+        shown = self._shown
+        QTimer.singleShot(int(window_s * 1000), lambda: self._asleep_again(shown))
+
+    def _asleep_again(self, shown: int) -> None:
+        if shown == self._shown and self._state is EngineState.LISTENING:  # nothing since
+            self.show_state(EngineState.LISTENING)
+
     def show_state(self, state: EngineState) -> None:
+        self._state = state
         text = STATE_TEXT.get(state, str(state))
+        if state is EngineState.LISTENING and self.wake_phrase:
+            text = f"Say “{self.wake_phrase}”…"
+        elif state is EngineState.STOPPED:
+            self.wake_phrase = ""
+        self._show(text, STATE_COLOUR.get(state))
+
+    def _show(self, text: str, colour: str | None) -> None:
+        self._shown += 1
         self.state_label.setText(text)
         self.state_label.setAccessibleName(f"Assistant state: {text}")
-        colour = STATE_COLOUR.get(state)  # none: the palette's text colour, light or dark
+        # (no colour: the palette's text colour, light or dark)
         colour_rule = f"color: {colour}; " if colour else ""
         self.state_label.setStyleSheet(f"QLabel {{ {colour_rule}font-weight: bold; }}")
 

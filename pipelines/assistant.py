@@ -15,7 +15,8 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -52,6 +53,8 @@ from .tools.workspace import page_path
 
 _log = logging.getLogger(__name__)
 _LOADING_GRACE_S = 60.0  # how long closing waits for loading to finish
+_VOICE_GRACE_S = 15.0  # … for the audio devices to finish opening or closing
+_SKETCH_GRACE_S = 2.0  # … for the sketch process to end before it is killed
 CONFIRM_TIMEOUT_S = 300.0
 TEXT_TURN_IDS = 1_000_000  # typed turns are numbered apart from spoken ones
 
@@ -89,6 +92,7 @@ class Assistant:
         # thread (the window's): devices, the echo canceller and the loop's threads take
         # longer to start than a window may freeze.
         self._voice_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vistavox-voice")
+        self._voice_request: Future | None = None  # the last one asked of the voice worker
         self._ptt_lock = threading.Lock()
         self._ptt_pressed = False
         self._cancel = threading.Event()
@@ -98,6 +102,7 @@ class Assistant:
         self._pending: dict[int, list] = {}
         self._sketcher: ProcessPoolExecutor | None = None
         self._sketcher_lock = threading.Lock()
+        self._closing = False  # set by shutdown: no new sketch process after it
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         # The page on show (from a sketch or the write_page tool); turns that ask for a
@@ -191,7 +196,7 @@ class Assistant:
         )
         self._idle()
         # (on the devices' thread, before any request to open them)
-        self._voice_worker.submit(self._warm_up_voice)
+        self._ask_voice_worker(self._warm_up_voice)
 
     def switch_models(self, changed: set[str]) -> threading.Thread:
         """Put the models now chosen in the settings in place of the running ones, on a
@@ -457,12 +462,14 @@ class Assistant:
         answered = threading.Event()
         self._pending[request_id] = [answered, False]
         risky = tool.side_effect.value
+        first = tool.asks_first(arguments) if tool.asks_first is not None else None
+        reason = f"'{tool.name}' {risky.replace('-', ' ')}; it runs only if you allow it"
         self.bus.publish(
             ConfirmationRequested(
                 request_id=request_id,
                 tool=tool.name,
                 arguments=json.dumps(arguments, default=str),
-                reason=f"'{tool.name}' {risky.replace('-', ' ')}; it runs only if you allow it",
+                reason=f"Vistavox asks to {first}" if first else reason,
             )
         )
         answered.wait(CONFIRM_TIMEOUT_S)
@@ -498,6 +505,7 @@ class Assistant:
             hands_free=self.settings.hands_free,
             echo_cancellation=self.settings.echo_cancellation,
             endpoint=EndpointSettings(start_threshold=self.settings.start_threshold()),
+            wake_word=self._wake_word(),
         )
         voice = Conversation(
             self.models,
@@ -516,6 +524,14 @@ class Assistant:
             raise
         self._voice = voice
 
+    def _wake_word(self):
+        """The wake word chosen in the settings (None: off)."""
+        if not self.settings.wake_word:
+            return None
+        from .speech.wakeword import WakeWordDetector
+
+        return WakeWordDetector(self.settings.wake_word, self.settings.wake_sensitivity)
+
     def stop_voice(self) -> None:
         voice, self._voice = self._voice, None
         if voice is not None:
@@ -527,11 +543,15 @@ class Assistant:
         ``start_voice``); a voice loop in the other mode is restarted, unless ``keep_open``.
         The push-to-talk button's state at the time the loop is up is applied to it. If
         the devices cannot be opened, an EngineError "voice-unavailable" says why."""
-        self._voice_worker.submit(self._open_voice, hands_free, keep_open)
+        self._ask_voice_worker(self._open_voice, hands_free, keep_open)
 
     def close_voice(self) -> None:
         """Stop listening, in the background, after any request made before."""
-        self._voice_worker.submit(self._close_voice)
+        self._ask_voice_worker(self._close_voice)
+
+    def _ask_voice_worker(self, job, *args) -> None:
+        """Queue ``job`` on the devices' thread (requests run one after another)."""
+        self._voice_request = self._voice_worker.submit(job, *args)
 
     def _open_voice(self, hands_free: bool, keep_open: bool) -> None:
         try:
@@ -662,18 +682,22 @@ class Assistant:
     def prepare_sketches(self) -> None:
         """Start the sketch process and load its models now (returns at once): called when
         the user attaches an image, so a sketch made from it does not wait for them."""
-        self._sketch_process().submit(_sketch_process_ready)
+        if not self._closing:
+            self._sketch_process().submit(_sketch_process_ready)
 
     def _sketch_process(self) -> ProcessPoolExecutor:
         """Sketches are read in a process of their own, kept for the next one: OCR and
         OpenCV hold the GIL for long stretches (loading the OCR models alone for hundreds of
         ms at a time), which would stall a window running in this process."""
         with self._sketcher_lock:
+            if self._closing:
+                raise VistavoxError("Vistavox is closing")
             if self._sketcher is None:
                 self._sketcher = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_sketch_process,
+                    initargs=(os.getpid(),),
                 )
             return self._sketcher
 
@@ -683,8 +707,8 @@ class Assistant:
         self.bus.publish(StateChanged(state=state))
 
     def shutdown(self) -> None:
-        """Let loading finish, stop the voice loop, refuse pending confirmations, close the
-        database."""
+        """Let loading finish, stop the voice loop, refuse pending confirmations, end the
+        sketch process, close the database. Every wait is bounded."""
         loader = self._loader
         if loader is not None and loader is not threading.current_thread():
             # A model still loading or warming up is native code at work: the process
@@ -694,11 +718,16 @@ class Assistant:
         self.interrupt()
         for request_id in list(self._pending):
             self.confirm(request_id, False)
-        self._voice_worker.shutdown(wait=True, cancel_futures=True)
+        self._voice_worker.shutdown(wait=False, cancel_futures=True)
+        if self._voice_request is not None:
+            # Devices being opened: wait, so that the loop is there to be stopped.
+            wait_for_futures([self._voice_request], timeout=_VOICE_GRACE_S)
         self.stop_voice()
-        if self._sketcher is not None:
-            self._sketcher.shutdown(wait=False, cancel_futures=True)
-            self._sketcher = None
+        with self._sketcher_lock:
+            self._closing = True
+            sketcher, self._sketcher = self._sketcher, None
+        if sketcher is not None:
+            _end_process_pool(sketcher, _SKETCH_GRACE_S)
         if self.timers is not None:
             self.timers.stop()
         if self.store is not None:
@@ -713,12 +742,36 @@ def _join_audio(lead, speech):
     return np.concatenate([lead, pause, np.asarray(speech, dtype=np.float32)])
 
 
-def _start_sketch_process() -> None:
-    """In the sketch process: yield the CPU to the window and the voice loop, and load the
-    sketch reader (OpenCV, the OCR models) before the first photo arrives."""
-    import contextlib
-    import os
+def _end_process_pool(pool: ProcessPoolExecutor, grace_s: float) -> None:
+    """Shut ``pool`` down without waiting on it: idle workers end at once; one still at work
+    is given ``grace_s`` seconds, then killed (the work was for an app that is closing)."""
+    import time
 
+    # No public way to reach the workers before Python 3.14 (terminate_workers).
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_s
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            _log.warning("the sketch process did not end by itself: killed")
+            worker.kill()
+            worker.join(1.0)
+
+
+def _start_sketch_process(parent_pid: int | None = None) -> None:
+    """In the sketch process: end with the app that started it (``parent_pid``), yield the
+    CPU to the window and the voice loop, and load the sketch reader (OpenCV, the OCR
+    models) before the first photo arrives."""
+    import contextlib
+    import signal
+
+    from .lifeline import exit_when_parent_exits
+
+    exit_when_parent_exits(parent_pid if parent_pid is not None else os.getppid())
+    # Ctrl+C in a terminal reaches the whole process group: the app ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(AttributeError, OSError):
         os.nice(5)
     from .vision.ocr import engine

@@ -43,6 +43,17 @@ class ListeningStarted(Event):
     mode: str  # "hands-free" or "push-to-talk"
     input_device: str
     output_device: str
+    wake_word: str = ""  # the phrase a hands-free turn starts with ("": none needed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WakeWordHeard(Event):
+    """The wake word was heard: the user's next words are a turn. ``audio_at`` is when, on
+    the input timeline (s)."""
+
+    phrase: str  # e.g. "Okay Nabu"
+    audio_at: float
+    window_s: float = 8.0  # how long speech is taken after it (unless a turn goes on)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,23 +21,43 @@ class ScreenUnavailable(RuntimeError):
 
 
 class VirtualScreen:
-    """Xvfb at 24-bit colour (QtWebEngine fails at 16)."""
+    """Xvfb at 24-bit colour (QtWebEngine fails at 16); ``name`` None: the first free
+    display (Xvfb picks it, and says so once it is ready)."""
 
-    def __init__(self, name: str = ":87", size: str = "1600x1000"):
+    def __init__(self, name: str | None = ":87", size: str = "1600x1000"):
         self.name, self.size = name, size
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> VirtualScreen:
         if shutil.which("Xvfb") is None:
             raise ScreenUnavailable("Xvfb is not installed (packaging/setup.sh test installs it)")
+        options = ["-screen", "0", f"{self.size}x24", "-nolisten", "tcp", "-noreset"]
+        if self.name is None:
+            return self._start_on_a_free_display(options)
         self.proc = subprocess.Popen(
-            ["Xvfb", self.name, "-screen", "0", f"{self.size}x24", "-nolisten", "tcp", "-noreset"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            ["Xvfb", self.name, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         time.sleep(1.0)
         if self.proc.poll() is not None:
             raise ScreenUnavailable(f"Xvfb did not start on {self.name}")
+        return self
+
+    def _start_on_a_free_display(self, options: list[str]) -> VirtualScreen:
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(write,),
+        )
+        os.close(write)
+        with os.fdopen(read) as told:
+            number = told.readline().strip()  # written once the server is ready
+        if not number.isdigit():
+            self.proc.kill()
+            self.proc.wait()
+            raise ScreenUnavailable("Xvfb did not start on a free display")
+        self.name = f":{number}"
         return self
 
     def close(self) -> None:
@@ -70,7 +90,11 @@ class AppDidNotShow(AssertionError):
 class App:
     """The app as a subprocess, with its event stream."""
 
-    def __init__(self, env: dict[str, str], db: Path, log: Path):
+    def __init__(
+        self, env: dict[str, str], db: Path, log: Path, *, own_process_group: bool = False
+    ):
+        """``own_process_group``: the app leads a process group, as a program started from
+        a terminal does (Ctrl+C there signals the whole group)."""
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.desktop_driver", "--db", str(db)],
@@ -80,6 +104,7 @@ class App:
             stdout=subprocess.PIPE,
             stderr=open(log, "w"),  # noqa: SIM115
             text=True,
+            process_group=0 if own_process_group else None,
         )
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []

@@ -71,6 +71,8 @@ def test_wake_word_seam_gates_hands_free_turns(models, tmp_path):
     from vistavox.pipelines.events import FinalTranscript
 
     class Never:
+        phrase = "Hey Vistavox"
+
         def __call__(self, frame):
             return False
 

@@ -222,6 +222,59 @@ def test_the_user_still_cuts_in_when_the_assistant_talks_through_speakers(models
         rig.pactl("unload-module", "module-loopback")
 
 
+def test_the_wake_word_through_the_microphone_starts_a_turn_but_its_own_voice_does_not(
+    models, rig, engine
+):
+    """Through speakers, the assistant says the wake word itself (an announcement): it does
+    not wake, and its echo makes no turn. Then the user says it, pauses, and asks as the
+    chime answers: one turn, without the word. A question once the follow-up window after
+    the reply has closed, without the word, is no turn."""
+    from vistavox.pipelines.events import (
+        FinalTranscript,
+        ReplyFinished,
+        SpeechStarted,
+        WakeWordHeard,
+    )
+    from vistavox.pipelines.speech.wakeword import WakeWordDetector
+
+    rig.loop_speaker_into_mic()
+    try:
+        conversation, log = engine(wake_word=WakeWordDetector("alexa"), follow_up_s=3.0)
+        conversation.announce("Alexa, the pasta timer is done. Alexa, what time is it?")
+        deadline = time.monotonic() + 60
+        while not conversation.is_idle() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(4.0)  # its echo's tail, and the follow-up window after it, are over
+        assert log.of_type(WakeWordHeard) == [], "its own voice woke it"
+        assert log.of_type(FinalTranscript) == [], [e.text for e in log.of_type(FinalTranscript)]
+        gap = np.zeros(int(0.7 * RATE), np.float32)
+        rig.player.say(
+            "wake",
+            np.concatenate(
+                [_speech(models, "Alexa."), gap, _speech(models, "What is the capital of Italy?")]
+            ),
+        )
+        finished = log.wait_for(ReplyFinished, 1, timeout=90)
+        assert finished is not None, [e.text for e in log.of_type(FinalTranscript)]
+        assert len(log.of_type(WakeWordHeard)) == 1
+        texts = [e.text for e in log.of_type(FinalTranscript)]
+        assert len(texts) == 1 and "alexa" not in normalise_words(texts[0]), texts
+        # Every word of it (the chime plays as it begins; a tone has no words to be taken
+        # for the assistant's).
+        assert word_error_rate("What is the capital of Italy?", texts[0]) <= 0.2, texts
+        while not conversation.is_idle() and time.monotonic() < deadline + 90:
+            time.sleep(0.1)  # (the echo of the reply's end may be being judged)
+        time.sleep(3.0 + 2.0)  # the follow-up window after the reply has closed
+        late, _ = rig.player.say("late", _speech(models, "What is the capital of Spain?"))
+        time.sleep(3.0)
+        assert not [e for e in log.of_type(SpeechStarted) if e.at > late]
+        assert len(log.of_type(FinalTranscript)) == 1, [
+            e.text for e in log.of_type(FinalTranscript)
+        ]
+    finally:
+        rig.pactl("unload-module", "module-loopback")
+
+
 def test_silence_and_noise_produce_no_turn(rig, engine):
     from vistavox.pipelines.events import FinalTranscript, LevelMeter
 

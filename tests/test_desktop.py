@@ -259,6 +259,25 @@ def test_settings_are_saved_in_the_config_folder(qtbot, home):
     assert DeviceSettings.load().input == "pulse:vmic"
 
 
+def test_web_sites_allowed_can_be_seen_and_forgotten_in_settings(qtbot, home):
+    from vistavox.desktop.settings_dialog import SettingsDialog
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.web.sites import SitePermissions
+
+    SitePermissions().allow("en.wikipedia.org")
+    SitePermissions().allow("www.bbc.co.uk")
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    shown = [dialog.sites.item(row).text() for row in range(dialog.sites.count())]
+    assert shown == ["en.wikipedia.org", "www.bbc.co.uk"]
+    dialog.sites.setCurrentRow(1)
+    qtbot.mouseClick(dialog.forget_site, Qt.MouseButton.LeftButton)
+    dialog.web_allow.setText("192.168.1.20,  nas.local ,")
+    assert "web_allow" in dialog.apply()
+    assert SitePermissions().allowed() == ["en.wikipedia.org"]
+    assert AppSettings.load().web_allow == ["192.168.1.20", "nas.local"]
+
+
 def test_new_custom_instructions_apply_without_a_restart(loaded):
     assistant, _ = loaded
     documents = assistant.kernel.tools.documents

@@ -239,3 +239,60 @@ def test_closing_the_window_while_the_models_load_exits_cleanly(screen, tmp_path
     finally:
         if app.proc.poll() is None:
             app.proc.kill()
+
+
+ARTICLE = """<!DOCTYPE html><html><head><title>Lighthouse keepers vote to stay</title></head>
+<body><nav><a href="/">Home</a> | <a href="/news">News</a> | Subscribe now!</nav>
+<article><h1>Lighthouse keepers vote to stay</h1>
+<p>The last three lighthouse keepers of Port Ellen voted on Tuesday to keep the light manned
+through the winter, after the harbour board offered to automate it.</p>
+<p>The keepers said the lamp had failed twice last year and that a person on site had each
+time restored it within minutes, while the automated lights further north stayed dark for
+days.</p>
+<p>The harbour board will decide in March whether to fund a fourth keeper.</p></article>
+<footer>Cookies help us deliver our services.</footer></body></html>"""
+
+
+def test_a_page_named_in_a_typed_message_is_read_after_the_user_allows_the_site(screen, tmp_path):
+    """Type a request naming a page: the window asks before the first page from that site,
+    Alt+A allows it, and the reply cites the page; a second page from the same site is read
+    without asking again."""
+    from tests.web_server import serve
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = {**app_env(screen, tmp_path), "VISTAVOX_WEB_ALLOW": "127.0.0.1"}
+    with serve() as site:
+        url = site.add("/news/lighthouse", ARTICLE)
+        again = site.add("/news/lighthouse-2", ARTICLE.replace("three", "four"))
+        app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-web-stderr.log")
+        try:
+            app.event("ModelsReady", timeout=240)
+            app.do("type", text=f"Summarise {url}")
+            asked = app.event("ConfirmationRequested", timeout=60)
+            assert asked["tool"] == "web_fetch" and "127.0.0.1" in asked["reason"]
+            assert site.requests == []  # nothing fetched before the user allowed it
+            app.do("keys", keys="Alt+A")
+            finished = app.event("ReplyFinished", timeout=180)
+            assert f"Source: Lighthouse keepers vote to stay ({url})" in finished["text"]
+            assert site.requests == ["/news/lighthouse"]
+            app.poll(
+                "chat_text",
+                "chat_text",
+                lambda shown: f"Lighthouse keepers vote to stay ({url})" in shown["text"],
+                "the source under the reply",
+            )
+            app.do("screenshot", path=str(ARTIFACTS / "web-page-cited.png"))
+            start = len(app.seen)
+            app.do("type", text=f"And what does {again} say?")
+            second = app.wait(
+                lambda i: i.get("type") == "ReplyFinished", 180, "the second reply", after=start
+            )
+            assert f"({again})" in second["text"]
+            assert site.requests == ["/news/lighthouse", "/news/lighthouse-2"]
+            asked = [i for i in app.seen if i.get("type") == "ConfirmationRequested"]
+            assert len(asked) == 1, "the site was asked for twice"
+            app.do("quit")
+            assert app.proc.wait(60) == 0, "the app did not exit cleanly"
+        finally:
+            if app.proc.poll() is None:
+                app.proc.kill()

@@ -23,6 +23,7 @@ from ..events import (
     ReplyFinished,
     ReplyToken,
     SpeechStarted,
+    WakeWordHeard,
 )
 
 
@@ -40,6 +41,10 @@ class ConsoleView:
                 f"Listening ({event.mode}) on '{event.input_device}', speaking on "
                 f"'{event.output_device}'. Press Ctrl-C to stop.\n"
             )
+            if event.wake_word:
+                w(f"Say '{event.wake_word}' to start.\n")
+        elif isinstance(event, WakeWordHeard):
+            w(f"[{event.phrase}: listening]\n")
         elif isinstance(event, SpeechStarted) and event.barge_in:
             w("\n[you interrupted]\n")
         elif isinstance(event, FinalTranscript):
@@ -111,6 +116,11 @@ def cmd_converse(args: argparse.Namespace) -> int:
         saved = DeviceSettings(input=input_device, output=output_device).save()
         print(f"Remembered these devices in {saved}", file=sys.stderr)
 
+    wake_word = None
+    if args.wake_word and args.wake_word.lower() != "off":
+        from ..speech.wakeword import WakeWordDetector
+
+        wake_word = WakeWordDetector(args.wake_word, args.wake_sensitivity)
     models = VoiceModels.load_defaults()
     if file_mode:
         mic = FileMicrophone(args.input_file, tail_s=args.tail)
@@ -119,7 +129,9 @@ def cmd_converse(args: argparse.Namespace) -> int:
         mic = Microphone(input_device)
         speaker = Speaker(output_device, source_rate=models.tts.sample_rate)
     settings = EngineSettings(
-        hands_free=not args.push_to_talk, echo_cancellation=not args.no_echo_cancel
+        hands_free=not args.push_to_talk,
+        echo_cancellation=not args.no_echo_cancel,
+        wake_word=wake_word,
     )
     bus = EventBus()
     bus.subscribe(ConsoleView())
@@ -223,6 +235,20 @@ def add_commands(sub) -> None:
         type=float,
         default=4.0,
         help="seconds of silence after the input file (default 4)",
+    )
+    converse.add_argument(
+        "--wake-word",
+        metavar="NAME",
+        help="take a turn only after this word: okay_nabu, hey_jarvis, hey_mycroft or alexa "
+        "(after a reply, a follow-up needs none; default: off)",
+    )
+    converse.add_argument(
+        "--wake-sensitivity",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="0-1: higher wakes more easily, and more often by mistake (default 0.5, the "
+        "measured cut-off)",
     )
     converse.add_argument("--events", type=Path, help="write every event as JSON lines here")
     converse.add_argument("--persona", help="persona name (default: short spoken answers)")

@@ -40,9 +40,11 @@ from ..events import (
     SpeechEnded,
     SpeechStarted,
     StateChanged,
+    WakeWordHeard,
 )
 from ..kernel.kernel import Kernel
 from ..kernel.open_conversation import OpenConversation
+from ..speech.wakeword import strip_wake_word
 from ..voice_models import VoiceModels
 from .capture import Capture, CapturedFrame
 from .echo_judge import EchoJudge, cancelled_seconds, loud_seconds
@@ -68,6 +70,9 @@ from .turns import Phase, Suspicion, Turn, TurnBook
 from .voice_kernel import scratch_voice_kernel
 
 _log = logging.getLogger(__name__)
+_CHIME_AFTER_S = 0.4  # the wake word's chime, if the user has not gone on talking by then
+_CHIME_S = 0.3
+_OUTPUT_LATENCY_S = 0.5  # (generous: the chime is over by then on any device)
 
 
 @dataclass
@@ -121,6 +126,8 @@ class Conversation:
         self._ptt_pressed = False
         self._last_playback = float("-inf")
         self._announcement_ids = itertools.count(-1, -1)  # apart from the turns' ids
+        self._chime_at: float | None = None  # when the wake word's chime is due (input s)
+        self._chime_ends = float("-inf")  # time.monotonic() when the last chime has played
 
         self._echo = None
         if self.settings.echo_cancellation:
@@ -211,9 +218,13 @@ class Conversation:
         for stage in (self._transcribe, self._think, self._speak, self._playback):
             self._threads.append(stage.start())
         mode = "hands-free" if self.settings.hands_free else "push-to-talk"
+        wake_word = self.settings.wake_word if self.settings.hands_free else None
         self.bus.publish(
             ListeningStarted(
-                mode=mode, input_device=self.mic.device, output_device=self.speaker.device
+                mode=mode,
+                input_device=self.mic.device,
+                output_device=self.speaker.device,
+                wake_word=wake_word.phrase if wake_word is not None else "",
             )
         )
         self._set_state(EngineState.LISTENING)
@@ -300,8 +311,14 @@ class Conversation:
         if whole is not None and whole is self._draft:
             listener.complete()
         if s.hands_free:
-            gated = self._gate(frame, holding=listener.holding, in_speech=listener.in_speech)
+            # (An announcement or the chime alone keeps nothing open: its echo cannot wake.)
+            busy = s.wake_word is not None and self.book.busy()
+            gated = self._gate(
+                frame, holding=listener.holding, in_speech=listener.in_speech, busy=busy
+            )
             heard, p, raw_p = gated.heard, gated.probability, gated.raw_probability
+            if gated.woke:
+                self._woke(frame)
             if raw_p >= s.endpoint.start_threshold > p and gated.why != self._last_why:
                 _log.debug("speech at %.3f not taken: %s", frame.end_s, gated.why)
             self._last_why = gated.why
@@ -330,6 +347,10 @@ class Conversation:
             recogniser_idle=self._transcribe.idle,
         )
         actions = listener.push(heard_frame)
+        if self._chime_at is not None and (listener.in_speech or frame.end_s >= self._chime_at):
+            if not listener.in_speech:
+                self._chime()
+            self._chime_at = None
         if self.on_listened is not None:
             self.on_listened(heard_frame, actions)
         for action in actions:
@@ -387,6 +408,30 @@ class Conversation:
                 if turn is not None:
                     self._end_held(turn, action.end_s)
 
+    def _woke(self, frame: CapturedFrame) -> None:
+        """The wake word was heard: the window shows it, and a chime answers if the user
+        stops there (said in one breath with the question, it would only talk over it)."""
+        phrase = self.settings.wake_word.phrase
+        _log.debug("wake word %r heard at %.3f", phrase, frame.end_s)
+        self.bus.publish(
+            WakeWordHeard(phrase=phrase, audio_at=frame.end_s, window_s=self.settings.wake_window_s)
+        )
+        if self.settings.wake_sound:
+            self._chime_at = frame.end_s + _CHIME_AFTER_S
+
+    def _chime(self) -> None:
+        """A short soft chime through the speaker (the canceller takes it out). A tone has
+        no words: the user's question over it is taken as theirs at once, not held as
+        possible echo (see ``_may_be_echo`` and ``Gate``)."""
+        from ..audio.device_test import chime
+
+        sound = chime(self.speaker.rate, _CHIME_S)
+        with self.book.lock:
+            turn_id = next(self._announcement_ids)
+            self.speaker.enqueue(Phrase(turn_id, 0, "", sound))
+            self._chime_ends = time.monotonic() + _CHIME_S + _OUTPUT_LATENCY_S
+            self.speaker.release(turn_id)
+
     def _may_be_echo(self, moment: float) -> bool:
         """Could speech that starts at ``moment`` (time.monotonic()) be the assistant's own
         voice coming back (it talks, or just did, through speakers)? Held speech is judged
@@ -395,7 +440,8 @@ class Conversation:
         if self._echo is None or not self.settings.check_echo_words:
             return False
         recently = moment - self._last_playback < self.settings.echo_words_after_s
-        return self.speaker.busy or recently
+        chiming = moment < self._chime_ends  # (a tone: nothing of it can be taken for words)
+        return (self.speaker.busy and not chiming) or recently
 
     def _hold(self, action: Hold, end_at: float, captured_until: float) -> Turn:
         """Hold speech that may be echo (as the microphone heard it, and as the canceller
@@ -493,7 +539,9 @@ class Conversation:
                 text = self._settle(turn, text)
                 if text is None:
                     return
-            if not text:  # silence or noise that slipped through: no turn
+            if self.settings.wake_word is not None:  # (the model is not told the word)
+                text = strip_wake_word(text, self.settings.wake_word.phrase)
+            if not text:  # silence, noise or the wake word alone: no turn
                 self.book.cancel(turn, heard=False)
                 if turn.ended:
                     self._set_state(EngineState.LISTENING)
@@ -557,6 +605,8 @@ class Conversation:
 
     # playback → events, history -----------------------------------------------------------
     def _played(self, note: PlaybackNote) -> None:
+        if note.phrase.turn_id < 0 and not note.phrase.text:  # the chime: no words to note
+            return
         self._last_playback = time.monotonic()
         if note.kind == "started":
             phrase = note.phrase

@@ -16,6 +16,7 @@ from .settings import EngineSettings
 _RATE = 16_000
 _RECENT_FRAMES = 20  # 0.64 s: enough to tell whether the microphone follows the speaker
 _SLOW_ECHO = 0.8  # following the speaker this closely at some delay: its echo
+_CHIME_REACH_S = 2.0  # the wake word's chime has played by then (see Conversation._chime)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Gated:
     probability: float  # that it is the user's speech, for the endpointer
     raw_probability: float  # of the raw signal alone
     why: str  # what decided the probability, for the debug log
+    woke: bool = False  # the wake word was just heard
 
 
 class Gate:
@@ -40,11 +42,16 @@ class Gate:
         self._audible_since: float | None = None
         self._silent_since: float | None = None  # when the assistant last fell silent
         self._awake_until = 0.0
+        self._woke_at = float("-inf")  # when the wake word was last heard (input s)
         # The last moments of the microphone (for echo over a path with no steady delay).
         self._recent_raw: deque[np.ndarray] = deque(maxlen=_RECENT_FRAMES)
         self._recent_end_at = 0.0
 
-    def __call__(self, frame: CapturedFrame, *, holding: bool, in_speech: bool) -> Gated:
+    def __call__(
+        self, frame: CapturedFrame, *, holding: bool, in_speech: bool, busy: bool = False
+    ) -> Gated:
+        """``busy``: a turn is under way, from speech heard to its reply played (for the
+        wake word)."""
         s = self.settings
         start = s.endpoint.start_threshold
         audible = frame.assistant_audible
@@ -83,14 +90,37 @@ class Gate:
                     # suppression can mute their words; the raw signal has them.
                     probability = max(probability, raw_probability)
                     why = "not the speaker's echo"
-        if self._holding_off(frame, in_speech):
+        # (Not for the wake word's chime: a tone cannot be taken for speech, and the user's
+        # question may begin over it.)
+        if self._holding_off(frame, in_speech) and not self._just_woke(frame, busy):
             probability, why = 0.0, "hold-off: the canceller adapts to the assistant's voice"
-        if s.wake_word is not None and not in_speech:
-            if s.wake_word(frame.raw):
-                self._awake_until = frame.end_s + s.wake_window_s
-            if frame.end_s > self._awake_until:
+        woke = False
+        if s.wake_word is not None:
+            woke = self._wake_word(frame, busy)
+            if not in_speech and frame.end_s > self._awake_until:
                 probability, why = 0.0, "asleep: waiting for the wake word"
-        return Gated(heard, probability, raw_probability, why)
+        return Gated(heard, probability, raw_probability, why, woke)
+
+    def _wake_word(self, frame: CapturedFrame, busy: bool) -> bool:
+        """Feed the wake word every frame (its model follows the audio without gaps) of the
+        echo-cancelled signal, so the assistant's own voice is not in it; True when it was
+        just heard. Speech is taken for a while after it, while a turn is under way (the
+        user may talk over the reply) and for a follow-up after the reply."""
+        s = self.settings
+        if busy:
+            self._awake_until = max(self._awake_until, frame.end_s + s.follow_up_s)
+        # While the assistant is audible (a reply, which keeps it awake anyway; an
+        # announcement; the chime), a word heard can only be its own voice that got past
+        # the canceller.
+        heard = s.wake_word(frame.cancelled) and not frame.assistant_audible
+        if heard:
+            self._awake_until = max(self._awake_until, frame.end_s + s.wake_window_s)
+            self._woke_at = frame.end_s
+        return heard
+
+    def _just_woke(self, frame: CapturedFrame, busy: bool) -> bool:
+        """The wake word was just heard and no turn is under way: what plays is its chime."""
+        return not busy and frame.end_s - self._woke_at < _CHIME_REACH_S
 
     def _holding_off(self, frame: CapturedFrame, in_speech: bool) -> bool:
         """The canceller adapts during the first moments of the assistant's voice; a turn

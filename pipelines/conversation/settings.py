@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..kernel.prompts import VOICE_SYSTEM_PROMPT
 from ..speech.endpoint import EndpointSettings
-from ..speech.wakeword import WakeWordDetector
+from ..speech.wakeword import WakeWord
 
 
 @dataclass
@@ -39,6 +39,8 @@ class EngineSettings:
     store_path: Path | None = None  # conversation database when no kernel is given
     # (None: a temporary one, removed at stop)
     level_every_s: float = 0.1
-    wake_word: WakeWordDetector | None = None  # if set, a turn starts only after it is heard
+    wake_word: WakeWord | None = None  # if set, a turn starts only after it is heard
     wake_window_s: float = 8.0  # how long after the wake word speech is taken
+    follow_up_s: float = 6.0  # ... and after a reply (a follow-up needs no wake word)
+    wake_sound: bool = True  # a short chime when the word was said on its own
     history_turns: int = 32  # finished turns kept in memory (the store keeps them all)

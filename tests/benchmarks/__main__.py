@@ -30,6 +30,9 @@ BENCHMARKS = {
     "listen": "tests.benchmarks.bench_listen",
     "everyday": "tests.benchmarks.bench_everyday",
     "install": "tests.benchmarks.bench_install",
+    "escapes": "tests.benchmarks.bench_escapes",
+    "wakeword": "tests.benchmarks.bench_wakeword",
+    "web": "tests.benchmarks.bench_web",
 }
 
 
@@ -68,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--minutes",
         type=float,
-        help="voice-memory: how long the conversation runs (default 60)",
+        help="voice-memory: how long the conversation runs (default 60); wakeword: how much "
+        "of the assistant's voice is fed (default 20)",
     )
     parser.add_argument(
         "--tracemalloc",
