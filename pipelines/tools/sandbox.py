@@ -1,19 +1,25 @@
-"""Python in a sandbox: the model's code runs in a separate, limited process.
+"""Python in a sandbox: the model's code runs in a separate process that confines itself.
 
-What holds it (strongest first):
+What holds it, all kernel mechanisms a normal user has (strongest first; each is used where
+the machine has it, and the result says which were):
 - a separate process in its own session, killed with its whole process group at the
-  wall-clock timeout; resource limits set in the child before it starts: CPU seconds,
-  address space (memory), size of any file it writes, open files, core dumps off;
+  wall-clock timeout, and by the kernel if the app ends first; resource limits set in the
+  child before it starts: CPU seconds, address space (memory), size of any file it
+  writes, open files, core dumps off; the caller also stops it when its folder holds more
+  than ``disk_mb`` (deleted-but-open and in-memory files count) or it runs too many threads;
 - a private, empty temporary working directory, which is also its HOME; a minimal
   environment (nothing of the user's is inherited);
-- no network: where the kernel allows unprivileged user namespaces the child gets its own
-  empty network namespace (no interfaces but a down loopback), which also drops any
-  capabilities it had; in every case an audit hook refuses socket connect/bind/send/DNS;
-- the audit hook also refuses opening files outside the working directory (except reading
-  the Python installation and fonts), listing other folders, starting processes (fork,
-  exec, subprocess, os.system) and loading native code through ctypes.
-The audit hook is defence in depth, not a wall: native extension code could bypass it. The
-process, limits and namespace are the boundary that matters; they hold even then.
+- its own user, network and IPC namespaces where unprivileged user namespaces are allowed:
+  no network interface but a down loopback, no capabilities outside, a thread limit;
+- Landlock (Linux 5.13+): reading only the Python installation, system libraries and
+  fonts, writing only inside its folder, whatever the path trick; on newer kernels no TCP,
+  no signals or abstract sockets beyond itself;
+- a seccomp filter: no new processes or programs, no sockets, no signals, debugging or
+  priority changes of other processes, no mounts, namespaces or kernel keys;
+- an audit hook with plain messages for the same refusals. It is the first line, not the
+  wall: code can get past it (ctypes, the interpreter's internals), the layers above hold.
+Files are copied out only when they are the sandbox's own regular files (no links).
+See ``sandbox_runner`` for the child's side and ``tests/escapes`` for the attempts it holds.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,78 +39,16 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..lifeline import kill_on_parent_exit
+
 OUTPUT_CAP = 20_000  # characters of stdout/stderr returned to the model
 
-_RUNNER = r"""
-import os, sys
-WORK = os.path.realpath(sys.argv[1])
-with open(sys.argv[2], encoding="utf-8") as f:
-    CODE = f.read()
-READ_OK = tuple(sorted({os.path.realpath(p) for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:],
-    "/usr/share/fonts", "/usr/share/zoneinfo", "/etc/fonts", "/usr/share/matplotlib",
-) if p}))
-DEVICES = ("/dev/null", "/dev/urandom", "/dev/random")
-BLOCKED = {
-    "os.fork": "starting processes", "os.forkpty": "starting processes",
-    "os.system": "running commands", "os.exec": "running programs",
-    "os.posix_spawn": "starting processes", "os.spawn": "starting processes",
-    "subprocess.Popen": "running programs", "pty.spawn": "starting processes",
-    "socket.connect": "network access", "socket.bind": "network access",
-    "socket.sendto": "network access", "socket.sendmsg": "network access",
-    "socket.getaddrinfo": "network access", "socket.gethostbyname": "network access",
-}
-# Through ctypes, C functions that open files, reach the network or start programs would
-# bypass this hook: looking them up is refused (libraries may use ctypes for other things).
-NATIVE_DENIED = {
-    "open", "open64", "openat", "openat64", "fopen", "fopen64", "freopen", "creat",
-    "socket", "connect", "bind", "sendto", "fork", "vfork", "clone", "clone3", "execve",
-    "execv", "execvp", "execl", "execlp", "system", "popen", "posix_spawn", "posix_spawnp",
-    "syscall", "ptrace", "dlopen", "unlink", "rename", "chdir", "opendir", "getaddrinfo",
-    "PyRun_SimpleString", "PySys_AddAuditHook", "PyEval_SetProfile",
-}
-O_WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
-def _inside(path, roots):
-    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-def _hook(event, args):
-    if event == "open":
-        path, mode, flags = args
-        if path is None or isinstance(path, int):
-            return
-        real = os.path.realpath(os.fsdecode(path))
-        writing = bool((mode and any(c in mode for c in "wax+")) or (flags or 0) & O_WRITE)
-        if _inside(real, (WORK,)) or real in DEVICES:
-            return
-        if not writing and _inside(real, READ_OK):
-            return
-        action = "writing" if writing else "reading"
-        raise PermissionError(f"sandbox: {action} {real} is not allowed (only the working folder)")
-    if event in ("os.listdir", "os.scandir"):
-        target = args[0] if args and args[0] is not None else "."
-        if isinstance(target, int):
-            return
-        real = os.path.realpath(os.fsdecode(target))
-        if not (_inside(real, (WORK,)) or _inside(real, READ_OK)):
-            raise PermissionError(f"sandbox: listing {real} is not allowed")
-        return
-    if event == "ctypes.dlsym":
-        name = args[1] if len(args) > 1 else None
-        name = name.decode() if isinstance(name, bytes) else name
-        if name is None or not isinstance(name, str) or name in NATIVE_DENIED:
-            raise PermissionError(f"sandbox: calling the C function {name} is not allowed")
-        return
-    if event in BLOCKED:
-        raise PermissionError(f"sandbox: {BLOCKED[event]} is not allowed")
-
-sys.addaudithook(_hook)
-del _hook
-os.chdir(WORK)
-sys.argv = ["sandbox"]
-namespace = {"__name__": "__main__"}
-exec(compile(CODE, "<your code>", "exec"), namespace)
-"""
+# The child imports its confinement from this package before anything else runs.
+_RUNNER = "import sys; from vistavox.pipelines.tools.sandbox_runner import main; main(sys.argv[1:])"
+_MB = 1024 * 1024
+_POLL_S = 0.02  # how often the caller looks at the child's threads and disk use
+_MAX_ENTRIES = 20_000  # files and folders the working folder may hold
+_MAX_OUTPUTS = 20  # images copied out of one run
 
 
 @dataclass
@@ -115,19 +60,27 @@ class SandboxLimits:
     memory_mb: int = 1024
     file_mb: int = 20
     open_files: int = 64
+    disk_mb: int = 100  # everything it writes, together
+    threads: int = 64
 
 
 @dataclass
 class SandboxResult:
     ok: bool
-    exit: str  # "finished", "error", "timeout", "memory", "cpu", "output too large", "killed"
+    # "finished", "error", "timeout", "memory", "cpu", "output too large", "disk", "threads",
+    # "killed"
+    exit: str
     stdout: str
     stderr: str
     seconds: float
     files: list[str] = field(default_factory=list)  # PNGs etc. copied to the workspace
+    confinement: list[str] = field(default_factory=list)  # the layers the run had
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self))
+        """What the model is given (the layers are for the app and its tests, not its context)."""
+        data = asdict(self)
+        del data["confinement"]
+        return json.dumps(data)
 
 
 def _limit_child(limits: SandboxLimits, isolate_network: bool):
@@ -139,9 +92,14 @@ def _limit_child(limits: SandboxLimits, isolate_network: bool):
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if isolate_network and hasattr(os, "unshare"):
-            # Without user namespaces here, the audit hook still refuses sockets.
-            with contextlib.suppress(OSError):
-                os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)
+            # Without user namespaces here, Landlock and seccomp still refuse the network.
+            try:
+                os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET | os.CLONE_NEWIPC)
+            except OSError:
+                return
+            # Counted per user namespace: this sandbox's threads only (root is exempt from
+            # it: the caller counts the threads too).
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.threads,) * 2)
 
     return apply
 
@@ -171,6 +129,7 @@ def run_python(
     holder = Path(tempfile.mkdtemp(prefix="vistavox-sandbox-io-"))
     try:
         (holder / "code.py").write_text(code, encoding="utf-8")
+        (holder / "status.json").write_text("{}", encoding="utf-8")
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(work),
@@ -183,23 +142,25 @@ def run_python(
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
         }
+        arguments = [str(work), str(holder / "code.py"), str(holder / "status.json")]
+        arguments.append(str(_user_namespace()))  # the child reports whether it has its own
         started = time.monotonic()
         with (holder / "stdout").open("wb") as out, (holder / "stderr").open("wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _RUNNER, str(work), str(holder / "code.py")],
+                [sys.executable, "-I", "-c", _RUNNER, *arguments],
                 cwd=work,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
-                preexec_fn=_limit_child(limits, isolate_network),  # noqa: PLW1509
+                # Killed by the kernel if the app ends first (this thread waits for it).
+                preexec_fn=kill_on_parent_exit(  # noqa: PLW1509
+                    _limit_child(limits, isolate_network)
+                ),
             )
-            timed_out = False
             try:
-                proc.wait(timeout=limits.wall_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                stopped = _watch(proc, work, limits)
             finally:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -207,43 +168,137 @@ def run_python(
         seconds = time.monotonic() - started
         stdout = _read_capped(holder / "stdout")
         stderr = _read_capped(holder / "stderr")
-        code_ = proc.returncode
-        if timed_out:
-            exit_reason = "timeout"
-            stderr += f"\n[stopped: took longer than {limits.wall_s:.0f} s]"
-        elif code_ in (-signal.SIGXCPU, -signal.SIGKILL):
-            exit_reason = "cpu"
-            stderr += f"\n[stopped: used more than {limits.cpu_s} s of CPU]"
-        elif code_ == -signal.SIGXFSZ or "File too large" in stderr:
-            exit_reason = "output too large"
-            stderr += f"\n[stopped: wrote more than {limits.file_mb} MB]"
-        elif "MemoryError" in stderr:
-            exit_reason = "memory"
-            stderr += f"\n[stopped: needed more than {limits.memory_mb} MB of memory]"
-        elif code_ == 0:
-            exit_reason = "finished"
-        elif code_ < 0:
-            exit_reason = "killed"
-        else:
-            exit_reason = "error"
+        exit_reason, note = _exit_reason(proc.returncode, stopped, stderr, holder, limits)
+        if note:
+            stderr += f"\n[stopped: {note}]"
         if (holder / "stdout").stat().st_size > OUTPUT_CAP and exit_reason == "finished":
             exit_reason = "finished (output cut)"
-        files = _collect_outputs(work, outputs_dir)
-        return SandboxResult(code_ == 0, exit_reason, stdout, stderr.strip(), seconds, files)
+        files = _collect_outputs(work, outputs_dir, limits.file_mb * _MB)
+        confinement = _confinement(holder / "status.json")
+        return SandboxResult(
+            proc.returncode == 0, exit_reason, stdout, stderr.strip(), seconds, files, confinement
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(holder, ignore_errors=True)
 
 
-def _collect_outputs(work: Path, outputs_dir: Path | None) -> list[str]:
-    """Copy the images the code saved (PNG, JPEG, SVG) out of the sandbox."""
+def _watch(proc: subprocess.Popen, work: Path, limits: SandboxLimits) -> str | None:
+    """Wait for the child; stop it at the wall-clock limit, or when it holds more than its
+    disk share or runs too many threads. Returns why it was stopped (None: it ended)."""
+    deadline = time.monotonic() + limits.wall_s
+    while True:
+        try:
+            proc.wait(timeout=_POLL_S)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() > deadline:
+            return "timeout"
+        if _threads(proc.pid) > limits.threads:
+            return "threads"
+        # Counting stops past the entry cap, so a poll costs little while the folder is
+        # small, and at most one count of the cap when it is not (then the run is stopped).
+        used, entries = _disk_use(work, proc.pid)
+        if used > limits.disk_mb * _MB or entries > _MAX_ENTRIES:
+            return "disk"
+
+
+def _threads(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _disk_use(work: Path, pid: int) -> tuple[int, int]:
+    """Bytes on disk under ``work`` plus the deleted or in-memory files the child holds
+    open (no folder shows those), and how many entries ``work`` has."""
+    used = entries = 0
+    folders = [str(work)]
+    while folders and entries <= _MAX_ENTRIES:
+        with contextlib.suppress(OSError), os.scandir(folders.pop()) as listing:
+            for entry in listing:
+                entries += 1
+                with contextlib.suppress(OSError):
+                    st = entry.stat(follow_symlinks=False)
+                    used += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                st = os.stat(f"/proc/{pid}/fd/{fd}")
+                if stat.S_ISREG(st.st_mode) and st.st_nlink == 0:
+                    used += st.st_blocks * 512
+    return used, entries
+
+
+def _exit_reason(
+    code: int, stopped: str | None, stderr: str, holder: Path, limits: SandboxLimits
+) -> tuple[str, str]:
+    """Why the run ended, and the note for the model when a limit stopped it."""
+    wrote = max((holder / name).stat().st_size for name in ("stdout", "stderr"))
+    if stopped == "timeout":
+        return "timeout", f"took longer than {limits.wall_s:.0f} s"
+    if stopped == "disk":
+        return "disk", f"wrote more than {limits.disk_mb} MB (or {_MAX_ENTRIES} files)"
+    if stopped == "threads":
+        return "threads", f"started more than {limits.threads} threads"
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "cpu", f"used more than {limits.cpu_s} s of CPU"
+    if code == -signal.SIGXFSZ or "File too large" in stderr or wrote >= limits.file_mb * _MB:
+        return "output too large", f"wrote more than {limits.file_mb} MB"
+    if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+        return "memory", f"needed more than {limits.memory_mb} MB of memory"
+    if code == 0:
+        return "finished", ""
+    return ("killed" if code < 0 else "error"), ""
+
+
+def _user_namespace() -> int:
+    try:
+        return os.stat("/proc/self/ns/user").st_ino
+    except OSError:
+        return 0
+
+
+def _confinement(status: Path) -> list[str]:
+    """The layers the child reported (written just before the code ran)."""
+    try:
+        layers = json.loads(status.read_text(encoding="utf-8")).get("confinement", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(layer) for layer in layers] if isinstance(layers, list) else []
+
+
+def _collect_outputs(work: Path, outputs_dir: Path | None, max_bytes: int) -> list[str]:
+    """Copy the images the code saved (PNG, JPEG, SVG) out of the sandbox: its own regular
+    files only, never through a link (the child could point one at the user's files)."""
     if outputs_dir is None:
         return []
     found = []
     for path in sorted(work.glob("*")):
-        if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg") and path.is_file():
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # a link, or gone
+        with os.fdopen(fd, "rb") as source:
+            st = os.fstat(fd)
+            # One link only: a hard link to a file outside would have more than one.
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_size > max_bytes:
+                continue
             outputs_dir.mkdir(parents=True, exist_ok=True)
             target = outputs_dir / f"{uuid.uuid4().hex[:8]}-{path.name}"
-            shutil.copyfile(path, target)
-            found.append(str(target))
+            with target.open("wb") as copy:
+                shutil.copyfileobj(source, copy)
+        found.append(str(target))
+        if len(found) >= _MAX_OUTPUTS:
+            break
     return found

@@ -1,0 +1,36 @@
+# ruff: noqa: F821, E402, SIM115 - T (the targets) comes from the harness; attacks keep files open
+"""Leave a daemon behind through libc _Fork() and setsid() found by symbol version."""
+
+# expect: blocked
+import ctypes
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.dlvsym.restype = ctypes.c_void_p
+libc.dlvsym.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
+
+
+def native(name, restype, *argtypes):
+    """A C function found by symbol version (dlvsym): past any check on looked-up names."""
+    for version in (b"GLIBC_2.2.5", b"GLIBC_2.17", b"GLIBC_2.34"):
+        address = libc.dlvsym(libc._handle, name.encode(), version)
+        if address:
+            return ctypes.CFUNCTYPE(restype, *argtypes, use_errno=True)(address)
+    raise OSError(f"{name} not found")
+
+
+def check(result, what):
+    if result < 0:
+        raise OSError(ctypes.get_errno(), f"{what} failed")
+    return result
+
+
+import os
+import time
+
+fork = native("_Fork", ctypes.c_int)
+if check(fork(), "_Fork") == 0:
+    os.setsid()
+    if fork() == 0:
+        time.sleep(120)
+    os._exit(0)
+print(T["MARK"])

@@ -1,0 +1,31 @@
+# ruff: noqa: F821, E402, SIM115 - T (the targets) comes from the harness; attacks keep files open
+"""Call libc system() found by symbol version, past the audit hook."""
+
+# expect: blocked
+import ctypes
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.dlvsym.restype = ctypes.c_void_p
+libc.dlvsym.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
+
+
+def native(name, restype, *argtypes):
+    """A C function found by symbol version (dlvsym): past any check on looked-up names."""
+    for version in (b"GLIBC_2.2.5", b"GLIBC_2.17", b"GLIBC_2.34"):
+        address = libc.dlvsym(libc._handle, name.encode(), version)
+        if address:
+            return ctypes.CFUNCTYPE(restype, *argtypes, use_errno=True)(address)
+    raise OSError(f"{name} not found")
+
+
+def check(result, what):
+    if result < 0:
+        raise OSError(ctypes.get_errno(), f"{what} failed")
+    return result
+
+
+system = native("system", ctypes.c_int, ctypes.c_char_p)
+status = system(f"echo out > {T['TMP']}/{T['MARK']}-system-native".encode())
+if status != 0:
+    raise OSError(f"the command did not run (status {status})")
+print(T["MARK"])
