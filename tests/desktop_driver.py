@@ -148,6 +148,22 @@ class Driver(QObject):
         elif do == "chat_text":
             emit("chat_text", text=w.chat.toPlainText())
             return
+        elif do == "sidebar":  # the conversations listed, as (id, title)
+            rows = [w.sidebar.list.item(row) for row in range(w.sidebar.list.count())]
+            emit("sidebar", items=[[i.data(Qt.ItemDataRole.UserRole), i.text()] for i in rows])
+            return
+        elif do == "delete_conversation":  # as the Delete key in the list does
+            w.sidebar.select(command["id"])
+            w.sidebar.delete_current()
+        elif do == "undo_delete":
+            QTest.mouseClick(w.undo_button, Qt.MouseButton.LeftButton)
+        elif do == "save_settings":  # what the settings dialog's OK saves
+            from vistavox.desktop.settings_dialog import SettingsDialog
+
+            dialog = SettingsDialog(w.assistant.settings, w, open_models=w.open_models)
+            dialog.instructions.setPlainText(command["instructions"])
+            dialog.apply()
+            dialog.deleteLater()
         elif do == "quit":
             w.close()
             self.app.quit()

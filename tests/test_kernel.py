@@ -307,3 +307,20 @@ def test_a_reply_cut_off_before_a_word_was_heard_leaves_nothing_for_the_model_to
     assert asked.startswith("Ask not what") and asked.endswith("add the figures.")
     assert "for your country.\n\nDrop the two" in asked
     assert "—" not in asked
+
+
+def test_custom_instructions_too_long_for_the_window_are_cut_not_refused():
+    """Found by the crash chaos benchmark: 3,900 characters of custom instructions (the
+    settings allow 4,000) made every plan raise, so the app never became ready again."""
+    persona = "You are Vistavox. Answer briefly."
+    plan = plan_context(
+        count=lambda text: len(text.split()),
+        context_tokens=1000,
+        reply_reserve=100,
+        system=persona + "\n\n" + "be kind " * 2000,
+        history=[],
+        current="Hello?",
+    )
+    system = plan.messages[0]["content"]
+    assert system.startswith(persona) and len(system.split()) <= 450
+    assert plan.messages[-1]["content"] == "Hello?"

@@ -137,7 +137,10 @@ def plan_context(
     available = context_tokens - reply_reserve
     system_cost = cost(system)
     if system_cost > available // 2:
-        raise ValueError("the system message alone takes over half the context window")
+        # Long custom instructions (the settings allow 4,000 characters) must not stop every
+        # turn, nor the models' warm-up (the app never became ready): cut like a long message.
+        system = _fit_text(system, available // 2 - MESSAGE_OVERHEAD, count)
+        system_cost = cost(system)
     room = available - system_cost
 
     # The current message always goes in; oversized content is cut in the middle.

@@ -33,6 +33,8 @@ BENCHMARKS = {
     "escapes": "tests.benchmarks.bench_escapes",
     "wakeword": "tests.benchmarks.bench_wakeword",
     "web": "tests.benchmarks.bench_web",
+    "fuzz": "tests.benchmarks.bench_fuzz",
+    "chaos": "tests.benchmarks.bench_chaos",
 }
 
 
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         "--minutes",
         type=float,
         help="voice-memory: how long the conversation runs (default 60); wakeword: how much "
-        "of the assistant's voice is fed (default 20)",
+        "of the assistant's voice is fed (default 20); chaos: kill for this long instead of "
+        "--repeat kills",
     )
     parser.add_argument(
         "--tracemalloc",
