@@ -3,13 +3,17 @@ atomically so a crash, a kill or a full disk never leaves half a file."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputPathError
 
-__all__ = ["check_writable", "write_atomic"]
+__all__ = ["check_writable", "read_json", "set_aside", "write_atomic"]
+_log = logging.getLogger(__name__)
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -45,3 +49,27 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON value in the file at ``path`` (UTF-8, with or without a byte-order mark).
+    OSError when it cannot be read (FileNotFoundError when absent); ValueError when it is
+    not JSON, including JSON nested too deeply for the parser."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:  # "[[[[…" 1500 deep: json's C parser recurses
+        raise ValueError("nested too deeply") from exc
+
+
+def set_aside(path: str | os.PathLike[str], why: object) -> Path | None:
+    """Move a damaged user file out of the way, kept as ``NAME.damaged`` for the user to look
+    at (a later save must not overwrite it unseen); logs why. Returns where it went."""
+    path = Path(path)
+    target = path.with_name(path.name + ".damaged")
+    try:
+        path.replace(target)
+    except OSError:
+        return None
+    _log.warning("%s cannot be used (%s); it was kept as %s", path, why, target.name)
+    return target
