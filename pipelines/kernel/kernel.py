@@ -130,14 +130,10 @@ def read_attachment(path: Path) -> str:
         return "\n\n".join(f"[{p.place}] {p.text}" for p in passages)[:MAX_FILE_CHARS]
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise AttachmentError(f"{path}: {path.suffix or 'this'} files cannot be read as text yet")
-    from ..tools.documents import DocumentError, read_text
-
     try:
-        # Only what can be kept is read (a dropped 10 GB log must not be loaded whole); HTML
-        # gets room for its markup.
-        text = read_text(path, limit=MAX_FILE_CHARS * 20)
-    except DocumentError as exc:
-        raise AttachmentError(str(exc)) from exc
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise AttachmentError(f"{path}: cannot be read ({exc.strerror})") from exc
     if path.suffix.lower() in (".html", ".htm"):
         import html
         import re
