@@ -33,7 +33,6 @@ BENCHMARKS = {
     "escapes": "tests.benchmarks.bench_escapes",
     "wakeword": "tests.benchmarks.bench_wakeword",
     "web": "tests.benchmarks.bench_web",
-    "fuzz": "tests.benchmarks.bench_fuzz",
     "chaos": "tests.benchmarks.bench_chaos",
 }
 
