@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import platformdirs
-
 from ..files import read_json, set_aside, write_atomic
+from ..tools.permissions import permissions_path
 
 
 def sites_path() -> Path:
-    base = os.environ.get("VISTAVOX_CONFIG_DIR") or platformdirs.user_config_dir("vistavox")
-    return Path(base) / "web-sites.json"
+    """Beside the tool permissions, in the same config folder."""
+    return permissions_path().with_name("web-sites.json")
 
 
 class SitePermissions:
