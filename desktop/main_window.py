@@ -377,6 +377,17 @@ class MainWindow(QMainWindow):
             self.centre_stack.setCurrentWidget(self.first_run)
             self.statusBar().showMessage("Models are missing: see the window for what to do")
             return
+        if event.code == "database-unusable":
+            self.progress.hide()
+            self.first_run.setText(
+                "<h2>Vistavox cannot open its conversations</h2>"
+                f"<p>{_escape(event.message)}</p>"
+                "<p>Nothing was changed. To use another file, start Vistavox with "
+                "<code>VISTAVOX_DB=/path/to/file.db</code>.</p>"
+            )
+            self.centre_stack.setCurrentWidget(self.first_run)
+            self.statusBar().showMessage("The conversations database cannot be opened")
+            return
         if event.code == "model-switch":
             self.progress.hide()
             self.voice.set_enabled(True)

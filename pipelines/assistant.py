@@ -48,6 +48,7 @@ from .events import (
 from .intents.handler import add_everyday_intents
 from .intents.timers import TimerBook
 from .kernel.open_conversation import OpenConversation
+from .kernel.store import StoreError
 from .pages.editor import PageEditor
 from .tools.workspace import page_path
 
@@ -136,6 +137,10 @@ class Assistant:
     def _load_reporting(self) -> None:
         try:
             self.load()
+        except StoreError as exc:  # (not a model problem: said as what it is)
+            self.bus.publish(
+                EngineError(code="database-unusable", message=str(exc), recoverable=False)
+            )
         except (ModelError, VistavoxError) as exc:
             self.bus.publish(
                 EngineError(code="models-missing", message=str(exc), recoverable=False)
@@ -166,7 +171,17 @@ class Assistant:
         tts.set_rate(s.speech_rate)
         self.bus.publish(ModelsLoading(stage="conversations and tools", fraction=0.85))
         self.models = VoiceModels(stt=stt, llm=llm, tts=tts)
-        self.store = Store.open(self.db_path)
+        self.store, kept = Store.open_or_set_aside(self.db_path)
+        if kept is not None:  # (told once the window can show it; the app starts regardless)
+            self.bus.publish(
+                EngineError(
+                    code="database-set-aside",
+                    message=(
+                        "The conversations could not be read: the database is damaged. It was "
+                        f"kept as {kept} (nothing was deleted) and a new one was started."
+                    ),
+                )
+            )
         persona = self._persona()
         self.kernel = Kernel(llm, self.store, persona, tools=self._tools(persona.name))
         self.timers = TimerBook(self.store, on_fire=self._timer_fired, on_change=self._timers_now)

@@ -67,6 +67,10 @@ def set_aside(path: str | os.PathLike[str], why: object) -> Path | None:
     at (a later save must not overwrite it unseen); logs why. Returns where it went."""
     path = Path(path)
     target = path.with_name(path.name + ".damaged")
+    number = 1
+    while target.exists() or target.is_symlink():  # (an earlier one is the user's too)
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{number}")
     try:
         path.replace(target)
     except OSError:

@@ -386,6 +386,66 @@ def test_missing_models_show_the_first_run_page(qtbot, home, tmp_path):
     win.preview.close_view()
 
 
+def _started_on(qtbot, db: Path):
+    """A window and its own assistant, loading on the database ``db``."""
+    from vistavox.desktop.main_window import MainWindow
+    from vistavox.pipelines.app_settings import AppSettings
+    from vistavox.pipelines.assistant import Assistant
+    from vistavox.pipelines.events import EventBus
+
+    bus = EventBus()
+    assistant = Assistant(bus, AppSettings(), db_path=db)
+    win = MainWindow(assistant, bus)
+    qtbot.addWidget(win)
+    win.show()
+    assistant.load_in_background().join(300)
+    return win, assistant
+
+
+def test_a_damaged_conversation_database_is_kept_aside_and_the_app_starts(qtbot, home, tmp_path):
+    """A damaged database does not stop the app (it used to say "Vistavox needs its models"):
+    it is kept byte for byte beside a new one, and the window says where."""
+    import random
+
+    db = tmp_path / "conversations.db"
+    junk = random.Random(7).randbytes(64 * 1024)
+    db.write_bytes(junk)
+    win, assistant = _started_on(qtbot, db)
+    try:
+        qtbot.waitUntil(win.voice.mic_button.isEnabled, timeout=30_000)
+        kept = tmp_path / "conversations.db.damaged"
+        assert kept.read_bytes() == junk
+        notices = [e.text for e in win.entries if e.role == "notice"]
+        assert any(str(kept) in text and "nothing was deleted" in text for text in notices)
+        reply = _typed(win, qtbot, "What is 12 plus 30?")
+        assert reply.text == "12 plus 30 is 42."
+        assert assistant.store.list_conversations()  # the new database keeps the turn
+    finally:
+        win.bridge.close()
+        win.preview.close_view()
+        assistant.shutdown()
+
+
+def test_a_database_from_a_newer_version_is_left_untouched_and_explained(qtbot, home, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "conversations.db"
+    with sqlite3.connect(db) as made:
+        made.execute("PRAGMA user_version=999")
+        made.execute("CREATE TABLE conversations (id INTEGER PRIMARY KEY)")
+    before = db.read_bytes()
+    win, assistant = _started_on(qtbot, db)
+    try:
+        qtbot.waitUntil(lambda: win.centre_stack.currentWidget() is win.first_run, timeout=10_000)
+        text = win.first_run.text()
+        assert "cannot open its conversations" in text and "newer Vistavox" in text
+        assert "needs its models" not in text
+        assert db.read_bytes() == before and not win.voice.mic_button.isEnabled()
+    finally:
+        win.bridge.close()
+        win.preview.close_view()
+
+
 # --- keyboard, theme, settings, preview, errors, window memory -----------------------------
 
 

@@ -70,6 +70,17 @@ def test_held_speech_that_follows_the_speaker_is_echo_whatever_its_words():
     assert judge.verdict(_suspicion(speaker_follow=0.0), "a vast and mysterious world").echo
 
 
+def test_following_the_speaker_is_evidence_only_once_echo_has_been_heard():
+    """A short word in silence follows some stretch of the reply, pauses and all, at some
+    delay by chance: the user's "Stop." over a reply that never came back into the
+    microphone was dropped as echo on CI. Until the assistant's voice has been heard coming
+    back, the words decide."""
+    judge = _judge()
+    stop = judge.verdict(_suspicion(echo_path=None, speaker_follow=0.96), "Stop.")
+    assert not stop.echo and stop.text == "Stop."
+    assert judge.verdict(_suspicion(echo_path=True, speaker_follow=0.96), "Stop.").echo
+
+
 def test_the_assistants_words_leading_the_users_are_taken_off():
     judge = _judge()
     verdict = judge.verdict(

@@ -423,14 +423,46 @@ def test_corrupt_file_is_refused_and_left_untouched(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     junk = random.Random(1).randbytes(64 * 1024)
     db_path.write_bytes(junk)
+    log = db_path.with_name(db_path.name + "-wal")
+    log.write_bytes(b"its write-ahead log")  # (SQLite itself deleted it when it was let open)
     with pytest.raises(StoreError) as caught:
         Store.open(db_path)
     message = str(caught.value)
     assert str(db_path) in message
     assert "is not a Vistavox database or is damaged" in message
     assert "left untouched" in message and "move it aside" in message
-    assert db_path.read_bytes() == junk
-    assert sorted(p.name for p in db_path.parent.iterdir()) == [db_path.name]
+    assert db_path.read_bytes() == junk and log.read_bytes() == b"its write-ahead log"
+    assert sorted(p.name for p in db_path.parent.iterdir()) == [db_path.name, log.name]
+
+
+def test_the_app_keeps_a_damaged_file_aside_and_starts_a_new_one(db_path: Path) -> None:
+    """What the app does with a damaged file (the command line refuses it, as above): kept
+    byte for byte with its write-ahead log, never over an earlier damaged copy; a newer
+    version's file is still refused, untouched."""
+    db_path.parent.mkdir(parents=True)
+    earlier = db_path.with_name(db_path.name + ".damaged")
+    earlier.write_bytes(b"an earlier damaged copy")
+    junk = random.Random(2).randbytes(32 * 1024)
+    db_path.write_bytes(junk)
+    log = db_path.with_name(db_path.name + "-wal")
+    log.write_bytes(b"old log")
+    store, kept = Store.open_or_set_aside(db_path)
+    with store:
+        assert kept is not None and kept.read_bytes() == junk and kept != earlier
+        assert earlier.read_bytes() == b"an earlier damaged copy"
+        assert kept.with_name(kept.name + "-wal").read_bytes() == b"old log"
+        conversation = store.new_conversation("fresh", "assistant")
+        store.add_message(conversation.id, "user", "hello")
+    with Store(db_path) as again:
+        assert [c.title for c in again.list_conversations()] == ["fresh"]
+    # A file from a newer version is not damaged: refused, not moved.
+    newer = db_path.with_name("newer.db")
+    with sqlite3.connect(newer) as made:
+        made.execute(f"PRAGMA user_version={store_module.SCHEMA_VERSION + 1}")
+    before = newer.read_bytes()
+    with pytest.raises(StoreError, match="newer Vistavox"):
+        Store.open_or_set_aside(newer)
+    assert newer.read_bytes() == before
 
 
 def test_someone_elses_sqlite_database_is_refused(db_path: Path) -> None:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 import sounddevice as sd
@@ -203,13 +202,28 @@ class DeviceSettings:
 
     @classmethod
     def load(cls) -> DeviceSettings:
+        """The devices saved last; the defaults when none are (a damaged file is kept
+        aside as ``audio-devices.json.damaged``)."""
+        from ..files import read_json, set_aside
+
+        path = _settings_path()
         try:
-            data: dict[str, Any] = json.loads(_settings_path().read_text(encoding="utf-8"))
-            return cls(
-                input=str(data.get("input", "default")), output=str(data.get("output", "default"))
-            )
-        except (OSError, ValueError):
+            data = read_json(path)
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError) as exc:
+            if path.is_file():
+                set_aside(path, exc)
+            return cls()
+        if not isinstance(data, dict):
+            set_aside(path, "not a JSON object")
+            return cls()
+
+        def name(key: str) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) and value.strip() else "default"
+
+        return cls(input=name("input"), output=name("output"))
 
     def save(self) -> Path:
         from ..files import write_atomic

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import numpy as np
 import soundfile as sf
-from faster_whisper.audio import decode_audio
 
 from ..errors import AudioInputError
 from ..files import write_atomic
@@ -52,18 +53,55 @@ def load_audio(path: str | os.PathLike[str], rate: int = SPEECH_RATE) -> np.ndar
             f"(limit {MAX_INPUT_SECONDS:.0f} s)"
         )
     try:
-        audio = decode_audio(str(path), sampling_rate=rate)
+        audio = _decode(path, rate)
     except (av.error.FFmpegError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise AudioInputError(f"{path}: the audio could not be decoded ({reason})") from exc
     if audio.size == 0:
         raise AudioInputError(f"{path}: contains no audio samples")
-    if audio.size > MAX_INPUT_SECONDS * rate:
+    return audio
+
+
+def _decode(path: Path, rate: int) -> np.ndarray:
+    """Mono float32 at ``rate``, decoded frame by frame and stopped once it is longer
+    than MAX_INPUT_SECONDS: a file without a length in its header can hold hours (16 kB of
+    FLAC is 700 s of silence), which must not be decoded whole first."""
+    limit = int(MAX_INPUT_SECONDS * rate)
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+    chunks: list[np.ndarray] = []
+    total = 0
+    with av.open(str(path), metadata_errors="ignore") as container:
+        for frame in _valid_frames(container):
+            frame.pts = None  # resample whatever the timestamps say (as faster-whisper does)
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+                total += chunks[-1].size
+            if total > limit:
+                break
+        else:
+            chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+            total = sum(chunk.size for chunk in chunks)
+    del resampler
+    gc.collect()  # PyAV's resampler keeps buffers until collected (faster-whisper issue 390)
+    if total > limit:
         raise AudioInputError(
-            f"{path}: {audio.size / rate:.0f} s is too long for one spoken turn "
-            f"(limit {MAX_INPUT_SECONDS:.0f} s)"
+            f"{path}: longer than {MAX_INPUT_SECONDS:.0f} s, too long for one spoken turn"
         )
-    return audio.astype(np.float32, copy=False)
+    if not chunks:
+        return np.zeros(0, np.float32)
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def _valid_frames(container: av.container.InputContainer) -> Iterator[av.AudioFrame]:
+    """The audio frames, skipping ones FFmpeg finds damaged (a bad frame in a long file)."""
+    frames = container.decode(audio=0)
+    while True:
+        try:
+            yield next(frames)
+        except StopIteration:
+            return
+        except av.error.InvalidDataError:
+            continue
 
 
 def _container_seconds(container: av.container.InputContainer) -> float | None:

@@ -4,8 +4,8 @@ Speech that starts while the assistant talks (or just did) through speakers is h
 playback paused, until it is judged. The acoustic evidence decides first: where the voice
 is known not to come back, or the held speech does not follow the speaker's signal at any
 delay, it is the user's whatever its words (the user may quote the reply); speech that
-follows the speaker closely is echo whatever the recogniser made of it. Only in between do
-the words decide (``self_hearing``).
+follows the speaker closely, where its voice has been heard coming back, is echo whatever
+the recogniser made of it. Only in between do the words decide (``self_hearing``).
 """
 
 from __future__ import annotations
@@ -174,8 +174,10 @@ class EchoJudge:
         heard, text = text, without_echo(text, spoken, last=self._last_before(suspicion))
         echo = (
             # The microphone followed the speaker closely at some delay: its echo alone,
-            # however the recogniser misheard it.
-            suspicion.speaker_follow >= FOLLOWS_ECHO
+            # however the recogniser misheard it. Only once its voice has been heard coming
+            # back: a lone word in silence follows some stretch of speech with pauses by
+            # chance (0.81-0.96 for the user's "Stop." with no echo path at all, under load).
+            (suspicion.echo_path is True and suspicion.speaker_follow >= FOLLOWS_ECHO)
             or sounds_like_echo(heard, spoken)
             # Over a path the canceller cannot follow, echo misheard ("The ocean is a bass
             # and the steering" for "... vast and teeming") may leave its last word alone.

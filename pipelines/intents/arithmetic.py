@@ -354,10 +354,12 @@ def _decimal(value: Fraction) -> str:
     """Exact text for the calculator: a terminating decimal, else a bracketed fraction."""
     if value.denominator == 1:
         return str(value.numerator)
-    text = f"{float(value)!r}"
-    if Fraction(text) == value and "e" not in text:
-        return text
-    return f"({value.numerator} / {value.denominator})"
+    fraction = f"({value.numerator} / {value.denominator})"
+    try:
+        text = f"{float(value)!r}"
+    except OverflowError:  # beyond a float: 400 digits over 100 ("999…9%")
+        return fraction
+    return text if Fraction(text) == value and "e" not in text else fraction
 
 
 def to_expression(node: Node) -> str:
@@ -442,7 +444,7 @@ def _words(node: Node, needed: int = 0) -> str:
     match node:
         case Num(value=value, currency=money):
             text, rounded = format_number(value)
-            if rounded and value.denominator <= 12:
+            if rounded and 1 < value.denominator <= 12:
                 text = f"{value.numerator}/{value.denominator}"  # "2/3", not "0.6667"
             return f"{text} {money[:-1] if value == 1 else money}".strip()
         case Pi():

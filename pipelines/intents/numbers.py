@@ -184,9 +184,10 @@ def format_number(value: Fraction | float | int, *, money: bool = False) -> tupl
         if abs(whole) < 10**18:
             return f"{whole:,}", False
         return _scientific(Decimal(whole)), True
+    if abs(exact) >= 10**15 or abs(exact) < Fraction(1, 10**6):
+        # (float() of a fraction beyond a float's range fails: "999…9 / 7" with 400 digits)
+        return _scientific(Decimal(exact.numerator) / Decimal(exact.denominator)), True
     number = float(value)
-    if number != 0 and (abs(number) >= 1e15 or abs(number) < 1e-6):
-        return _scientific(Decimal(number)), True
     if money:
         places = 2
     elif abs(number) >= 1:

@@ -85,12 +85,16 @@ def _convert(slots: dict[str, object]) -> Intent | None:
         amount, source, factor = Fraction(1), slots["from"], True
     target = slots["to"]
     assert isinstance(source, units.Unit) and isinstance(target, units.Unit)
-    done = units.convert(float(amount), source, target)
+    try:
+        value = float(amount)
+    except OverflowError:  # a number of 300 digits is not an everyday measure
+        return None
+    done = units.convert(value, source, target)
     if done is None:
         return None  # different kinds of measure ("kilograms in a meter")
     result, source, target = done
     reading = f"{format_number(amount)[0]} {units.symbol(source)} -> {units.symbol(target)}"
-    slots = {"value": float(amount), "from": source.name, "to": target.name, "result": result}
+    slots = {"value": value, "from": source.name, "to": target.name, "result": result}
     return Intent("convert", {**slots, "factor": factor}, reading)
 
 

@@ -64,7 +64,10 @@ def _greeting(hour: int) -> str:
 
 
 def _date(now: datetime, offset: int) -> str:
-    day = say_date(now.date() + timedelta(days=offset))
+    try:
+        day = say_date(now.date() + timedelta(days=offset))
+    except (OverflowError, ValueError):  # beyond the year 9999 (or before the year 1)
+        return "I can only work out dates between the years 1 and 9999."
     if offset == 0:
         return f"Today is {day}."
     if offset == 1:

@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import regex
+
 # Text of the prompt's own making, never of an answer's.
 _LEAK = re.compile(
     r"""
-    <<<|<\|[a-z_]+\|>|</?tool_call>                             # delimiters, special tokens
+    <<<|<\|[a-z0-9_]+\|>|</?tool_call>                          # delimiters, special tokens
     | \b(?:END\s)?DATA\s+key\b | \bkey=[0-9a-f]{6,}             # data blocks and their keys
     | \{\s*"(?:tool|answer)"\s*:                                  # the tool protocol's JSON
     | \bthe\s+user\s+(?:asks|asked|says|said|wants|wrote|is\s+asking)\b
@@ -64,15 +66,12 @@ _CLAIM_TOOLS = {"remember": {"remember"}, "file": {"write_page", "run_python", "
 PROMPT_RUN_WORDS = 8  # this many words in a row from the prompt are a quotation of it
 REPEAT_RUN_WORDS = 10  # likewise for an earlier answer
 _WORD = re.compile(r"[a-z0-9']+")
-# How the markers above begin: text that may still grow into one is held back until the
-# next words tell (everything before it is shown at once, so the first words are not
-# delayed by the guard).
-_MARKER_STARTS = (
-    "<<<", "<|", "</tool_call", "<tool_call", '{"tool', '{"answer', '{ "tool', '{ "answer',
-    "the user ", "end data ", "data key", "key=", "tool result", "security rules",
-    "reply with exactly",
-)  # fmt: skip
-_LOOK_BACK = max(len(m) for m in _MARKER_STARTS)
+# The same markers, to tell whether the end of a reply may still grow into one (regex's
+# partial matching): that part is held back until the next words tell, whatever its spacing
+# or case (``{\n  "tool"``, ``the  user``, ``[insert your``); everything before it is shown at
+# once, so the first words are not delayed by the guard.
+_LEAK_PARTIAL = regex.compile(_LEAK.pattern, regex.IGNORECASE | regex.VERBOSE)
+_LOOK_BACK = 80  # longer than any marker's start (a template blank is at most 48)
 
 
 @dataclass(frozen=True)
@@ -96,10 +95,16 @@ def _runs(texts: Iterable[str], n: int) -> set[tuple[str, ...]]:
     return runs
 
 
+# A sentence: words up to its end mark. Tried only where a sentence can begin (after an end
+# mark or a line break): tried at every character, a long reply without one took time
+# quadratic in its length (100 000 characters: 90 s).
+_SENTENCE = re.compile(r"(?<![^.!?\n])[^.!?\n]+[.!?]+(?=\s|$)")
+
+
 def _sentences(text: str) -> list[tuple[int, str]]:
     """The finished sentences of ``text``: where each starts, and its words joined."""
     found = []
-    for match in re.finditer(r"[^.!?\n]+[.!?]+(?=\s|$)", text):
+    for match in _SENTENCE.finditer(text):
         words = " ".join(w for w, _ in _words(match.group()))
         if words:
             found.append((match.start() + len(match.group()) - len(match.group().lstrip()), words))
@@ -208,16 +213,12 @@ def _second_time(words: list[tuple[str, int]], n: int) -> int | None:
 
 
 def _undecided_from(text: str) -> int:
-    """Where the part of ``text`` that may still become a marker begins: a start of a
+    """Where the part of ``text`` that may still become a marker begins: the start of a
     marker that the next characters may complete (else nothing is held back)."""
-    tail = text[max(0, len(text) - _LOOK_BACK) :].lower()
-    offset = len(text) - len(tail)
-    for i in range(len(tail)):
-        if i and tail[i - 1].isalnum() and tail[i].isalnum():
-            continue  # markers begin at a word's start
-        rest = tail[i:]
-        if any(m.startswith(rest) or rest.startswith(m) for m in _MARKER_STARTS):
-            return offset + i
+    for start in range(max(0, len(text) - _LOOK_BACK), len(text)):
+        match = _LEAK_PARTIAL.match(text, start, partial=True)
+        if match is not None and match.partial:
+            return start
     return len(text)
 
 

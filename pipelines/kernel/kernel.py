@@ -130,10 +130,12 @@ def read_attachment(path: Path) -> str:
         return "\n\n".join(f"[{p.place}] {p.text}" for p in passages)[:MAX_FILE_CHARS]
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise AttachmentError(f"{path}: {path.suffix or 'this'} files cannot be read as text yet")
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise AttachmentError(f"{path}: cannot be read ({exc.strerror})") from exc
+    from ..tools.documents import DocumentError, read_text
+
+    try:  # (a huge file is read only as far as the context can hold)
+        text = read_text(path, limit=MAX_FILE_CHARS * 4)
+    except DocumentError as exc:
+        raise AttachmentError(str(exc)) from exc
     if path.suffix.lower() in (".html", ".htm"):
         import html
         import re

@@ -4,6 +4,7 @@ their config folder."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib.resources import files
 from pathlib import Path
@@ -40,8 +41,10 @@ def _load(path: Path) -> Persona:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         data["system_prompt"] = str(data.get("system_prompt", "")).strip()
         return Persona(**data)
-    except (OSError, tomllib.TOMLDecodeError, ValidationError, TypeError) as exc:
-        reason = str(exc).splitlines()[0]
+    # (ValueError: not UTF-8, not TOML, not a persona; RecursionError: nested thousands deep)
+    except (OSError, ValueError, ValidationError, TypeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        reason = (reason.splitlines() or [type(exc).__name__])[0]
         raise PersonaError(f"persona file {path} cannot be used: {reason}") from exc
 
 
@@ -78,13 +81,27 @@ def save_persona(persona: Persona) -> Path:
 
     folder = user_personas_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    tools = ", ".join(f'"{t}"' for t in persona.tools)
-    prompt = persona.system_prompt.replace('"""', '\\"\\"\\"')
+    tools = ", ".join(_toml_string(tool) for tool in persona.tools)
     text = (
-        f'name = "{persona.name}"\ntitle = "{persona.title}"\nvoice = "{persona.voice}"\n'
-        f"temperature = {persona.temperature}\ntools = [{tools}]\n"
-        f'system_prompt = """\n{prompt}\n"""\n'
+        f"name = {_toml_string(persona.name)}\ntitle = {_toml_string(persona.title)}\n"
+        f"voice = {_toml_string(persona.voice)}\ntemperature = {persona.temperature}\n"
+        f"tools = [{tools}]\nsystem_prompt = {_toml_text(persona.system_prompt)}\n"
     )
     path = folder / f"{persona.name}.toml"
     write_atomic(path, text.encode("utf-8"))
     return path
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: JSON's escapes are TOML's, and DEL, which JSON leaves
+    as it is, must be escaped too."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_text(text: str) -> str:
+    """Several lines as they were typed (a multi-line literal string) when TOML can hold them
+    so, else a basic string with escapes (quotes and backslashes stay as they are)."""
+    plain = all(c in "\n\t" or (c >= " " and c != "\x7f") for c in text)
+    if plain and "'''" not in text:
+        return f"'''\n{text}\n'''"
+    return _toml_string(text)

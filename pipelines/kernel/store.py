@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import platformdirs
 
 from vistavox.pipelines.errors import VistavoxError
+from vistavox.pipelines.files import set_aside
 
 ENV_VAR = "VISTAVOX_DB"
 
@@ -35,8 +36,30 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("vistavox")) / "vistavox.db"
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_sqlite(path: Path) -> bool:
+    """Does ``path`` hold something other than an SQLite database (an empty or absent file is
+    a new one)?"""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False  # (SQLite says why it cannot be read)
+    return bool(head) and head != _SQLITE_HEADER
+
+
 class StoreError(VistavoxError):
-    """The database cannot be used (damaged, too new, unwritable, disk full); says what to do."""
+    """The database cannot be used (damaged, too new, unwritable, disk full); says what to do.
+    ``damaged``: the file is not a readable Vistavox database (rather than one this version
+    cannot use, or a place it cannot write)."""
+
+    def __init__(self, message: str, *, damaged: bool = False) -> None:
+        super().__init__(message)
+        self.damaged = damaged
 
 
 # --------------------------------------------------------------------------- records
@@ -297,8 +320,21 @@ def _message(row: Sequence[Any], hashes: tuple[str, ...]) -> Message:
         untrusted=bool(untrusted),
         image_hashes=hashes,
         tokens=tokens,
-        meta=json.loads(meta),
+        meta=_meta(meta),
     )
+
+
+def _meta(text: str) -> dict:
+    """A message's meta data; {} when it was damaged on disk (it is only extra detail)."""
+    try:
+        meta = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def _like_pattern(text: str) -> str:
@@ -345,18 +381,23 @@ class Store:
                 f"{self.path} is a folder, not a Vistavox database. "
                 f"Point {ENV_VAR} at a file instead."
             )
+        if _not_sqlite(self.path):  # (refused before SQLite, which would drop its -wal file)
+            raise self._damaged()
         try:
             db = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as error:
             self._raise_translated(error, "open")
+        # Text damaged on disk reads with replacement characters: one bad byte must not hide
+        # a whole conversation (sqlite3 would raise "Could not decode to UTF-8").
+        db.text_factory = _text
         try:
             self._check(db)
+            db.execute("PRAGMA foreign_keys=ON")
+            self._migrate(db)  # before WAL: a refused file is left exactly as it was
             db.execute("PRAGMA journal_mode=WAL").fetchone()
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            migrate(db)
             self._fts = self._has_table(db, "messages_fts")
             if self._fts and not fts5_available():
                 raise StoreError(
@@ -383,7 +424,9 @@ class Store:
             version = schema_version(db)
         except sqlite3.OperationalError as error:
             self._raise_translated(error, "open")
-        except sqlite3.DatabaseError as error:  # "file is not a database", "malformed"
+        # "file is not a database", "malformed"; UnicodeDecodeError: SQLite's message quotes
+        # a damaged schema's bytes, which the sqlite3 module cannot decode
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
             raise self._damaged() from error
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -391,14 +434,47 @@ class Store:
                 f"version knows up to {SCHEMA_VERSION}). It was left untouched; update Vistavox "
                 "to use it, or move it aside to start fresh."
             )
-        if version == 0 and objects:
+        if version < 0 or (version == 0 and objects):
             raise self._damaged()
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring the schema up to date; a file whose tables do not match its version (an
+        older version number on newer tables: "duplicate column") is refused as damaged,
+        its migration rolled back."""
+        try:
+            migrate(db)
+        except sqlite3.OperationalError as error:
+            if self._translate(error, "open") is not None:
+                raise
+            raise self._damaged() from error
 
     def _damaged(self) -> StoreError:
         return StoreError(
             f"{self.path} is not a Vistavox database or is damaged; it was left untouched; "
-            "move it aside to start fresh."
+            "move it aside to start fresh.",
+            damaged=True,
         )
+
+    @classmethod
+    def open_or_set_aside(cls, path: Path | str | None = None) -> tuple[Store, Path | None]:
+        """Open the database as :meth:`open` does; one that is damaged is moved aside
+        (``NAME.damaged``, with its write-ahead log) and a new one started, so the app can
+        still start. Returns the store and where the damaged file went (None if it was not
+        damaged). Other errors (a newer version's file, a busy or unwritable one) raise."""
+        path = Path(default_db_path() if path is None else path).expanduser()
+        try:
+            return cls(path), None
+        except StoreError as error:
+            if not error.damaged:
+                raise
+            kept = set_aside(path, error)
+            if kept is None:
+                raise
+        for log in ("-wal", "-shm"):  # (a new file must not pick up the old one's log)
+            old_log = path.with_name(path.name + log)
+            if old_log.exists():
+                old_log.replace(kept.with_name(kept.name + log))
+        return cls(path), kept
 
     def _raise_translated(self, error: sqlite3.Error, action: str) -> NoReturn:
         """Raise the :class:`StoreError` for ``error``, or ``error`` itself if not the user's."""
@@ -463,6 +539,8 @@ class Store:
                 if isinstance(error, sqlite3.IntegrityError | sqlite3.ProgrammingError):
                     raise
                 self._raise_translated(error, action)
+            except UnicodeDecodeError as error:  # an error message quoting damaged bytes
+                raise self._damaged() from error
 
     def _write(self, action: str) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction(action, write=True)

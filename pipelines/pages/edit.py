@@ -199,7 +199,7 @@ def _style(tags: list[Tag], edit: Edit) -> None:
             changes["color"] = readable_on(changes["background-color"])
         if edit.scale != 1.0:
             current = _style_dict(tag).get("font-size", "1em")
-            m = re.fullmatch(r"([\d.]+)em", current)
+            m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)em", current)  # not "1.2.3em"
             size = float(m[1]) if m else 1.0
             changes["font-size"] = f"{size * edit.scale:.2f}em"
         if "text-align" in changes and tag.name in ("button", "input", "img", "select"):

@@ -65,17 +65,19 @@ class PageEditor:
                 raise PageEditError("there is no earlier version of the page to go back to")
             return self._history[page][-1]
         try:
-            current = page.read_text(encoding="utf-8")
+            current = _read(page)
         except FileNotFoundError as exc:
             raise PageEditError(f"the page {page.name} is gone") from exc
+        except UnicodeDecodeError as exc:
+            raise PageEditError(f"the page {page.name} is not a text file I can edit") from exc
         return apply_edit(current, edit)
 
     def _commit(self, page: Path, edit: Edit) -> None:
         with self._lock:
             try:
                 new = self._edited(page, edit)
-                old = page.read_text(encoding="utf-8")
-            except (VistavoxError, OSError) as exc:
+                old = _read(page)
+            except (VistavoxError, OSError, UnicodeDecodeError) as exc:
                 _log.warning("page edit not made: %s", exc)
                 return
             if edit.action == "undo":
@@ -98,8 +100,8 @@ class PageEditor:
         Returns whether the page was replaced."""
         with self._lock:
             try:
-                old = page.read_text(encoding="utf-8")
-            except OSError as exc:
+                old = _read(page)
+            except (OSError, UnicodeDecodeError) as exc:
                 _log.warning("page not revised: %s", exc)
                 return False
             if old != expected:
@@ -109,3 +111,8 @@ class PageEditor:
         if self.on_change is not None:
             self.on_change(page, note)
         return True
+
+
+def _read(page: Path) -> str:
+    """The page's text exactly as saved (its line endings kept, so undo is exact)."""
+    return page.read_bytes().decode("utf-8")

@@ -4,6 +4,7 @@ PDF) are split into passages, embedded, and kept in SQLite; searches combine mea
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html.parser
 import re
@@ -21,6 +22,10 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".csv", ".log", ".json", ".
 HTML_SUFFIXES = {".html", ".htm"}
 MAX_FILE_BYTES = 50_000_000
 CHUNK_WORDS = 110
+# A passage is at most this long (and CHUNK_WORDS words): a paragraph without line breaks (a
+# minified file, a PDF page as one line) is split between words, so no hit floods the context.
+MAX_PASSAGE_CHARS = 2000
+_WORD_RUN = re.compile(r"\S+")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -117,30 +122,37 @@ def _paragraph_passages(lines: list[str]) -> list[Passage]:
     section heading."""
     paragraphs: list[tuple[int, int, str, str, bool]] = []  # first, last, text, section, head?
     heading, buffer, first = "", [], 0
+
+    def close(last: int) -> None:
+        text = " ".join(buffer)
+        paragraphs.extend((first, last, piece, heading, False) for piece in _pieces(text))
+        buffer.clear()
+
     for number, line in enumerate(lines + [""], start=1):
         stripped = line.strip()
         if stripped.startswith("#"):
             if buffer:
-                paragraphs.append((first, number - 1, " ".join(buffer), heading, False))
-                buffer = []
-            heading = stripped.lstrip("#").strip()
-            paragraphs.append((number, number, heading, heading, True))
+                close(number - 1)
+            title = stripped.lstrip("#").strip()
+            heading = title[:80]  # as the passages' place says it
+            paragraphs.extend((number, number, piece, heading, True) for piece in _pieces(title))
             continue
         if stripped:
             if not buffer:
                 first = number
             buffer.append(stripped)
         elif buffer:
-            paragraphs.append((first, number - 1, " ".join(buffer), heading, False))
-            buffer = []
+            close(number - 1)
     passages, start = [], 0
     while start < len(paragraphs):
-        end, words = start, 0
+        end, words, chars = start, 0, 0
         while end < len(paragraphs):
-            size = len(paragraphs[end][2].split())
-            if words and (words + size > CHUNK_WORDS or paragraphs[end][4]):
+            size, length = len(paragraphs[end][2].split()), len(paragraphs[end][2]) + 1
+            too_big = words + size > CHUNK_WORDS or chars + length > MAX_PASSAGE_CHARS + 1
+            if end > start and (too_big or paragraphs[end][4]):
                 break
             words += size
+            chars += length
             end += 1
         group = paragraphs[start:end]
         where = f"lines {group[0][0]}–{group[-1][1]}"
@@ -152,6 +164,57 @@ def _paragraph_passages(lines: list[str]) -> list[Passage]:
     return passages
 
 
+def _pieces(text: str) -> list[str]:
+    """``text`` (one paragraph) in pieces of at most CHUNK_WORDS words and MAX_PASSAGE_CHARS
+    characters, cut between words (a word longer than a passage is cut where it must be), so
+    a paragraph without line breaks still makes passages the embedding model reads whole."""
+    pieces: list[str] = []
+    start = end = count = 0  # the piece so far: text[start:end], count words
+    for word in _WORD_RUN.finditer(text):
+        if count and (count == CHUNK_WORDS or word.end() - start > MAX_PASSAGE_CHARS):
+            pieces.append(text[start:end])
+            count = 0
+        if not count:
+            start = word.start()
+        while word.end() - start > MAX_PASSAGE_CHARS:  # one word longer than a passage
+            pieces.append(text[start : start + MAX_PASSAGE_CHARS])
+            start += MAX_PASSAGE_CHARS
+        count, end = count + 1, word.end()
+    if count:
+        pieces.append(text[start:end])
+    return pieces
+
+
+def read_text(path: Path, limit: int | None = None) -> str:
+    """The text of a file (its first ``limit`` bytes when given): UTF-8, or UTF-16 with a
+    byte-order mark; bytes that are not UTF-8 are read as Windows-1252 (so mixed encodings
+    keep their letters). DocumentError for a file that cannot be read or holds binary data."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(-1 if limit is None else limit)
+    except OSError as exc:
+        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    whole = limit is None or len(data) < limit
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return codecs.getincrementaldecoder("utf-16")("replace").decode(data, final=whole)
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if b"\0" in data[:8192]:
+        raise DocumentError(f"{path.name}: not a text file (it holds binary data)")
+    # (not final: a character cut by the read limit is left out, not garbled)
+    return codecs.getincrementaldecoder("utf-8")(_LEGACY).decode(data, final=whole)
+
+
+def _as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Bytes that are not UTF-8, read as Windows-1252 (a file edited in both)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+_LEGACY = "vistavox-cp1252"
+codecs.register_error(_LEGACY, _as_cp1252)
+
+
 def read_passages(path: Path) -> list[Passage]:
     """The passages of a document, each with where it is in the file."""
     if not path.is_file():
@@ -161,29 +224,32 @@ def read_passages(path: Path) -> list[Passage]:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _pdf_passages(path)
-    try:
-        raw = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    if suffix not in HTML_SUFFIXES | TEXT_SUFFIXES:
+        raise DocumentError(
+            f"{path.name}: {suffix or 'these'} files cannot be searched (text, Markdown, HTML, PDF)"
+        )
+    raw = read_text(path)
     if suffix in HTML_SUFFIXES:
         parser = _HtmlText()
         parser.feed(raw)
         return _paragraph_passages(parser.lines)
-    if suffix in TEXT_SUFFIXES:
-        return _paragraph_passages(raw.splitlines())
-    raise DocumentError(
-        f"{path.name}: {suffix or 'these'} files cannot be searched (text, Markdown, HTML, PDF)"
-    )
+    return _paragraph_passages(raw.splitlines())
 
 
 def _pdf_passages(path: Path) -> list[Passage]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+    except FileNotDecryptedError as exc:
+        raise DocumentError(
+            f"{path.name}: the PDF is protected by a password; save a copy without one"
+        ) from exc
+    except LimitReachedError as exc:  # a decompression bomb, or pages of millions of operators
+        raise DocumentError(f"{path.name}: the PDF is too large to read ({exc})") from exc
+    except (PyPdfError, DependencyError, OSError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{path.name}: not a PDF that can be read ({exc})") from exc
     passages = []
     for number, text in enumerate(pages, start=1):

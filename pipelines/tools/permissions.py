@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..files import write_atomic
+from ..files import read_json, set_aside, write_atomic
 from .registry import Permission
 
 
@@ -17,19 +17,28 @@ def permissions_path() -> Path:
     return Path(base) / "tool-permissions.json"
 
 
-def _read() -> dict[str, dict[str, str]]:
+def _read() -> dict[str, dict]:
+    """The saved choices by persona; none from a damaged file, which is kept aside
+    (``tool-permissions.json.damaged``) so that the next save does not overwrite it."""
+    path = permissions_path()
     try:
-        data = json.loads(permissions_path().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+        data = read_json(path)
+    except FileNotFoundError:
         return {}
+    except (OSError, ValueError) as exc:
+        if path.is_file():
+            set_aside(path, exc)
+        return {}
+    if not isinstance(data, dict):
+        set_aside(path, "not a JSON object")
+        return {}
+    return {persona: chosen for persona, chosen in data.items() if isinstance(chosen, dict)}
 
 
 def load_permissions(persona: str) -> dict[str, Permission]:
     """The user's choices for ``persona`` (unknown values are ignored)."""
-    chosen = _read().get(persona, {})
     out = {}
-    for tool, value in chosen.items():
+    for tool, value in _read().get(persona, {}).items():
         try:
             out[tool] = Permission(value)
         except ValueError:

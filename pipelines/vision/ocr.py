@@ -18,6 +18,10 @@ _engine = None
 _engine_lock = threading.Lock()
 _cache: OrderedDict[str, list] = OrderedDict()
 _CACHE_SIZE = 32
+_MIN_TEXT_PX = 6  # an image less tall (or wide) than a small letter holds no readable text
+# RapidOCR scales the longer side down to 2000 pixels and rounds the shorter to a multiple of
+# 32: a longer strip (20000×10) rounds to 0 and fails. Strips are padded to this aspect.
+_MAX_ASPECT = 8
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,12 @@ def recognise(image: np.ndarray | Image.Image, min_score: float = 0.5) -> list[T
         if key in _cache:
             _cache.move_to_end(key)
             return list(_cache[key])
+    if min(pil.size) < _MIN_TEXT_PX:
+        return []
     scaled, factor = upscale_for_ocr(pil)
+    width, height = scaled.size
     # RapidOCR takes BGR arrays, like OpenCV.
-    bgr = np.ascontiguousarray(np.asarray(scaled)[:, :, ::-1])
+    bgr = np.ascontiguousarray(np.asarray(_padded(scaled))[:, :, ::-1])
     # Explicit switches: RapidOCR keeps the last call's choices (read_line turns detection off).
     result = engine()(bgr, use_det=True, use_cls=False, use_rec=True)
     found: list[TextBox] = []
@@ -67,7 +74,8 @@ def recognise(image: np.ndarray | Image.Image, min_score: float = 0.5) -> list[T
         for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
             if score < min_score or not text.strip():
                 continue
-            xs, ys = quad[:, 0] / factor, quad[:, 1] / factor
+            xs = np.clip(quad[:, 0], 0, width) / factor  # not into the padding
+            ys = np.clip(quad[:, 1], 0, height) / factor
             box = (int(xs.min()), int(ys.min()), int(np.ceil(xs.max())), int(np.ceil(ys.max())))
             found.append(TextBox(text.strip(), box, float(score)))
     found.sort(key=lambda t: (t.box[1], t.box[0]))
@@ -76,6 +84,19 @@ def recognise(image: np.ndarray | Image.Image, min_score: float = 0.5) -> list[T
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return list(found)
+
+
+def _padded(image: Image.Image) -> Image.Image:
+    """``image`` with its shorter side padded (right or bottom, in its mean colour) to at
+    least 1/_MAX_ASPECT of the longer, so OCR can scale it; boxes keep their coordinates."""
+    width, height = image.size
+    side = -(-max(width, height) // _MAX_ASPECT)
+    if min(width, height) >= side:
+        return image
+    colour = tuple(int(c) for c in np.asarray(image).reshape(-1, 3).mean(axis=0))
+    padded = Image.new("RGB", (max(width, side), max(height, side)), colour)
+    padded.paste(image, (0, 0))
+    return padded
 
 
 def read_line(image: np.ndarray | Image.Image) -> tuple[str, float]:

@@ -59,8 +59,17 @@ class Allowance:
 
 
 def site_of(url: str) -> str:
-    """The site a URL belongs to, as the user sees it in permissions: its host name."""
-    return (urlsplit(url).hostname or "").lower().rstrip(".")
+    """The site a URL belongs to, as the user sees it in permissions: its host name ("" for
+    none, or for an address that cannot be read, such as ``http://[::1``)."""
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+
+
+def _shown(url: str) -> str:
+    """``url`` as an error message quotes it: at most 100 characters."""
+    return url if len(url) <= 100 else url[:99] + "…"
 
 
 def _private(address: IpAddress) -> bool:
@@ -73,16 +82,21 @@ def check_url(url: str, allowance: Allowance) -> str:
     """``url`` normalised if Vistavox may fetch it; otherwise WebRefused or WebOffline
     with a message for the user. The host is resolved here: a name that points into the
     local network is refused like the address itself."""
-    parts = urlsplit(url.strip())
+    shown = _shown(url)
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().rstrip(".")
+        port = parts.port
+    except ValueError as exc:  # "http://[::1", "http://host:x/", a port over 65535
+        raise WebRefused(f"{shown}: not a web address that can be read ({exc})") from exc
     if parts.scheme.lower() not in _SCHEMES:
-        shown = parts.scheme or "an address without http://"
-        raise WebRefused(f"{url}: only http:// and https:// pages are read, not {shown}")
-    host = (parts.hostname or "").lower().rstrip(".")
+        scheme = _shown(parts.scheme) or "an address without http://"
+        raise WebRefused(f"{shown}: only http:// and https:// pages are read, not {scheme}")
     if not host:
-        raise WebRefused(f"{url}: there is no site name in this address")
+        raise WebRefused(f"{shown}: there is no site name in this address")
     if parts.username or parts.password:
-        raise WebRefused(f"{url}: addresses with a user name or password are not read")
-    for address in resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
+        raise WebRefused(f"{shown}: addresses with a user name or password are not read")
+    for address in resolve(host, port or (443 if parts.scheme.lower() == "https" else 80)):
         check_address(host, address, allowance)
     return parts.geturl()
 
@@ -97,8 +111,11 @@ def resolve(host: str, port: int) -> list[IpAddress]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise WebOffline(
-            f"cannot find {host}: this computer seems to be offline, or the name does not exist"
+            f"cannot find {_shown(host)}: this computer seems to be offline, or the name does "
+            "not exist"
         ) from exc
+    except ValueError as exc:  # a NUL in the name
+        raise WebRefused(f"{_shown(host)!r} is not a site name") from exc
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
 
 

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "wakeword": "tests.benchmarks.bench_wakeword",
     "web": "tests.benchmarks.bench_web",
     "chaos": "tests.benchmarks.bench_chaos",
+    "fuzz": "tests.benchmarks.bench_fuzz",
 }
 
 

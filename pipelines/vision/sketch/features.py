@@ -243,6 +243,8 @@ class FeatureContext:
         )  # fmt: skip
 
     def matrix(self, cands: list[Candidate]) -> np.ndarray:
+        if not cands:  # a blank sheet: nothing to describe (reshape(0, -1) cannot be done)
+            return np.zeros((0, 0), np.float32)
         return np.array([self.vector(c) for c in cands], dtype=np.float32).reshape(len(cands), -1)
 
 
