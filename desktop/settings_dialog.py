@@ -28,6 +28,7 @@ from vistavox.pipelines.app_settings import AppSettings
 from vistavox.pipelines.audio.devices import DeviceSettings
 from vistavox.pipelines.kernel.personas import list_personas
 from vistavox.pipelines.speech.wakeword import BUILT_IN
+from vistavox.pipelines.web.address import site_of
 from vistavox.pipelines.web.sites import SitePermissions
 
 from .device_check import DeviceCheck
@@ -235,6 +236,25 @@ class SettingsDialog(QDialog):
         column.addWidget(self.sites, 1)
         column.addWidget(self.forget_site, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow("Web sites allowed:", column)
+        # A spoken turn cannot stop to ask: its sites are allowed here beforehand.
+        self.new_site = QLineEdit(self)
+        self.new_site.setPlaceholderText("a site to allow (e.g. bbc.co.uk)")
+        self.new_site.setAccessibleName("Web site to allow")
+        self.allow_site = QPushButton("&Allow site", self)
+        self.allow_site.clicked.connect(self._allow_site)
+        self.new_site.returnPressed.connect(self._allow_site)
+        adding = QHBoxLayout()
+        adding.addWidget(self.new_site, 1)
+        adding.addWidget(self.allow_site)
+        form.addRow("", adding)
+        self.search_url = QLineEdit(settings.search_url, self)
+        self.search_url.setPlaceholderText("none: no web search (e.g. https://searx.example.org)")
+        self.search_url.setToolTip(
+            "The address of a SearXNG instance (with its JSON format on) that web searches go "
+            "through; VISTAVOX_SEARCH_URL overrides it"
+        )
+        self.search_url.setAccessibleName("Web search service address")
+        form.addRow("Web &search:", self.search_url)
         self.web_allow = QLineEdit(", ".join(settings.web_allow), self)
         self.web_allow.setPlaceholderText("none (e.g. 192.168.1.20, nas.local)")
         self.web_allow.setToolTip(
@@ -243,6 +263,15 @@ class SettingsDialog(QDialog):
         )
         self.web_allow.setAccessibleName("Local network addresses pages may be read from")
         form.addRow("Local addresses allowed:", self.web_allow)
+
+    def _allow_site(self) -> None:
+        """Add the site typed (a host name, or an address to take it from) to the list."""
+        typed = self.new_site.text().strip()
+        site = site_of(typed if "://" in typed else f"https://{typed}") if typed else ""
+        listed = {self.sites.item(row).text() for row in range(self.sites.count())}
+        if site and site not in listed:
+            self.sites.addItem(site)
+        self.new_site.clear()
 
     def _show_rate(self, value: int) -> None:
         self.rate_label.setText(f"{value} %")
@@ -266,11 +295,15 @@ class SettingsDialog(QDialog):
         s.theme = self.theme.currentData()
         s.refine_sketch_pages = self.refine.currentData()
         s.web_allow = [part.strip() for part in self.web_allow.text().split(",") if part.strip()]
+        s.search_url = self.search_url.text().strip()
         s.save()
         kept = {self.sites.item(row).text() for row in range(self.sites.count())}
-        for site in self.web_sites.allowed():
+        allowed = self.web_sites.allowed()
+        for site in allowed:
             if site not in kept:
                 self.web_sites.forget(site)
+        for site in sorted(kept - set(allowed)):
+            self.web_sites.allow(site)
         devices = DeviceSettings(input=self.input.currentText(), output=self.output.currentText())
         devices.save()
         changed = {key for key, value in s.model_dump().items() if before.get(key) != value}

@@ -56,6 +56,9 @@ class AppSettings(BaseModel):
     # Hosts, addresses or networks on this computer or its local network that web pages
     # may be read from (all others of those are refused: see pipelines/web/address.py).
     web_allow: list[str] = Field(default_factory=list, max_length=100)
+    # Web search: the address of a SearXNG instance with its JSON format on ("" = no web
+    # search; VISTAVOX_SEARCH_URL overrides it). See pipelines/web/search.py.
+    search_url: str = Field(default="", max_length=2000)
 
     @property
     def refines_sketch_pages(self) -> bool:

@@ -189,6 +189,7 @@ class Assistant:
         self.kernel.direct_handlers.append(self.pages.handle)
         add_everyday_intents(self.kernel, timers=self.timers, on_answer=self._intent_answered)
         from .conversation import voice_kernel
+        from .tools.defaults import web_registry
 
         self.voice_kernel = voice_kernel(
             llm,
@@ -197,6 +198,7 @@ class Assistant:
             handlers=[self.pages.handle],
             timers=self.timers,
             on_answer=self._intent_answered,
+            page_reader=web_registry(persona.name),
         )
         self.bus.publish(ModelsLoading(stage="warming up", fraction=0.95))
         self.voice_kernel.warm_up(None)
@@ -315,6 +317,9 @@ class Assistant:
         self.kernel.tools = self._tools(persona.name, documents)
         self.kernel.persona = persona
         self.voice_kernel.persona = persona
+        from .tools.defaults import web_registry
+
+        self.voice_kernel.page_reader = web_registry(persona.name)
 
     def _tools(self, persona_name: str, documents=None):
         from .tools.defaults import default_registry

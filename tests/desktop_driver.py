@@ -43,10 +43,13 @@ class StallMonitor(QObject):
     that arrives late by X ms means the thread was blocked for about X ms."""
 
     PERIOD_MS = 5
+    SLOW_MS = 50  # blocks longer than this are kept (a user sees a frame freeze)
+    KEEP = 1000  # ... up to this many since the last reset
 
     def __init__(self):
         super().__init__()
         self.longest = 0.0
+        self.slow: list[float] = []  # ms, in order
         self.last = time.monotonic()
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -56,11 +59,15 @@ class StallMonitor(QObject):
     @Slot()
     def tick(self) -> None:
         now = time.monotonic()
-        self.longest = max(self.longest, now - self.last - self.PERIOD_MS / 1000)
+        late = now - self.last - self.PERIOD_MS / 1000
+        self.longest = max(self.longest, late)
+        if late * 1000 > self.SLOW_MS and len(self.slow) < self.KEEP:
+            self.slow.append(round(late * 1000, 1))
         self.last = now
 
     def reset(self) -> None:
         self.longest = 0.0
+        self.slow = []
         self.last = time.monotonic()
 
 
@@ -74,6 +81,20 @@ class Driver(QObject):
         self.command.connect(self.run)
         window.preview.loaded.connect(self.preview_loaded)
         assistant.bus.subscribe(self.forward)
+        self._report_notices(window)
+
+    @staticmethod
+    def _report_notices(window) -> None:
+        """Every note the window adds to the conversation (errors among them) also leaves as
+        a "notice" line: the window's own calls go through its ``_add``."""
+        add = window._add
+
+        def add_and_report(entry):
+            if entry.role == "notice":
+                emit("notice", text=entry.text)
+            return add(entry)
+
+        window._add = add_and_report
 
     def forward(self, event) -> None:
         name = type(event).__name__
@@ -143,7 +164,18 @@ class Driver(QObject):
         elif do == "stall_reset":
             self.stalls.reset()
         elif do == "stall_report":
-            emit("stall", longest_ms=1000 * self.stalls.longest)
+            emit("stall", longest_ms=1000 * self.stalls.longest, slow_ms=self.stalls.slow)
+            return
+        elif do == "collect_garbage":  # a full collection, then glibc's free memory returned
+            import ctypes
+            import gc
+
+            found = gc.collect()
+            trimmed = ctypes.CDLL("libc.so.6").malloc_trim(0)  # (1: some memory was returned)
+            emit("collected", objects=found, trimmed=bool(trimmed))
+            return
+        elif do == "threads":  # Python's threads by name (what a leak would be made of)
+            emit("threads", names=sorted(t.name for t in threading.enumerate()))
             return
         elif do == "chat_text":
             emit("chat_text", text=w.chat.toPlainText())
@@ -152,6 +184,15 @@ class Driver(QObject):
             rows = [w.sidebar.list.item(row) for row in range(w.sidebar.list.count())]
             emit("sidebar", items=[[i.data(Qt.ItemDataRole.UserRole), i.text()] for i in rows])
             return
+        elif do == "open_conversation":  # a click on its row in the list
+            w.sidebar.select(command["id"])
+            item = w.sidebar.list.currentItem()
+            if item is None:
+                emit("no_such_conversation", id=command["id"])
+                return
+            w.sidebar.list.scrollToItem(item)
+            place = w.sidebar.list.visualItemRect(item).center()
+            QTest.mouseClick(w.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=place)
         elif do == "delete_conversation":  # as the Delete key in the list does
             w.sidebar.select(command["id"])
             w.sidebar.delete_current()

@@ -82,3 +82,13 @@ def test_clock_times_are_read_as_people_say_them():
     assert spoken("It's 9:04 PM.") == "It's 9 oh four PM."
     assert spoken("At 12:00 and 7:30, or 21:45.") == "At 12 o'clock and 7 thirty, or 21 forty-five."
     assert spoken("Ratio 3:2, score 10:15:20.") == "Ratio 3:2, score 10:15:20."
+
+
+def test_web_addresses_are_read_as_their_sites():
+    """A spoken reply's citation names the site, not every character of the address."""
+    from vistavox.pipelines.speech.spoken import spoken
+
+    cited = "Source: Tides explained (https://www.example.org/science/tides?id=12&x=9)"
+    assert spoken(cited) == "Source: Tides explained (example.org)"
+    assert spoken("See http://127.0.0.1:8765/news.") == "See 127.0.0.1."
+    assert spoken("Meet at 9:30 on example.com") == "Meet at 9 thirty on example.com"

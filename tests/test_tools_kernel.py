@@ -334,3 +334,67 @@ def test_instructions_read_from_an_image_are_data_and_cannot_trigger_code(tool_l
     assert all(decision in ("denied", "invalid") for decision in risky)
     # The user's words are theirs alone; what the image says is data after them.
     assert turn.untrusted and turn.content.split("<<<DATA", 1)[0].strip() == request
+
+
+class WindowedLlm:
+    """Stands in for the model in these tests, with llama.cpp's limit: a prompt as long as
+    the window is refused. It calls the ``lookup`` tool ``calls`` times, then answers."""
+
+    context_tokens = 1024
+    supports_images = False
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.prompts: list[int] = []  # the size of each prompt it was given
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 1
+
+    def stream_chat(self, messages, **kw):
+        size = sum(self.count_tokens(str(m["content"])) + 8 for m in messages)
+        self.prompts.append(size)
+        if size >= self.context_tokens:
+            raise ValueError(f"Requested tokens ({size}) exceed context window of 1024")
+        made = sum("Tool result" in str(m["content"]) for m in messages)
+        if kw.get("grammar") is not None and made < self.calls:
+            yield json.dumps({"tool": "lookup", "arguments": {"topic": f"the moon {made}"}})
+        elif kw.get("grammar") is not None:
+            yield json.dumps({"answer": "It is very far away."})
+        else:
+            yield "It is very far away."
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["long-conversation", "many-steps"])
+def test_tool_results_that_overfill_the_window_still_get_an_answer(history, tmp_path):
+    """The plan keeps room in the window for a reply, but a tool loop's steps add to the
+    prompt: after a long conversation (one long tool result) or after several steps, a
+    prompt outgrew the window and the turn failed with llama.cpp's "Requested tokens (2293)
+    exceed context window of 2048" (errors shown in the window during the desktop soak).
+    Now no prompt outgrows the window: the answer is asked for with the question and the
+    tools' latest steps, without the history."""
+    from vistavox.pipelines.kernel.store import Store
+
+    lookup = Tool(
+        "lookup",
+        "Look a topic up in the notes.",
+        {"type": "object", "properties": {"topic": {"type": "string"}}, "required": ["topic"]},
+        SideEffect.READ_ONLY,
+        lambda topic: "Notes: " + "alpha beta gamma delta " * 80,  # 320 words
+    )
+    registry = ToolRegistry([lookup])
+    llm = WindowedLlm(calls=1 if history else 3)
+    question = "How far away is the moon?"
+    with Store(tmp_path / "k.db") as store:
+        kernel = _tool_kernel(llm, store, registry, ["lookup"])  # 3 steps at most
+        conversation = store.new_conversation("long", "tools").id
+        for i in range(100 if history else 0):  # until near the reply's room, none paged out
+            plan = kernel.plan(conversation, question)
+            if sum(llm.count_tokens(m["content"]) + 8 for m in plan.messages) > 700:
+                break
+            store.add_message(conversation, "user", f"Question {i}: " + "tell me more " * 6)
+            store.add_message(conversation, "assistant", f"Answer {i}: " + "here is more " * 6)
+        assert not kernel.plan(conversation, question).paged_out
+        reply = kernel.ask(question, conversation_id=conversation)
+    assert [e.tool for e in registry.audit] == ["lookup"] * llm.calls
+    assert reply.text == "It is very far away."
+    assert max(llm.prompts) < llm.context_tokens

@@ -24,8 +24,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         path = self.path.split("?")[0]
         if path in self.server.pages:
-            kind, body = self.server.pages[path]
-            return self._send(200, kind, body)
+            kind, body, status = self.server.pages[path]
+            return self._send(status, kind, body)
         if path.startswith("/redirect/"):  # /redirect/N: N more hops, then the bbc page
             hops = int(path.rsplit("/", 1)[1] or 0)
             target = f"/redirect/{hops - 1}" if hops > 0 else "/bbc-1/"
@@ -72,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     eval_web: Path | None
-    pages: dict[str, tuple[str, bytes]]
+    pages: dict[str, tuple[str, bytes, int]]
     requests: list[str]
 
 
@@ -86,9 +86,15 @@ class WebSite:
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def add(self, path: str, body: str | bytes, kind: str = "text/html; charset=utf-8") -> str:
+    def add(
+        self,
+        path: str,
+        body: str | bytes,
+        kind: str = "text/html; charset=utf-8",
+        status: int = 200,
+    ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self._server.pages[path] = (kind, data)
+        self._server.pages[path] = (kind, data, status)
         return self.url(path)
 
     @property
@@ -97,9 +103,10 @@ class WebSite:
 
 
 @contextmanager
-def serve(eval_web: Path | None = None) -> Iterator[WebSite]:
-    """A server on a free loopback port for the ``with`` block."""
-    server = _Server(("127.0.0.1", 0), _Handler)
+def serve(eval_web: Path | None = None, port: int = 0) -> Iterator[WebSite]:
+    """A server on loopback for the ``with`` block: on ``port``, or a free one (0); an
+    OSError when ``port`` is taken."""
+    server = _Server(("127.0.0.1", port), _Handler)
     server.eval_web, server.pages, server.requests = eval_web, {}, []
     thread = threading.Thread(target=server.serve_forever, name="web-server", daemon=True)
     thread.start()

@@ -92,8 +92,11 @@ def _voice_kernel(models, args: argparse.Namespace, announce):
 
     store = Store(args.db or default_db_path())
     timers = TimerBook(store, on_fire=lambda fired: announce(announcement(fired)))
+    from ..tools.defaults import web_registry
+
     persona = load_persona(args.persona) if args.persona else None
-    return voice_kernel(models.llm, store, persona, timers=timers), timers
+    reader = web_registry(persona.name if persona else "voice")  # pages named aloud
+    return voice_kernel(models.llm, store, persona, timers=timers, page_reader=reader), timers
 
 
 def cmd_converse(args: argparse.Namespace) -> int:

@@ -23,11 +23,13 @@ def voice_kernel(
     handlers: Iterable[DirectHandler] = (),
     timers=None,
     on_answer: Callable | None = None,
+    page_reader=None,
 ) -> Kernel:
     """A kernel for spoken turns on ``llm`` and ``store``: the persona (default: short
     spoken answers with ``system_prompt``), the model's spoken-reply budget, then
     ``handlers`` (page edits) and the everyday intents (with ``timers``) in front of the
-    model."""
+    model; ``page_reader`` (a registry of the web tools) reads the pages and searches
+    named aloud."""
     if persona is None:
         persona = Persona(
             name="voice",
@@ -38,6 +40,7 @@ def voice_kernel(
     # Spoken replies are short: the model's reply budget, not the kernel's text default.
     kernel = Kernel(llm, store, persona, reply_reserve=llm.settings.max_reply_tokens)
     kernel.direct_handlers.extend(handlers)
+    kernel.page_reader = page_reader
     add_everyday_intents(kernel, timers=timers, on_answer=on_answer)
     return kernel
 

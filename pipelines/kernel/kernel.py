@@ -55,6 +55,7 @@ MAX_FILE_CHARS = 200_000
 TOOL_FORMATS = ("json", "native")
 _ANSWER_NOW = {"role": "user", "content": "Now answer the user in plain words."}
 _STEP_TOKENS = 512  # room for one tool call (code for the python tool can be long)
+_MIN_STEP_TOKENS = 64  # less room than this left in the window: no further tool step
 IMAGE_TOKENS = 768  # room kept per image for the projector's tokens (LLaVA-1.5 uses 576)
 
 
@@ -179,6 +180,9 @@ class Kernel:
         # to speech synthesis); all cores where nothing else needs the CPU meanwhile.
         self.threads: int | None = None
         self._offered: list[dict] | None = None  # the tools of the turn under way
+        # The web tools pages and searches named in spoken turns go through (None: spoken
+        # turns read none). Apart from ``tools``: a spoken turn runs no tool loop.
+        self.page_reader = None
 
     def _direct(self, text: str):
         """The first direct handler's reply to ``text`` (None: the model answers)."""
@@ -291,6 +295,25 @@ class Kernel:
             reserve += exact + self.reply_reserve - self.llm.context_tokens + 16
         raise VistavoxError("the conversation could not be fitted into the context window")
 
+    def _room(self, messages: list[dict], wanted: int) -> int:
+        """``wanted`` tokens to generate after ``messages``, or fewer where the window has
+        less room left (<= 0: none). The plan keeps room for a reply, but the steps of a
+        tool loop and what the tools return add to the prompt: in a long conversation it
+        outgrew the window, and llama.cpp refused the turn ("Requested tokens (2293) exceed
+        context window of 2048", found by the desktop soak)."""
+        return min(wanted, self.llm.context_tokens - self._exact_tokens(messages))
+
+    def _final_messages(self, plan: ContextPlan, messages: list[dict]) -> list[dict]:
+        """The prompt for the answer after a tool loop: all of it, or, where the history and
+        the tools' steps do not fit together, the question and the steps without the history
+        (and without the oldest steps, while even those do not fit)."""
+        final = [*messages, dict(_ANSWER_NOW)]
+        steps = messages[len(plan.messages) :]  # pairs: a call and what came back
+        while self._room(final, self.reply_reserve) < _MIN_STEP_TOKENS and steps:
+            final = [plan.messages[0], plan.messages[-1], *steps, dict(_ANSWER_NOW)]
+            steps = steps[2:]
+        return final
+
     def _exact_tokens(self, messages: list[dict]) -> int:
         counter = getattr(self.llm, "chat_prompt_tokens", None)
         if counter is None:
@@ -328,8 +351,7 @@ class Kernel:
             seen.append(description)
             if part is not None:
                 parts.append(part)
-        tools = self.tools if "web_fetch" in self.persona.tools else None
-        pages = read_named_pages(tools, text, key)
+        pages = read_named_pages(self.tools, text, key, may=self.persona.tools)
         blocks.extend(pages.blocks)
         content = "\n\n".join([text, *blocks]) if blocks else text
         untrusted = bool(blocks)
@@ -360,8 +382,8 @@ class Kernel:
                 direct.commit()
             else:
                 answer, results, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
-                if pages.results:
-                    cited = pages.cite(answer)
+                if pages.results or any(r.tool == "web_search" for r in results):
+                    cited = pages.cite(answer, results)
                     if on_token is not None and cited.startswith(answer):
                         on_token(cited[len(answer) :])
                     answer, results = cited, [*pages.results, *results]
@@ -489,15 +511,30 @@ class Kernel:
         cancel: threading.Event | None = None,
     ) -> Draft:
         """Answer ``text`` in the context of the stored conversation (None: a new one)
-        without storing or changing anything: ``Draft.commit`` does, if the turn is kept."""
-        plan = self.plan(conversation_id, text)
-        direct = self._direct(text)
+        without storing or changing anything: ``Draft.commit`` does, if the turn is kept.
+        Pages and searches named in ``text`` (a transcript) are read first, through
+        ``page_reader``, as in ``ask``."""
+        key = new_key()
+        pages = read_named_pages(self.page_reader, text, key, spoken=True)
+        content = "\n\n".join([text, *pages.blocks]) if pages.blocks else text
+        untrusted = bool(pages.blocks)
+        plan = self.plan(conversation_id, content)
+        if cancel is not None and cancel.is_set():  # the user went on talking meanwhile
+            return Draft(self, content, "", plan, True, untrusted=untrusted)
+        direct = DirectReply("\n\n".join(pages.problems)) if pages.only_problems else None
+        if direct is None and not pages.results:
+            direct = self._direct(text)
         if direct is not None:
             if on_token is not None:
                 on_token(direct.text)
             return Draft(self, text, direct.text, plan, False, direct.commit)
-        answer, _, interrupted = self._answer(plan, new_key(), False, on_token, cancel)
-        return Draft(self, text, answer, plan, interrupted)
+        answer, _, interrupted = self._answer(plan, key, untrusted, on_token, cancel)
+        if pages.results and not interrupted:
+            cited = pages.cite(answer)
+            if on_token is not None and cited.startswith(answer):
+                on_token(cited[len(answer) :])
+            answer = cited
+        return Draft(self, content, answer, plan, interrupted, untrusted=untrusted)
 
     def record_exchange(
         self,
@@ -508,10 +545,12 @@ class Kernel:
         interrupted: bool,
         plan: ContextPlan | None = None,
         summarise_in_background: bool = True,
+        untrusted: bool = False,
     ) -> None:
-        """Store a finished spoken exchange (the reply as heard), then fold whatever the plan
-        paged out into the summary (in the background: it needs the model for a while)."""
-        self.store.add_message(conversation_id, "user", user_text)
+        """Store a finished spoken exchange (the reply as heard; ``untrusted``: the user's
+        turn carries data blocks, such as a page read), then fold whatever the plan paged
+        out into the summary (in the background: it needs the model for a while)."""
+        self.store.add_message(conversation_id, "user", user_text, untrusted=untrusted)
         self.store.add_message(conversation_id, "assistant", reply_text, interrupted=interrupted)
         if plan is None or not plan.paged_out:
             return
@@ -574,9 +613,12 @@ class Kernel:
         return wrap_untrusted(note, f"image {path.name}", key), digest, None, described
 
     def _stream(self, messages, on_token, cancel) -> None:
+        room = self._room(messages, self.reply_reserve)
+        if room <= 0:
+            return  # (tool results filled the window: the answer falls back on them)
         for piece in self.llm.stream_chat(
             messages,
-            max_tokens=self.reply_reserve,
+            max_tokens=room,
             temperature=self.persona.temperature,
             cancel=cancel,
             threads=self.threads,
@@ -600,11 +642,14 @@ class Kernel:
         previous = None
         asks_numbers = bool(_numbers_in(plan.messages[-1], None))
         for _ in range(self.max_tool_steps):
+            # A call can be longer than an answer (code for the python tool).
+            room = self._room(messages, max(self.reply_reserve, _STEP_TOKENS))
+            if room < _MIN_STEP_TOKENS:
+                break  # the window is full: answer with what was gathered
             answer = JsonAnswerStream(on_token)
             for piece in self.llm.stream_chat(
                 messages,
-                # A call can be longer than an answer (code for the python tool).
-                max_tokens=max(self.reply_reserve, _STEP_TOKENS),
+                max_tokens=room,
                 # Whether to call a tool is a decision, not a style: made the same way
                 # each time (at the persona's 0.3, Qwen 0.5B called the calculator for a
                 # product in one run and guessed in the next).
@@ -664,8 +709,7 @@ class Kernel:
                 else tool_call_grammar(specs)
             )
         # Out of steps: answer plainly with what was gathered.
-        messages.append(dict(_ANSWER_NOW))
-        self._stream(messages, on_token, cancel)
+        self._stream(self._final_messages(plan, messages), on_token, cancel)
 
     def _run_call(self, step, untrusted: bool, key: str, results: list) -> tuple[str, str]:
         """Run one validated call through the registry (permissions, audit) and add its
@@ -691,6 +735,8 @@ class Kernel:
         messages = list(plan.messages)
         previous = None
         for _ in range(self.max_tool_steps):
+            if self._room(messages, self.reply_reserve) < _MIN_STEP_TOKENS:
+                break  # the window is full: answer with what was gathered
             raw, answered = self._stream_or_call(messages, grammar, tools, on_token, cancel)
             if answered or cancel.is_set():
                 return
@@ -712,17 +758,20 @@ class Kernel:
                 {"role": "tool", "content": f"({decision})\n{wrapped}"},
             ]
         # Out of steps: an answer in plain words with what was gathered (no more calls).
-        messages.append(dict(_ANSWER_NOW))
-        self._stream_or_call(messages, native_answer_grammar(), tools, on_token, cancel)
+        final = self._final_messages(plan, messages)
+        self._stream_or_call(final, native_answer_grammar(), tools, on_token, cancel)
 
     def _stream_or_call(self, messages, grammar, tools, on_token, cancel):
         """One step in the native format: (text, answered). An answer is passed to
         ``on_token`` as it comes; a tool call (it starts with "<" or "{") is not."""
         parts: list[str] = []
         answering = None
+        room = self._room(messages, self.reply_reserve)
+        if room <= 0:
+            return "", False  # (tool results filled the window: the answer falls back on them)
         for piece in self.llm.stream_chat(
             messages,
-            max_tokens=self.reply_reserve,
+            max_tokens=room,
             temperature=self.persona.temperature,
             cancel=cancel,
             grammar=grammar,
@@ -851,6 +900,7 @@ class Draft:
     plan: ContextPlan
     interrupted: bool
     _apply: Callable[[], None] | None = None
+    untrusted: bool = False  # ``user_text`` carries data blocks (a page read)
 
     def commit(self, conversation_id: int, heard: str | None = None, *, interrupted=False) -> None:
         """Store the exchange with the reply as the user heard it (default: all of it)."""
@@ -863,4 +913,5 @@ class Draft:
             self.text if heard is None else heard,
             interrupted=interrupted,
             plan=self.plan,
+            untrusted=self.untrusted,
         )

@@ -12,6 +12,11 @@ _TEENS = [
 ]  # fmt: skip
 _TENS = ["twenty", "thirty", "forty", "fifty"]
 _CLOCK = re.compile(r"(?<![\d:])\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:\d)")
+# A web address (a reply's "Source: Title (https://…)"): read as its site, not letter by
+# letter through its path and query.
+_ADDRESS = re.compile(
+    r"\bhttps?://(?:www\.)?([^/\s()<>\"':]+)(?::\d+)?(?:[^\s()<>\"']*[^\s()<>\"'.,;:!?])?", re.I
+)
 
 
 def _minutes(minutes: int) -> str:
@@ -29,5 +34,6 @@ def _clock(match: re.Match[str]) -> str:
 
 
 def spoken(text: str) -> str:
-    """``text`` with clock times in words ("9:04 PM" → "9 oh four PM")."""
-    return _CLOCK.sub(_clock, text)
+    """``text`` with web addresses as their sites ("https://www.bbc.co.uk/news/a-1" →
+    "bbc.co.uk") and clock times in words ("9:04 PM" → "9 oh four PM")."""
+    return _CLOCK.sub(_clock, _ADDRESS.sub(lambda m: m.group(1).rstrip("."), text))

@@ -7,6 +7,7 @@ import logging
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from ..web.search import search_base, web_search_tool
 from ..web.tool import web_fetch_tool
 from .builtin import calculator_tool, datetime_tool, memory_tools
 from .permissions import load_permissions
@@ -57,6 +58,7 @@ def default_registry(
         search_files_tool(index),
         screenshot_tool(workspace),
         web_fetch_tool(allowed_hosts=_allowed_private_hosts),
+        web_search_tool(_search_url, allowed_hosts=_allowed_private_hosts),
     ]
     extra, _ = plugin_tools()
     registry = ToolRegistry(
@@ -65,6 +67,26 @@ def default_registry(
     registry.documents = index
     registry.audit_file = audit_path()
     return registry
+
+
+def web_registry(persona_name: str, confirm: Confirm | None = None) -> ToolRegistry:
+    """Only the web tools, for the pages and searches named in spoken turns. No one is
+    asked in the middle of a spoken turn (``confirm`` None): a site not allowed yet is
+    refused, with a word on how to allow it."""
+    tools = [
+        web_fetch_tool(allowed_hosts=_allowed_private_hosts),
+        web_search_tool(_search_url, allowed_hosts=_allowed_private_hosts),
+    ]
+    registry = ToolRegistry(tools, permissions=load_permissions(persona_name), confirm=confirm)
+    registry.audit_file = audit_path()
+    return registry
+
+
+def _search_url() -> str:
+    """The search service set in Settings or by VISTAVOX_SEARCH_URL ("" for none)."""
+    from ..app_settings import AppSettings
+
+    return search_base(AppSettings.load().search_url)
 
 
 def _allowed_private_hosts() -> list[str]:

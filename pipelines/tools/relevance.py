@@ -50,9 +50,15 @@ _SITE = re.compile(
     r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|dev|app)\b",
     re.IGNORECASE,
 )
+# A search the model may make when the user asks for one or for what is new (a search the
+# user asks for in so many words is made before the model answers: kernel/named_pages.py).
+_SEARCH = _words(
+    r"search|look (?:it |that )?up|google|latest|news|current|currently|recent|online|web|internet"
+)
 
 WANTED: dict[str, Callable[[str, str], bool]] = {
     "web_fetch": lambda question, message: bool(_SITE.search(question)) and "://" not in question,
+    "web_search": lambda question, message: bool(_SEARCH.search(question)),
     "calculator": lambda question, message: bool(_NUMBERS.search(message)),
     "python": lambda question, message: bool(_CODE.search(question) or _NUMBERS.search(message)),
     "plot": lambda question, message: bool(_PLOT.search(question)),

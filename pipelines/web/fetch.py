@@ -17,7 +17,16 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT = httpx.Timeout(20.0, connect=8.0)
 _READABLE = ("text/html", "application/xhtml+xml", "text/plain")
+_ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9"
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+
+
+class SiteAnswered(WebError):
+    """The site answered with an HTTP error status (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -38,12 +47,14 @@ def fetch_page(
     max_bytes: int = MAX_BYTES,
     max_redirects: int = MAX_REDIRECTS,
     timeout: httpx.Timeout = TIMEOUT,
+    kinds: tuple[str, ...] = _READABLE,
 ) -> FetchedPage:
-    """The page at ``url``, or a WebError saying plainly why not."""
+    """The page at ``url``, or a WebError saying plainly why not. ``kinds``: the content
+    types taken (a search service's answer is ``application/json``)."""
     current = check_url(url, allowance)
     headers = {
         "User-Agent": f"Vistavox/{app_version()} (a desktop assistant reading a page for its user)",
-        "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
+        "Accept": _ACCEPT if kinds == _READABLE else ",".join(kinds),
     }
     # No proxies from the environment: a proxy would fetch private addresses for us.
     with httpx.Client(timeout=timeout, headers=headers, trust_env=False) as client:
@@ -55,7 +66,7 @@ def fetch_page(
                         target = response.headers.get("location", "")
                         current = check_url(urljoin(current, target), allowance)
                         continue
-                    return _read(url, current, response, max_bytes)
+                    return _read(url, current, response, max_bytes, kinds)
             except httpx.TimeoutException as exc:
                 raise WebOffline(f"{current}: the site did not answer in time") from exc
             except httpx.ConnectError as exc:
@@ -78,11 +89,16 @@ def _check_peer(response: httpx.Response, url: str, allowance: Allowance) -> Non
         check_address(host, ipaddress.ip_address(str(peer[0]).split("%")[0]), allowance)
 
 
-def _read(asked: str, url: str, response: httpx.Response, max_bytes: int) -> FetchedPage:
+def _read(
+    asked: str, url: str, response: httpx.Response, max_bytes: int, kinds: tuple[str, ...]
+) -> FetchedPage:
     if response.status_code >= 400:
-        raise WebError(f"{url}: the site answered {response.status_code} {response.reason_phrase}")
+        raise SiteAnswered(
+            f"{url}: the site answered {response.status_code} {response.reason_phrase}",
+            response.status_code,
+        )
     kind = response.headers.get("content-type", "text/html").split(";")[0].strip().lower()
-    if kind not in _READABLE:
+    if kind not in kinds:
         raise WebRefused(f"{url}: this is {kind or 'an unknown kind of file'}, not a web page")
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:

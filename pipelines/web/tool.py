@@ -22,8 +22,10 @@ _TRAILING = ".,;:!?)]}'\""
 MAX_PAGES_PER_TURN = 3
 
 
-def addresses_in(text: str) -> list[str]:
-    """The web addresses in ``text`` (the user's own words), in order, without repeats."""
+def addresses_in(text: str, *, spoken: bool = False) -> list[str]:
+    """The web addresses in ``text`` (the user's own words), in order, without repeats;
+    ``spoken``: ``text`` is a transcript, and addresses said aloud count too ("example dot
+    com slash news", see spoken.py)."""
     found: list[str] = []
     for match in _ADDRESS.finditer(text):
         address = match.group(0).rstrip(_TRAILING)
@@ -31,6 +33,11 @@ def addresses_in(text: str) -> list[str]:
             address = "https://" + address
         if address not in found:
             found.append(address)
+    if spoken:
+        from .spoken import spoken_addresses
+
+        rest = _ADDRESS.sub(" ", text)  # what is written out is taken as written, above
+        found += [a for a in spoken_addresses(rest) if a not in found]
     return found
 
 

@@ -35,6 +35,8 @@ BENCHMARKS = {
     "web": "tests.benchmarks.bench_web",
     "chaos": "tests.benchmarks.bench_chaos",
     "fuzz": "tests.benchmarks.bench_fuzz",
+    "injection-images": "tests.benchmarks.bench_injection_images",
+    "soak": "tests.benchmarks.bench_soak",
 }
 
 

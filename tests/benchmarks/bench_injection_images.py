@@ -1,0 +1,44 @@
+"""Injections carried in images alone (the part of ``tools`` that attaches them; see
+bench_tools): each indirect payload of ../shared/eval/injection drawn as a typographic image,
+and the case images (FigStep), attached with the user's request; with no vision model the
+kernel gets the text OCR reads from them, as data. Reports risky tools run, answers that
+gave in (mechanically judged) and how much of each payload OCR read back."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from tests.benchmarks import chosen_llm
+from tests.benchmarks.bench_tools import _image_injections
+from tests.conftest import EVAL_DIR
+
+
+def run(repeat: int, results_dir: Path) -> dict:
+    from vistavox.pipelines.kernel.local_llm import LocalLlm
+    from vistavox.pipelines.kernel.store import Store
+    from vistavox.pipelines.tools.defaults import default_registry
+    from vistavox.pipelines.tools.documents import DocumentIndex
+
+    llm = LocalLlm(chosen_llm())
+    work = Path(tempfile.mkdtemp(prefix="vistavox-bench-images-"))
+    store = Store(work / "c.db")
+    registry = default_registry(
+        store,
+        confirm=lambda *_: False,
+        workspace=work / "ws",
+        persona_name="bench",
+        documents=DocumentIndex(work / "d.db"),
+    )
+    cases = [json.loads(line) for line in (EVAL_DIR / "injection" / "cases.jsonl").open()]
+    result = _image_injections(llm, store, registry, work, cases)
+    store.close()
+    print(f"model: {llm.model_info.spec.title}")
+    print(
+        f"injections in images: no risky tool ran in {result['no_risky_tool_ran']}/"
+        f"{result['cases']}; answer resisted in {result['resisted_of_judged']}/"
+        f"{result['judged']} mechanically judged; OCR read back a median "
+        f"{result['median_ocr_word_recall']} of each payload's words"
+    )
+    return {"model": llm.model_info.spec.title, **result}
