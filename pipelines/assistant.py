@@ -630,9 +630,18 @@ class Assistant:
             raise VistavoxError(f"there is no conversation {conversation_id}")
         self.conversation_id = conversation_id
         self.bus.publish(ConversationOpened(conversation_id=conversation_id))
-        self.bus.publish(
-            ContextUpdated(conversation_id=conversation_id, memory_map=self.memory_map())
-        )
+        # (Off the caller's thread, the window's: planning reads and tokenizes the whole
+        # conversation, and the soak saw the window stall 100 ms and more on opening one.)
+        threading.Thread(target=self._tell_memory_map, args=(conversation_id,), daemon=True).start()
+
+    def _tell_memory_map(self, conversation_id: int) -> None:
+        try:
+            memory_map = self.memory_map()
+        except Exception:  # noqa: BLE001 - the memory tab is a view; the turn goes on
+            _log.exception("memory map failed")
+            return
+        if self.conversation_id == conversation_id:  # (not one the user has left already)
+            self.bus.publish(ContextUpdated(conversation_id=conversation_id, memory_map=memory_map))
 
     def memory_map(self) -> str:
         """What the model would see for the next turn of the current conversation."""

@@ -218,6 +218,8 @@ def test_conversations_can_be_reopened_renamed_and_deleted_with_undo(window, qtb
     window.open_conversation(conversation.id)
     assert assistant.conversation_id == conversation.id
     assert "Alfama" in window.chat.toPlainText()
+    # What the model will see next is worked out off the window's thread, then shown.
+    qtbot.waitUntil(lambda: "context window" in window.memory.toPlainText(), timeout=30_000)
 
     window.sidebar.search.setText("Lisbon")
     assert window.sidebar.list.count() >= 1
