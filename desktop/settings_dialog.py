@@ -27,6 +27,7 @@ from vistavox.models.manifest import MANIFEST, ModelKind
 from vistavox.pipelines.app_settings import AppSettings
 from vistavox.pipelines.audio.devices import DeviceSettings
 from vistavox.pipelines.kernel.personas import list_personas
+from vistavox.pipelines.speech.trained_wakeword import trained_phrases
 from vistavox.pipelines.speech.wakeword import BUILT_IN
 from vistavox.pipelines.web.address import site_of
 from vistavox.pipelines.web.sites import SitePermissions
@@ -177,13 +178,20 @@ class SettingsDialog(QDialog):
         self.wake_word.addItem("Off: every sentence is a turn", "")
         for name in ("alexa", "okay_nabu", "hey_jarvis", "hey_mycroft"):
             self.wake_word.addItem(f"“{BUILT_IN[name].phrase}”", name)
+        for name, phrase in trained_phrases().items():
+            self.wake_word.addItem(f"“{phrase}” (trained)", name)
         self.wake_word.setCurrentIndex(max(0, self.wake_word.findData(settings.wake_word)))
         self.wake_word.setAccessibleName("Wake word")
         self.wake_word.setToolTip(
             "Hands-free, a turn starts only after this word; after a reply, a follow-up "
             "needs none. Push-to-talk never needs it."
         )
-        form.addRow("&Wake word:", self.wake_word)
+        self.train_wake_word = QPushButton("Train your own wake word…", self)
+        self.train_wake_word.clicked.connect(self._train_wake_word)
+        wake_row = QHBoxLayout()
+        wake_row.addWidget(self.wake_word, 1)
+        wake_row.addWidget(self.train_wake_word)
+        form.addRow("&Wake word:", wake_row)
         self.wake_sensitivity = QSlider(Qt.Orientation.Horizontal, self)
         self.wake_sensitivity.setRange(0, 100)
         self.wake_sensitivity.setValue(int(settings.wake_sensitivity * 100))
@@ -272,6 +280,16 @@ class SettingsDialog(QDialog):
         if site and site not in listed:
             self.sites.addItem(site)
         self.new_site.clear()
+
+    def _train_wake_word(self) -> None:
+        """The training dialog; the word it trained, if used, is added and chosen."""
+        from .wake_word_dialog import WakeWordDialog
+
+        dialog = WakeWordDialog(self)
+        if dialog.exec() and dialog.chosen and dialog.word is not None:
+            if self.wake_word.findData(dialog.chosen) < 0:
+                self.wake_word.addItem(f"“{dialog.word.phrase}” (trained)", dialog.chosen)
+            self.wake_word.setCurrentIndex(self.wake_word.findData(dialog.chosen))
 
     def _show_rate(self, value: int) -> None:
         self.rate_label.setText(f"{value} %")

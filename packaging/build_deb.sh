@@ -196,7 +196,7 @@ Architecture: $ARCH
 Maintainer: $MAINTAINER
 Installed-Size: $KIB
 Depends: $DEPENDS
-Recommends: libasound2-plugins, chromium
+Recommends: libasound2-plugins, chromium, espeak-ng
 Section: utils
 Priority: optional
 Description: private, local desktop assistant you talk to and show things to

@@ -34,9 +34,10 @@ RUN_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libfontconfig1 libdbus-1-3
   libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxshmfence1 libxkbfile1  # WebEngine
   chromium                                                              # page previews (sketches)
+  espeak-ng                                               # voices a trained wake word learns from
   build-essential cmake git                                             # llama-cpp-python build
 )
-TEST_PACKAGES=(xvfb xauth sox espeak-ng desktop-file-utils appstream x11-utils)  # + launcher
+TEST_PACKAGES=(xvfb xauth sox desktop-file-utils appstream x11-utils)  # + launcher
 # validators; xwininfo (x11-utils) reads the window class the launcher entry names
 
 install_system_packages() {

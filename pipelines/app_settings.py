@@ -37,9 +37,11 @@ class AppSettings(BaseModel):
     # 0 (hard to trigger) … 1 (hears whispers): mapped onto the VAD's start threshold.
     sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     echo_cancellation: bool = True
-    # Hands-free turns only after this word ("" = every sentence is a turn); see
-    # speech/wakeword.py. Its sensitivity: 0.5 is the measured cut-off, 1 wakes most easily.
-    wake_word: Literal["", "alexa", "okay_nabu", "hey_jarvis", "hey_mycroft"] = ""
+    # Hands-free turns only after this word ("" = every sentence is a turn): a built-in one
+    # ("alexa", "okay_nabu", "hey_jarvis", "hey_mycroft") or one the user trained
+    # ("hey-vistavox"); see speech/wakeword.py. Its sensitivity: 0.5 is the measured
+    # cut-off, 1 wakes most easily.
+    wake_word: str = Field(default="", max_length=80, pattern=r"^[a-z0-9_-]*$")
     wake_sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     speak_typed_replies: bool = False
     hide_window_for_screenshots: bool = True

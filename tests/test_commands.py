@@ -14,7 +14,7 @@ from vistavox.pipelines.commands import main as commands
 
 VISTAVOX = Path(sys.executable).with_name("vistavox")
 BUILT_IN = {"reply", "models", "converse", "devices", "ask", "tools", "ocr", "sketch"}
-BUILT_IN |= {"desktop-entry"}
+BUILT_IN |= {"desktop-entry", "wakeword"}
 
 
 def test_the_desktop_registers_its_own_command():

@@ -179,7 +179,7 @@ def test_events_from_worker_threads_update_the_view(window, qtbot):
     worker = threading.Thread(target=work)
     worker.start()
     worker.join()
-    qtbot.waitUntil(lambda: "Streaming from a worker." in window.chat.toPlainText(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Streaming from a worker." in window.chat.toPlainText(), timeout=30_000)
     assert window.entries[-1].text == "Streaming from a worker."
 
 
@@ -199,7 +199,7 @@ def test_a_tool_that_asks_first_waits_for_the_users_click(window, qtbot):
         target=lambda: answers.append(window.assistant._ask_user(tool, {"code": "1+1"}))
     )
     worker.start()
-    qtbot.waitUntil(lambda: window.tools.prompts.count() > 0, timeout=5_000)
+    qtbot.waitUntil(lambda: window.tools.prompts.count() > 0, timeout=30_000)
     prompt = window.tools.prompts.itemAt(0).widget()
     assert "python" in prompt.findChild(type(window.first_run)).text()
     qtbot.mouseClick(prompt.deny, Qt.MouseButton.LeftButton)
@@ -728,7 +728,7 @@ def test_an_error_in_a_worker_thread_is_shown_in_the_window(window, qtbot):
         worker.start()
         worker.join()
         qtbot.waitUntil(
-            lambda: any("the disk is full" in e.text for e in window.entries), timeout=5_000
+            lambda: any("the disk is full" in e.text for e in window.entries), timeout=30_000
         )
         shown = [e for e in window.entries if "the disk is full" in e.text]
         assert shown[0].role == "notice" and "ValueError" in shown[0].text

@@ -242,8 +242,9 @@ def add_commands(sub) -> None:
     converse.add_argument(
         "--wake-word",
         metavar="NAME",
-        help="take a turn only after this word: okay_nabu, hey_jarvis, hey_mycroft or alexa "
-        "(after a reply, a follow-up needs none; default: off)",
+        help="take a turn only after this word: okay_nabu, hey_jarvis, hey_mycroft, alexa or "
+        "one trained with `vistavox wakeword train` (after a reply, a follow-up needs none; "
+        "default: off)",
     )
     converse.add_argument(
         "--wake-sensitivity",

@@ -12,7 +12,7 @@ from importlib.metadata import EntryPoint, distributions
 from ...models.resolve import ModelError
 from ..errors import VistavoxError
 from ..version import app_version
-from . import ask, converse, desktop_entry, models, reply, tools, vision
+from . import ask, converse, desktop_entry, models, reply, tools, vision, wakeword
 
 # Sub-commands contributed by other parts of Vistavox: an entry point NAME = "module:function"
 # in this group names a function that takes the sub-parsers (argparse's add_subparsers())
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_commands(sub)
     tools.add_commands(sub)
     vision.add_commands(sub)
+    wakeword.add_commands(sub)
     desktop_entry.add_commands(sub)
     return parser
 

@@ -67,3 +67,20 @@ class Synthesizer:
         """Speak ``text`` as one array (empty if there is nothing to say)."""
         parts = list(self.stream(text))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def speak_varied(
+        self, text: str, rate: float, noise_scale: float, noise_w_scale: float
+    ) -> np.ndarray:
+        """Speak ``text`` ``rate`` times as fast as the voice's own pace, with this much
+        variation in its sound (noise scale) and rhythm (noise_w scale): the many
+        different utterances a wake word is trained on (speech/wakeword_data.py)."""
+        config = SynthesisConfig(
+            length_scale=self._voice.config.length_scale / rate,
+            noise_scale=noise_scale,
+            noise_w_scale=noise_w_scale,
+        )
+        parts = [
+            chunk.audio_float_array.astype(np.float32, copy=False)
+            for chunk in self._voice.synthesize(spoken(text), syn_config=config)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

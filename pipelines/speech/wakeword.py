@@ -1,6 +1,7 @@
-"""The wake word ("Okay Nabu", "Hey Jarvis", "Hey Mycroft", "Alexa"): hearing it in the
-listening thread's 16 kHz frames with pymicro-wakeword's microWakeWord models (their own
-TensorFlow Lite runtime, offline), and taking it out of the words the user said after it.
+"""The wake word ("Okay Nabu", "Hey Jarvis", "Hey Mycroft", "Alexa", or one the user trained:
+speech/trained_wakeword.py): hearing it in the listening thread's 16 kHz frames with
+pymicro-wakeword's microWakeWord models (their own TensorFlow Lite runtime, offline) or the
+trained word's network, and taking it out of the words the user said after it.
 
 The cut-offs below were picked from ``python -m tests.benchmarks wakeword`` (false rejects on
 real recordings of each word against false accepts on ordinary speech and on the
@@ -10,6 +11,7 @@ assistant's own voice; tests/benchmarks/results/wakeword.json).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,31 +64,42 @@ class UnknownWakeWord(WakeWordError):
 
 
 def wake_word_name(name: str) -> str:
-    """The built-in word ``name`` ("okay_nabu", "Okay Nabu", "okay-nabu"), or
-    UnknownWakeWord naming the ones there are."""
+    """The built-in word ``name`` ("okay_nabu", "Okay Nabu", "okay-nabu") or a trained one
+    ("hey-vistavox", "Hey Vistavox"), or UnknownWakeWord naming the ones there are."""
+    from .trained_wakeword import slug, trained_words
+
     key = re.sub(r"[\s-]+", "_", name.strip().lower())
-    if key not in BUILT_IN:
-        known = ", ".join(BUILT_IN)
-        raise UnknownWakeWord(f"unknown wake word {name!r} (built in: {known})")
-    return key
+    if key in BUILT_IN:
+        return key
+    trained = trained_words()
+    if slug(name) in trained:
+        return slug(name)
+    known = ", ".join(BUILT_IN) + (f"; trained: {', '.join(trained)}" if trained else "")
+    raise UnknownWakeWord(f"unknown wake word {name!r} (built in: {known})")
 
 
-def cutoff_for(name: str, sensitivity: float) -> float:
+def cutoff_for(name: str, sensitivity: float, default: float | None = None) -> float:
     """The probability cut-off for ``sensitivity`` in [0, 1]: 0.5 is the measured default;
     each 0.5 towards 1 (more sensitive) multiplies its distance from 1 by 4, each 0.5
-    towards 0 divides it by 4 (the models' scores for the word crowd close to 1)."""
+    towards 0 divides it by 4 (the models' scores for the word crowd close to 1). A trained
+    word's ``default`` is moved as far in log-odds (its scores need not crowd near 1)."""
     if not 0.0 <= sensitivity <= 1.0:
         raise WakeWordError(f"a wake word sensitivity of {sensitivity} is out of range (0-1)")
+    if default is not None:
+        logit = math.log(default / (1.0 - default)) - (2.0 * sensitivity - 1.0) * math.log(4.0)
+        return 1.0 / (1.0 + math.exp(-logit))
     default = BUILT_IN[wake_word_name(name)].cutoff
     return 1.0 - (1.0 - default) * 4.0 ** (2.0 * sensitivity - 1.0)
 
 
 class WakeWordDetector:
-    """A built-in wake word, heard in consecutive 16 kHz float32 frames of any length.
+    """A built-in or trained wake word, heard in consecutive 16 kHz float32 frames of any
+    length.
 
     ``sensitivity`` (0-1) maps onto the model's probability cut-off (see ``cutoff_for``);
-    ``cutoff`` sets it directly (for measuring). Cheap per frame: features every 10 ms and
-    one small quantised network every 30 ms."""
+    ``cutoff`` sets it directly (for measuring). Cheap per frame: a built-in word computes
+    features every 10 ms and one small quantised network every 30 ms; a trained word one
+    speech embedding and a small network every 80 ms."""
 
     def __init__(
         self,
@@ -95,15 +108,22 @@ class WakeWordDetector:
         *,
         cutoff: float | None = None,
     ) -> None:
+        self.name = wake_word_name(name)
+        self._heard_s = 0.0  # audio fed so far
+        self._fired_s = float("-inf")  # when the word last fired
+        if self.name not in BUILT_IN:
+            self._trained = _load_trained(self.name)
+            self.phrase = self._trained.word.phrase
+            default = self._trained.word.cutoff
+            self.cutoff = cutoff_for(self.name, sensitivity, default) if cutoff is None else cutoff
+            return
         from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures, Model
 
-        self.name = wake_word_name(name)
+        self._trained = None
         self.phrase = BUILT_IN[self.name].phrase
         self.cutoff = cutoff_for(self.name, sensitivity) if cutoff is None else cutoff
         self._model = MicroWakeWord.from_builtin(Model(self.name))
         self._features = MicroWakeWordFeatures()
-        self._heard_s = 0.0  # audio fed so far
-        self._fired_s = float("-inf")  # when the word last fired
 
     def __call__(self, frame: np.ndarray) -> bool:
         """Feed one frame; True if the word was just heard (once per utterance of it)."""
@@ -115,7 +135,11 @@ class WakeWordDetector:
         return fired
 
     def probabilities(self, frame: np.ndarray) -> list[float]:
-        """Feed one frame; the model's scores for the steps it completed (every 30 ms)."""
+        """Feed one frame; the model's scores for the steps it completed (every 30 ms; a
+        trained word's every 80 ms)."""
+        if self._trained is not None:
+            self._heard_s += frame.size / _RATE
+            return self._trained.probabilities(np.clip(frame, -1.0, 1.0))
         pcm = (np.clip(frame, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
         self._heard_s += frame.size / _RATE
         out = []
@@ -127,12 +151,27 @@ class WakeWordDetector:
 
     def reset(self) -> None:
         """Forget what was heard (the model's recurrent state too)."""
-        self._model.reset()
-        self._features.reset()
+        if self._trained is not None:
+            self._trained.reset()
+        else:
+            self._model.reset()
+            self._features.reset()
         self._fired_s = float("-inf")
 
     def close(self) -> None:
-        self._model.close()
+        if self._trained is None:
+            self._model.close()
+
+
+def _load_trained(name: str):
+    """The trained word ``name``'s scorer, or WakeWordError if its file cannot be read."""
+    from .trained_wakeword import TrainedScorer, TrainedWord, trained_words
+
+    path = trained_words()[name]
+    try:
+        return TrainedScorer(TrainedWord.load(path))
+    except (OSError, ValueError, KeyError) as exc:
+        raise WakeWordError(f"the trained wake word in {path} cannot be read ({exc})") from exc
 
 
 # --- the word in the transcript --------------------------------------------------------

@@ -32,6 +32,7 @@ BENCHMARKS = {
     "install": "tests.benchmarks.bench_install",
     "escapes": "tests.benchmarks.bench_escapes",
     "wakeword": "tests.benchmarks.bench_wakeword",
+    "wakeword-train": "tests.benchmarks.bench_wakeword_train",
     "web": "tests.benchmarks.bench_web",
     "chaos": "tests.benchmarks.bench_chaos",
     "fuzz": "tests.benchmarks.bench_fuzz",
@@ -75,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--minutes",
         type=float,
-        help="voice-memory: how long the conversation runs (default 60); wakeword: how much "
-        "of the assistant's voice is fed (default 20); chaos: kill for this long instead of "
-        "--repeat kills",
+        help="voice-memory: how long the conversation runs (default 60); soak: how long the "
+        "desktop app is driven (default 60); wakeword: how much "
+        "of the assistant's voice is fed (default 20; wakeword-train: 10); chaos: kill for "
+        "this long instead of --repeat kills",
     )
     parser.add_argument(
         "--tracemalloc",
