@@ -315,11 +315,23 @@ class Kernel:
         return final
 
     def _exact_tokens(self, messages: list[dict]) -> int:
+        """The prompt's tokens; an image a vision model is shown counts as IMAGE_TOKENS (the
+        chat template takes text only)."""
+        images, texts = 0, []
+        for message in messages:
+            content = message.get("content")
+            if isinstance(content, list):  # a turn with images: its text parts, and room
+                images += sum(part.get("type") != "text" for part in content)
+                text = "".join(p.get("text", "") for p in content if p.get("type") == "text")
+                message = {**message, "content": text}
+            texts.append(message)
         counter = getattr(self.llm, "chat_prompt_tokens", None)
         if counter is None:
-            return sum(self.llm.count_tokens(m["content"]) + 8 for m in messages)
-        tools = self._tool_definitions()
-        return counter(messages, tools=tools) if tools else counter(messages)
+            counted = sum(self.llm.count_tokens(m["content"]) + 8 for m in texts)
+        else:
+            tools = self._tool_definitions()
+            counted = counter(texts, tools=tools) if tools else counter(texts)
+        return counted + images * IMAGE_TOKENS
 
     # --- a turn ----------------------------------------------------------------------------
     def ask(
