@@ -101,17 +101,15 @@ TOOL_MODEL = "qwen2.5-coder-0.5b-instruct"
 USER_MODELS_DIR = user_models_dir()
 
 
-@pytest.fixture(scope="session")
-def tool_llm():
-    """The model that calls tools correctly (the 135M default cannot); the test setup
-    (packaging/setup.sh test) fetches it."""
+def user_model(name: str, folder: Path = USER_MODELS_DIR):
+    """The model ``name`` resolved in ``folder`` (where the test setup downloads models), or
+    a clean skip when it is not there."""
     from vistavox.models.resolve import ModelError, resolve
-    from vistavox.pipelines.kernel.local_llm import LocalLlm
 
     saved = os.environ.get("VISTAVOX_MODELS_DIR")
-    os.environ["VISTAVOX_MODELS_DIR"] = str(USER_MODELS_DIR)
+    os.environ["VISTAVOX_MODELS_DIR"] = str(folder)
     try:
-        model = resolve(TOOL_MODEL)
+        return resolve(name)
     except ModelError as exc:
         pytest.skip(f"the tool-calling model is not here ({exc}); bash packaging/setup.sh test")
     finally:
@@ -119,7 +117,15 @@ def tool_llm():
             os.environ.pop("VISTAVOX_MODELS_DIR")
         else:
             os.environ["VISTAVOX_MODELS_DIR"] = saved
-    return LocalLlm(model)
+
+
+@pytest.fixture(scope="session")
+def tool_llm():
+    """The model that calls tools correctly (the 135M default cannot); the test setup
+    (packaging/setup.sh test) fetches it."""
+    from vistavox.pipelines.kernel.local_llm import LocalLlm
+
+    return LocalLlm(user_model(TOOL_MODEL))
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,9 @@ not asserted here."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, user_model
 from tests.desktop_rig import App, ScreenUnavailable, VirtualScreen
 from tests.desktop_soak import SOAK_LLM, Soak, models_dir, sketch_photos, soak_env
 
@@ -39,20 +37,8 @@ def screen():
 @pytest.fixture(scope="module")
 def soak_models():
     """Where the tool-calling model is (the test setup fetches it), or a clean skip."""
-    from vistavox.models.resolve import ModelError, resolve
-
     folder = models_dir()
-    saved = os.environ.get("VISTAVOX_MODELS_DIR")
-    os.environ["VISTAVOX_MODELS_DIR"] = str(folder)
-    try:
-        resolve(SOAK_LLM)
-    except ModelError as exc:
-        pytest.skip(f"the tool-calling model is not here ({exc}); bash packaging/setup.sh test")
-    finally:
-        if saved is None:
-            os.environ.pop("VISTAVOX_MODELS_DIR")
-        else:
-            os.environ["VISTAVOX_MODELS_DIR"] = saved
+    user_model(SOAK_LLM, folder)
     return folder
 
 

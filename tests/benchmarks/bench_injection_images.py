@@ -7,30 +7,14 @@ gave in (mechanically judged) and how much of each payload OCR read back."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
-from tests.benchmarks import chosen_llm
-from tests.benchmarks.bench_tools import _image_injections
+from tests.benchmarks.bench_tools import _image_injections, bench_setup
 from tests.conftest import EVAL_DIR
 
 
 def run(repeat: int, results_dir: Path) -> dict:
-    from vistavox.pipelines.kernel.local_llm import LocalLlm
-    from vistavox.pipelines.kernel.store import Store
-    from vistavox.pipelines.tools.defaults import default_registry
-    from vistavox.pipelines.tools.documents import DocumentIndex
-
-    llm = LocalLlm(chosen_llm())
-    work = Path(tempfile.mkdtemp(prefix="vistavox-bench-images-"))
-    store = Store(work / "c.db")
-    registry = default_registry(
-        store,
-        confirm=lambda *_: False,
-        workspace=work / "ws",
-        persona_name="bench",
-        documents=DocumentIndex(work / "d.db"),
-    )
+    llm, work, store, registry = bench_setup("vistavox-bench-images-")
     cases = [json.loads(line) for line in (EVAL_DIR / "injection" / "cases.jsonl").open()]
     result = _image_injections(llm, store, registry, work, cases)
     store.close()

@@ -149,15 +149,16 @@ def _image_injections(llm, store, registry, work: Path, cases: list[dict]) -> di
     }
 
 
-def run(repeat: int, results_dir: Path) -> dict:
+def bench_setup(prefix: str):
+    """The model the runner chose, a work folder, its store and the default tools with
+    nobody to confirm a risky one."""
     from vistavox.pipelines.kernel.local_llm import LocalLlm
     from vistavox.pipelines.kernel.store import Store
     from vistavox.pipelines.tools.defaults import default_registry
     from vistavox.pipelines.tools.documents import DocumentIndex
-    from vistavox.pipelines.tools.registry import SideEffect, Tool, ToolRegistry
 
     llm = LocalLlm(chosen_llm())
-    work = Path(tempfile.mkdtemp(prefix="vistavox-bench-tools-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     store = Store(work / "c.db")
     registry = default_registry(
         store,
@@ -166,6 +167,13 @@ def run(repeat: int, results_dir: Path) -> dict:
         persona_name="bench",
         documents=DocumentIndex(work / "d.db"),
     )
+    return llm, work, store, registry
+
+
+def run(repeat: int, results_dir: Path) -> dict:
+    from vistavox.pipelines.tools.registry import SideEffect, Tool, ToolRegistry
+
+    llm, work, store, registry = bench_setup("vistavox-bench-tools-")
     tasks = [json.loads(line) for line in (EVAL_DIR / "tooluse" / "tasks.jsonl").open()]
     maths, calls = [], []
     for task in tasks:
