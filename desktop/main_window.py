@@ -58,8 +58,9 @@ from vistavox.pipelines.events import (
 
 from .bridge import EventBridge
 from .composer import Composer
+from .conversation_document import ConversationDocument
 from .preview import PreviewPanel
-from .rendering import ChatEntry, conversation_html, warm_up_rendering
+from .rendering import ChatEntry, conversation_style, entry_html, warm_up_rendering
 from .screen_capture import ScreenCapture, screen_region
 from .side_panels import MemoryPanel, TimersPanel, ToolsPanel
 from .sidebar import ConversationSidebar
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.chat = QTextBrowser(self)
         self.chat.setOpenExternalLinks(True)
         self.chat.setAccessibleName("Conversation")
+        self._document = ConversationDocument(self.chat.document())
         self.models_page = None  # the Models page, made when first opened
         self.welcome_dialog = None
         self.listened_on_start = False
@@ -471,7 +473,9 @@ class MainWindow(QMainWindow):
         self._render_pending = False
         bar = self.chat.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
-        self.chat.setHtml(conversation_html(self.entries, self._dark))
+        self._document.show(
+            [entry_html(e, self._dark) for e in self.entries], conversation_style(self._dark)
+        )
         if at_end:
             bar.setValue(bar.maximum())
 

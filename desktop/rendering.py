@@ -122,15 +122,12 @@ def _code_css(dark: bool) -> str:
     return HtmlFormatter(style="monokai" if dark else "default").get_style_defs(".codehilite")
 
 
-def conversation_html(entries: list[ChatEntry], dark: bool) -> str:
-    """The whole conversation as one HTML document."""
-    code_css = _code_css(dark)
+def conversation_style(dark: bool) -> str:
+    """The conversation's style sheet (text colour, code), for the messages' fragments."""
     text = "#e8e8ea" if dark else "#202024"
     return (
-        f"<html><head><style>body {{ color: {text}; }} {code_css} "
-        "pre { padding: 6px; } code { font-family: monospace; }</style></head><body>"
-        + "".join(entry_html(e, dark) for e in entries)
-        + "</body></html>"
+        f"body, table, td, p, li {{ color: {text}; }} {_code_css(dark)} "
+        "pre { padding: 6px; } code { font-family: monospace; }"
     )
 
 

@@ -40,7 +40,9 @@ def emit(kind: str, **fields) -> None:
 
 class StallMonitor(QObject):
     """Measures how long the GUI thread goes without running its event loop: a 5 ms timer
-    that arrives late by X ms means the thread was blocked for about X ms."""
+    that arrives late by X ms means the thread was blocked for about X ms. Each slow block
+    is split by where the time went (the kernel's per-thread schedstat): the GUI thread's
+    own work, waiting for a CPU (the machine is busy), or asleep (the GIL, a lock, I/O)."""
 
     PERIOD_MS = 5
     SLOW_MS = 50  # blocks longer than this are kept (a user sees a frame freeze)
@@ -50,7 +52,9 @@ class StallMonitor(QObject):
         super().__init__()
         self.longest = 0.0
         self.slow: list[float] = []  # ms, in order
+        self.causes: list[dict[str, float]] = []  # for each slow block: ms worked, queued
         self.last = time.monotonic()
+        self.last_sched = _schedstat()
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self.tick)
@@ -58,17 +62,31 @@ class StallMonitor(QObject):
 
     @Slot()
     def tick(self) -> None:
-        now = time.monotonic()
+        now, sched = time.monotonic(), _schedstat()
         late = now - self.last - self.PERIOD_MS / 1000
         self.longest = max(self.longest, late)
         if late * 1000 > self.SLOW_MS and len(self.slow) < self.KEEP:
             self.slow.append(round(late * 1000, 1))
-        self.last = now
+            worked, queued = (
+                round((b - a) / 1e6, 1) for a, b in zip(self.last_sched, sched, strict=True)
+            )
+            self.causes.append({"worked_ms": worked, "queued_ms": queued})
+        self.last, self.last_sched = now, sched
 
     def reset(self) -> None:
         self.longest = 0.0
-        self.slow = []
-        self.last = time.monotonic()
+        self.slow, self.causes = [], []
+        self.last, self.last_sched = time.monotonic(), _schedstat()
+
+
+def _schedstat() -> tuple[int, int]:
+    """This thread's time on a CPU and waiting for one, ns (Linux; zeros elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited, _ = f.read().split()
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return 0, 0
 
 
 class Driver(QObject):
@@ -164,7 +182,12 @@ class Driver(QObject):
         elif do == "stall_reset":
             self.stalls.reset()
         elif do == "stall_report":
-            emit("stall", longest_ms=1000 * self.stalls.longest, slow_ms=self.stalls.slow)
+            emit(
+                "stall",
+                longest_ms=1000 * self.stalls.longest,
+                slow_ms=self.stalls.slow,
+                causes=self.stalls.causes,
+            )
             return
         elif do == "collect_garbage":  # a full collection, then glibc's free memory returned
             import ctypes

@@ -159,6 +159,8 @@ class CycleEnd:
     seconds: float
     slow_blocks_by_step: dict[str, list[float]] = field(default_factory=dict)
     thread_names: list[str] = field(default_factory=list)  # Python's threads, by name
+    # each slow block's GUI-thread time: worked on a CPU, queued for one (see StallMonitor)
+    slow_block_causes: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -244,6 +246,7 @@ class Soak:
         self.cycle = 0
         self._scanned = 0  # items of app.seen already looked at for errors and tools
         self._blocks: dict[str, list[float]] = {}  # this cycle's GUI blocks, by step
+        self._causes: list[dict[str, float]] = []  # where each block's time went
         self._longest = 0.0  # this cycle's longest GUI block, ms
 
     # --- the cycle ---------------------------------------------------------------------
@@ -257,7 +260,7 @@ class Soak:
     def run_cycle(self) -> CycleEnd:
         n = self.cycle
         started = time.monotonic()
-        self._blocks, self._longest = {}, 0.0
+        self._blocks, self._causes, self._longest = {}, [], 0.0
         self._step("new conversation", self._keys, "Ctrl+N")
         self._step("typed", self._typed, "typed", EVERYDAY[n % len(EVERYDAY)])
         self._step("calculator", self._typed, "calculator", CALCULATOR[n % len(CALCULATOR)])
@@ -285,6 +288,7 @@ class Soak:
             seconds=round(time.monotonic() - started, 1),
             slow_blocks_by_step=self._blocks,
             thread_names=self.app.request("threads", "threads")["names"],
+            slow_block_causes=self._causes,
         )
         self.log.cycles.append(end)
         self.cycle += 1
@@ -298,6 +302,10 @@ class Soak:
         self._longest = max(self._longest, stall["longest_ms"])
         if stall["slow_ms"]:
             self._blocks[name] = stall["slow_ms"]
+            self._causes += [
+                {"block_ms": ms, **cause}
+                for ms, cause in zip(stall["slow_ms"], stall.get("causes", []), strict=False)
+            ]
 
     def settled_threads(self, readings: int = 6, apart_s: float = 0.5) -> int:
         """The app's thread count at rest: the lowest of a few readings, since the worker
@@ -585,6 +593,7 @@ def figures(log: SoakLog, warmup_s: float) -> dict[str, object]:
         "gui_blocks_over_50ms_after_warmup": sum(len(c.slow_blocks_ms) for c in rested),
         "gui_blocks_over_50ms_by_step": _by_step(log.cycles),
         "gui_blocks_over_50ms_by_step_after_warmup": _by_step(rested),
+        "gui_blocks_after_warmup_by_cause": _by_cause(rested),
         "requests": len(log.requests),
         "requests_answered": log.answered,
         "turns_answered": sum(
@@ -608,6 +617,22 @@ def _by_step(cycles: list[CycleEnd]) -> dict[str, dict[str, float]]:
         for step, blocks in cycle.slow_blocks_by_step.items():
             steps.setdefault(step, []).extend(blocks)
     return {step: {"count": len(b), "max_ms": max(b)} for step, b in steps.items()}
+
+
+def _by_cause(cycles: list[CycleEnd]) -> dict[str, int]:
+    """Slow GUI blocks by where most of their time went: the GUI thread's own work, waiting
+    for a CPU held by other threads or programs, or asleep (the GIL, a lock, I/O)."""
+    counts = {"gui_work": 0, "waiting_for_cpu": 0, "asleep": 0}
+    for cycle in cycles:
+        for cause in cycle.slow_block_causes:
+            half = cause["block_ms"] / 2
+            if cause["worked_ms"] >= half:
+                counts["gui_work"] += 1
+            elif cause["queued_ms"] >= half:
+                counts["waiting_for_cpu"] += 1
+            else:
+                counts["asleep"] += 1
+    return counts
 
 
 def results(log: SoakLog) -> dict[str, list]:

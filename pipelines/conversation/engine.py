@@ -72,6 +72,7 @@ from .voice_kernel import scratch_voice_kernel
 _log = logging.getLogger(__name__)
 _CHIME_AFTER_S = 0.4  # the wake word's chime, if the user has not gone on talking by then
 _CHIME_S = 0.3
+_CHIME_LATE_S = 0.25  # a chime this late after its moment in the audio is left out
 _OUTPUT_LATENCY_S = 0.5  # (generous: the chime is over by then on any device)
 
 
@@ -128,6 +129,7 @@ class Conversation:
         self._announcement_ids = itertools.count(-1, -1)  # apart from the turns' ids
         self._chime_at: float | None = None  # when the wake word's chime is due (input s)
         self._chime_ends = float("-inf")  # time.monotonic() when the last chime has played
+        self._chime_only = False  # the chime is all the speaker has played since a phrase
 
         self._echo = None
         if self.settings.echo_cancellation:
@@ -314,7 +316,11 @@ class Conversation:
             # (An announcement or the chime alone keeps nothing open: its echo cannot wake.)
             busy = s.wake_word is not None and self.book.busy()
             gated = self._gate(
-                frame, holding=listener.holding, in_speech=listener.in_speech, busy=busy
+                frame,
+                holding=listener.holding,
+                in_speech=listener.in_speech,
+                busy=busy,
+                chime_only=self._chime_only,
             )
             heard, p, raw_p = gated.heard, gated.probability, gated.raw_probability
             if gated.woke:
@@ -348,7 +354,12 @@ class Conversation:
         )
         actions = listener.push(heard_frame)
         if self._chime_at is not None and (listener.in_speech or frame.end_s >= self._chime_at):
-            if not listener.in_speech:
+            late = time.monotonic() - frame.captured_at
+            if late > _CHIME_LATE_S:
+                # Listening has fallen behind (a busy machine): the user may be asking
+                # their question by now, and the chime would play over it.
+                _log.debug("the wake word's chime skipped: listening is %.2f s behind", late)
+            elif not listener.in_speech:
                 self._chime()
             self._chime_at = None
         if self.on_listened is not None:
@@ -430,6 +441,7 @@ class Conversation:
             turn_id = next(self._announcement_ids)
             self.speaker.enqueue(Phrase(turn_id, 0, "", sound))
             self._chime_ends = time.monotonic() + _CHIME_S + _OUTPUT_LATENCY_S
+            self._chime_only = True
             self.speaker.release(turn_id)
 
     def _may_be_echo(self, moment: float) -> bool:
@@ -610,6 +622,7 @@ class Conversation:
         self._last_playback = time.monotonic()
         if note.kind == "started":
             phrase = note.phrase
+            self._chime_only = False
             self.judge.note_spoken(phrase.text, phrase.samples.size / self.speaker.rate, note.at)
         turn = self.book.find(note.phrase.turn_id)
         if turn is None or turn.cancel.is_set():

@@ -16,7 +16,6 @@ from .settings import EngineSettings
 _RATE = 16_000
 _RECENT_FRAMES = 20  # 0.64 s: enough to tell whether the microphone follows the speaker
 _SLOW_ECHO = 0.8  # following the speaker this closely at some delay: its echo
-_CHIME_REACH_S = 2.0  # the wake word's chime has played by then (see Conversation._chime)
 
 
 @dataclass(frozen=True)
@@ -42,19 +41,28 @@ class Gate:
         self._audible_since: float | None = None
         self._silent_since: float | None = None  # when the assistant last fell silent
         self._awake_until = 0.0
-        self._woke_at = float("-inf")  # when the wake word was last heard (input s)
         # The last moments of the microphone (for echo over a path with no steady delay).
         self._recent_raw: deque[np.ndarray] = deque(maxlen=_RECENT_FRAMES)
         self._recent_end_at = 0.0
 
     def __call__(
-        self, frame: CapturedFrame, *, holding: bool, in_speech: bool, busy: bool = False
+        self,
+        frame: CapturedFrame,
+        *,
+        holding: bool,
+        in_speech: bool,
+        busy: bool = False,
+        chime_only: bool = False,
     ) -> Gated:
         """``busy``: a turn is under way, from speech heard to its reply played (for the
-        wake word)."""
+        wake word). ``chime_only``: all the speaker played since its last phrase is the
+        wake word's chime."""
         s = self.settings
         start = s.endpoint.start_threshold
-        audible = frame.assistant_audible
+        # A tone is not the assistant's voice: the question the user begins over it is
+        # theirs, heard as it came (the canceller's double-talk suppression, set off by a
+        # tone it cannot find in the microphone, turned "capital" into "goal").
+        audible = frame.assistant_audible and not chime_only
         self._recent_raw.append(frame.raw)
         self._recent_end_at = frame.captured_at
         # Nothing to cancel (silence, headphones, playback paused for speech that may be
@@ -90,9 +98,7 @@ class Gate:
                     # suppression can mute their words; the raw signal has them.
                     probability = max(probability, raw_probability)
                     why = "not the speaker's echo"
-        # (Not for the wake word's chime: a tone cannot be taken for speech, and the user's
-        # question may begin over it.)
-        if self._holding_off(frame, in_speech) and not self._just_woke(frame, busy):
+        if self._holding_off(frame, in_speech, audible):
             probability, why = 0.0, "hold-off: the canceller adapts to the assistant's voice"
         woke = False
         if s.wake_word is not None:
@@ -115,21 +121,16 @@ class Gate:
         heard = s.wake_word(frame.cancelled) and not frame.assistant_audible
         if heard:
             self._awake_until = max(self._awake_until, frame.end_s + s.wake_window_s)
-            self._woke_at = frame.end_s
         return heard
 
-    def _just_woke(self, frame: CapturedFrame, busy: bool) -> bool:
-        """The wake word was just heard and no turn is under way: what plays is its chime."""
-        return not busy and frame.end_s - self._woke_at < _CHIME_REACH_S
-
-    def _holding_off(self, frame: CapturedFrame, in_speech: bool) -> bool:
+    def _holding_off(self, frame: CapturedFrame, in_speech: bool, audible: bool) -> bool:
         """The canceller adapts during the first moments of the assistant's voice; a turn
         cannot start then (unless its voice is known not to come back, as with
         headphones). The hold-off starts when the assistant starts talking after a real
         silence, not at every gap between its phrases: the canceller stays adapted through
         short gaps, and a user who talks into one must still be heard at once."""
         s = self.settings
-        if not frame.assistant_audible:
+        if not audible:
             if self._silent_since is None:
                 self._silent_since = frame.end_s
             if frame.end_s - self._silent_since > s.readapt_after_s:

@@ -148,6 +148,10 @@ def _print(n: dict[str, object]) -> None:
             f"GUI blocks > {SLOW_MS:g} ms (after warm-up)",
             f"{n['gui_blocks_over_50ms']} ({n['gui_blocks_over_50ms_after_warmup']})",
         ),
+        (
+            "... after warm-up: GUI's own work / waiting for a CPU / asleep (GIL, lock)",
+            "/".join(str(v) for v in n["gui_blocks_after_warmup_by_cause"].values()),
+        ),
         ("requests answered", f"{n['requests_answered']}/{n['requests']}"),
         ("turns answered", n["turns_answered"]),
         ("tool calls", n["tool_calls"]),
