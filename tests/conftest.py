@@ -27,6 +27,17 @@ EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "ev
 ARTIFACTS = Path(os.environ.get("VISTAVOX_TEST_ARTIFACTS", REPO / "tests" / "artifacts"))
 
 
+def user_speech(tts, text: str, rate: float = 1.0, to_rate: int = 16_000):
+    """``text`` as a test's user says it, the same way every run (float32 at ``to_rate``).
+    The voice's own variation is off: with it each take of a sentence differs in rhythm
+    and sound, and a test fed a new take each run fails now and then by chance (one take in
+    a few of "What is the capital of Italy?" was heard as "... of the lead")."""
+    from vistavox.pipelines.audio.resample import resample
+
+    speech = tts.speak_varied(text, rate, 0.0, 0.0)
+    return resample(speech, tts.sample_rate, to_rate).astype("float32", copy=False)
+
+
 def normalise_words(text: str) -> str:
     """Lower-case words without punctuation, numbers spelled out ("8" and "eight" are the
     same word to a listener), for word error rates."""

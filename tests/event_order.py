@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.conftest import user_speech
+
 RATE = 16_000
 GOLDEN = Path(__file__).parent / "data" / "event_order"
 TRACES = Path(__file__).parent / "data" / "listener_traces"
@@ -36,13 +38,11 @@ SCENARIOS: dict[str, list[tuple[float, str | None]]] = {
 
 
 def scenario_audio(models, name: str) -> np.ndarray:
-    from vistavox.pipelines.audio.resample import resample
-
     parts = []
     for gap, text in SCENARIOS[name]:
         parts.append(np.zeros(int(gap * RATE), np.float32))
         if text:
-            parts.append(resample(models.tts.speak(text), models.tts.sample_rate, RATE))
+            parts.append(user_speech(models.tts, text))
     return np.concatenate(parts)
 
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import word_error_rate
+from tests.conftest import user_speech, word_error_rate
 
 RATE = 16_000
 
@@ -36,9 +36,7 @@ def _conversation(models, path, **settings):
 
 
 def _speech(models, text):
-    from vistavox.pipelines.audio.resample import resample
-
-    return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
+    return user_speech(models.tts, text)
 
 
 def test_push_to_talk_takes_speech_only_while_pressed(models, tmp_path):

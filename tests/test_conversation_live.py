@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.audio_rig import MIC, RATE, SPEAKER, speech_bounds
-from tests.conftest import normalise_words, word_error_rate
+from tests.conftest import normalise_words, user_speech, word_error_rate
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +21,7 @@ def models():
 
 
 def _speech(models, text: str) -> np.ndarray:
-    from vistavox.pipelines.audio.resample import resample
-
-    return resample(models.tts.speak(text), models.tts.sample_rate, RATE)
+    return user_speech(models.tts, text)
 
 
 def _assert_silent(rig, log, onset: float, said_until: float, end: float, interrupted) -> None:

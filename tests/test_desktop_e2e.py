@@ -14,7 +14,7 @@ import pytest
 
 from tests.audio_rig import MIC, SPEAKER
 from tests.conftest import ARTIFACTS as ARTIFACTS_ROOT
-from tests.conftest import EVAL_DIR, word_error_rate
+from tests.conftest import EVAL_DIR, user_speech, word_error_rate
 from tests.desktop_rig import App, ScreenUnavailable, VirtualScreen, app_env
 
 ARTIFACTS = ARTIFACTS_ROOT / "desktop"
@@ -53,7 +53,6 @@ def _sketch_photo(tmp_path: Path) -> Path:
 
 def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber, synthesizer,
                                                        tmp_path):  # fmt: skip
-    from vistavox.pipelines.audio.resample import resample
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = app_env(screen, tmp_path, {"audio-devices.json": {"input": MIC, "output": SPEAKER}})
@@ -65,7 +64,7 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
         time.sleep(1.5)
 
         question = "What is the capital of France?"
-        speech = resample(synthesizer.speak(question), synthesizer.sample_rate, RATE)
+        speech = user_speech(synthesizer, question)
         rig.player.say("question", speech)
         heard = app.event("FinalTranscript", timeout=60)
         assert word_error_rate(question, heard["text"]) <= 0.3, heard["text"]
@@ -103,7 +102,7 @@ def test_talk_to_the_app_and_turn_a_sketch_into_a_page(screen, rig, transcriber,
 
         # Ask for changes, spoken and typed: the same page changes and the preview reloads.
         ask = "Add a footer saying thank you."
-        rig.player.say("edit", resample(synthesizer.speak(ask), synthesizer.sample_rate, RATE))
+        rig.player.say("edit", user_speech(synthesizer, ask))
         try:
             edited = app.wait(
                 lambda i: i.get("type") == "PageUpdated" and "footer" in i.get("note", ""),
@@ -153,7 +152,6 @@ def test_holding_f8_talks_to_the_app(screen, rig, synthesizer, tmp_path):
     """Push-to-talk in the real window: F8 held opens the microphone (in the background)
     and takes the question said while it is down; letting go ends the turn, which is
     answered aloud."""
-    from vistavox.pipelines.audio.resample import resample
 
     env = app_env(screen, tmp_path, {"audio-devices.json": {"input": MIC, "output": SPEAKER}})
     app = App(env, tmp_path / "conversations.db", ARTIFACTS / "app-stderr-ptt.log")
@@ -163,7 +161,7 @@ def test_holding_f8_talks_to_the_app(screen, rig, synthesizer, tmp_path):
         app.event("ListeningStarted", timeout=30)
         time.sleep(0.5)
         question = "How many legs does a spider have?"
-        speech = resample(synthesizer.speak(question), synthesizer.sample_rate, RATE)
+        speech = user_speech(synthesizer, question)
         rig.player.say("question", speech)  # (returns when it has been played)
         time.sleep(0.3)
         app.do("push_to_talk", down=False)

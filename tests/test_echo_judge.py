@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import normalise_words
+from tests.conftest import normalise_words, user_speech
 
 RATE = 16_000
 REPLY = "The ocean is a vast and mysterious world."
@@ -109,12 +109,11 @@ def test_held_speech_over_the_echo_is_judged_by_the_words_heard_without_it(stt, 
     on CI) or garble the user's first words. The stretch after playback paused, where no
     echo can reach the microphone, and the echo-cancelled audio give the user's words back;
     echo stays echo."""
-    from vistavox.pipelines.audio.resample import resample
     from vistavox.pipelines.conversation.echo_judge import EchoJudge
     from vistavox.pipelines.speech.self_hearing import sounds_like_echo
 
     def speech(text):
-        return resample(tts.speak(text), tts.sample_rate, RATE)
+        return user_speech(tts, text)
 
     judge = EchoJudge(lambda audio, hint: stt.transcribe(audio, hint=hint).text, echo_gate_db=-45)
     reply = "Once upon a time, there was a brave knight named Sir Cedric."

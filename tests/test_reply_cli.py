@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import character_error_rate, word_error_rate
+from tests.conftest import character_error_rate, user_speech, word_error_rate
 
 VISTAVOX = Path(sys.executable).with_name("vistavox")
 
@@ -48,7 +48,7 @@ def test_spoken_question_gets_a_spoken_answer(
     # Piper speaks the question, with silence around it as a microphone would record it.
     rate = synthesizer.sample_rate
     pad = np.zeros(int(0.5 * rate), dtype=np.float32)
-    spoken = np.concatenate([pad, synthesizer.speak(question), pad])
+    spoken = np.concatenate([pad, user_speech(synthesizer, question, to_rate=rate), pad])
     question_wav = tmp_path / "question.wav"
     write_wav(question_wav, spoken, rate)
     answer_wav = tmp_path / "answer.wav"

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import normalise_words
+from tests.conftest import normalise_words, user_speech
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # (the settings test's widgets)
 
@@ -41,13 +41,7 @@ def tts():
 
 
 def _say(tts, text: str, rate: float = 1.0) -> np.ndarray:
-    from vistavox.pipelines.audio.resample import resample
-
-    tts.set_rate(rate)
-    try:
-        return resample(tts.speak(text), tts.sample_rate, RATE)
-    finally:
-        tts.set_rate(1.0)
+    return user_speech(tts, text, rate)
 
 
 def _gap(seconds: float) -> np.ndarray:
@@ -390,11 +384,13 @@ def test_a_question_asked_over_a_late_chime_is_heard_whole(models, tmp_path, mon
     tts = models.tts
     audio = np.concatenate(
         [
-            _gap(1.0),
+            _gap(1.5),
+            _say(tts, "What is the capital of France?"),
+            _gap(2.0),
             _say(tts, "Alexa."),
             _gap(1.0),
             _say(tts, "What is the capital of Italy?"),
-            _gap(2.0),
+            _gap(4.0),
         ]
     )
     texts = _turn_texts(_converse(models, tmp_path, audio))

@@ -275,3 +275,58 @@ def test_the_training_dialog_cancels_a_training_under_way(qtbot, tmp_path, monke
     trainer.cancel_button.click()
     qtbot.waitUntil(lambda: not trainer.training, timeout=60_000)
     assert not list(tmp_path.rglob("*.npz*"))
+
+
+def test_a_conversation_takes_the_question_after_the_trained_word(trained, speaker, tmp_path):
+    """The trained word in the real engine, fed a recording in real time: a question with
+    no word is not a turn; the word (said by a voice it was not trained on), a pause and the
+    question make one turn, without the word."""
+    from tests.conftest import normalise_words, user_speech
+    from vistavox.pipelines.audio.files import write_wav
+    from vistavox.pipelines.audio.microphone import FileMicrophone
+    from vistavox.pipelines.audio.speaker import RecordingSpeaker
+    from vistavox.pipelines.conversation import Conversation, EngineSettings
+    from vistavox.pipelines.events import EventBus, EventLog, FinalTranscript, WakeWordHeard
+    from vistavox.pipelines.speech.wakeword import WakeWordDetector
+    from vistavox.pipelines.voice_models import VoiceModels
+
+    detector = WakeWordDetector("hey-vistavox")
+    takes = [
+        _in_quiet_room(speaker.say(PHRASE, _voice(*held)), seed)
+        for seed, held in enumerate(HELD_ASIDE)
+    ]
+    word = next(take for take in takes if _fires(detector, take))  # (most of them do: above)
+    models = VoiceModels.load_defaults()
+    gap = lambda seconds: np.zeros(int(seconds * RATE), np.float32)  # noqa: E731
+    audio = np.concatenate(
+        [
+            gap(1.0),
+            user_speech(models.tts, "What is the capital of France?"),
+            gap(1.5),
+            word,
+            gap(0.5),
+            user_speech(models.tts, "What is the capital of Italy?"),
+            gap(2.0),
+        ]
+    )
+    write_wav(tmp_path / "turns.wav", audio, RATE)
+    bus = EventBus()
+    log = EventLog(bus)
+    mic = FileMicrophone(tmp_path / "turns.wav", tail_s=4.0)
+    speaker_out = RecordingSpeaker(source_rate=models.tts.sample_rate)
+    conversation = Conversation(
+        models, mic, speaker_out, settings=EngineSettings(wake_word=detector), bus=bus
+    )
+    conversation.start()
+    try:
+        assert mic.finished.wait(120)
+        for _ in range(900):  # (at most 90 s for the reply to end)
+            if conversation.is_idle():
+                break
+            threading.Event().wait(0.1)
+    finally:
+        conversation.stop()
+    texts = [e.text for e in log.of_type(FinalTranscript)]
+    assert len(texts) == 1 and "capital of italy" in normalise_words(texts[0]), texts
+    assert "vistavox" not in normalise_words(texts[0]).replace(" ", "")
+    assert [e.phrase for e in log.of_type(WakeWordHeard)] == [PHRASE]

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 import numpy as np
 import pytest
 
+from tests.conftest import user_speech
 from tests.web_server import serve
 from vistavox.pipelines.tools.registry import ToolRegistry
 from vistavox.pipelines.web.sites import SitePermissions
@@ -171,7 +172,6 @@ def test_a_spoken_request_for_a_page_is_answered_from_it_and_cited(
 ):
     from vistavox.pipelines.audio.files import write_wav
     from vistavox.pipelines.audio.microphone import FileMicrophone
-    from vistavox.pipelines.audio.resample import resample
     from vistavox.pipelines.audio.speaker import RecordingSpeaker
     from vistavox.pipelines.conversation import Conversation, EngineSettings
     from vistavox.pipelines.conversation.voice_kernel import voice_kernel
@@ -180,7 +180,7 @@ def test_a_spoken_request_for_a_page_is_answered_from_it_and_cited(
 
     monkeypatch.setenv("VISTAVOX_WEB_ALLOW", "127.0.0.1")
     url = article_site.url("/news")
-    speech = resample(models.tts.speak(_said(article_site)), models.tts.sample_rate, RATE)
+    speech = user_speech(models.tts, _said(article_site))
     gap = np.zeros(RATE, np.float32)
     write_wav(tmp_path / "q.wav", np.concatenate([gap, speech, gap]), RATE)
     reader = _reader(tmp_path, allowed=True)
