@@ -334,6 +334,20 @@ def _turn_texts(log) -> list[str]:
     return [e.text for e in log.of_type(FinalTranscript)]
 
 
+def _asked_after_the_word(tts) -> np.ndarray:
+    """Silence, a question without the word, the word, a pause, and the question asked."""
+    return np.concatenate(
+        [
+            _gap(1.5),
+            _say(tts, "What is the capital of France?"),
+            _gap(2.0),
+            _say(tts, "Alexa."),
+            _gap(1.0),
+            _say(tts, "What is the capital of Italy?"),
+        ]
+    )
+
+
 def test_only_the_question_after_the_wake_word_is_a_turn_and_a_follow_up_needs_none(
     models, tmp_path
 ):
@@ -345,12 +359,7 @@ def test_only_the_question_after_the_wake_word_is_a_turn_and_a_follow_up_needs_n
     tts = models.tts
     audio = np.concatenate(
         [
-            _gap(1.5),
-            _say(tts, "What is the capital of France?"),
-            _gap(2.0),
-            _say(tts, "Alexa."),
-            _gap(1.0),
-            _say(tts, "What is the capital of Italy?"),
+            _asked_after_the_word(tts),
             _gap(14.0),
             _say(tts, "And what is the capital of Spain?"),
             _gap(1.0),
@@ -381,18 +390,7 @@ def test_a_question_asked_over_a_late_chime_is_heard_whole(models, tmp_path, mon
         time.sleep(1.4)  # listening stops here for a moment, as on a busy machine
 
     monkeypatch.setattr(engine.Conversation, "_woke", then_stall)
-    tts = models.tts
-    audio = np.concatenate(
-        [
-            _gap(1.5),
-            _say(tts, "What is the capital of France?"),
-            _gap(2.0),
-            _say(tts, "Alexa."),
-            _gap(1.0),
-            _say(tts, "What is the capital of Italy?"),
-            _gap(4.0),
-        ]
-    )
+    audio = np.concatenate([_asked_after_the_word(models.tts), _gap(4.0)])
     texts = _turn_texts(_converse(models, tmp_path, audio))
     assert len(texts) == 1 and "capital of italy" in normalise_words(texts[0]), texts
 
