@@ -4,6 +4,7 @@ questions answered with what the vision pipeline found, and `vistavox ask --llm`
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -225,3 +226,37 @@ def test_a_file_search_is_offered_only_once_there_are_files(store, tmp_path):
     registry.documents.add(notes)
     assert offered() == {"calculator", "search_files"}
     assert "search_files" in {s["name"] for s in registry.specs(every=True)}
+
+
+class RepeatingLlm(LeakyLlm):
+    """Calls the same tool again after its result, as Qwen 0.5B did with the python tool
+    (then wrote code as its answer, without the number it had)."""
+
+    def __init__(self, call: dict):
+        super().__init__(follows_tools=True)
+        self.call = call
+
+    def stream_chat(self, messages, **kw):
+        self.seen.append(list(messages))
+        if kw.get("grammar") and messages[-1]["role"] in ("user", "tool"):
+            yield json.dumps(self.call)  # each step, before and after the result
+        else:
+            yield "Run this:\n```python\nprint(sum(range(21)))\n```\nIt prints 210."
+
+
+def test_a_call_repeated_after_its_number_is_answered_with_that_number(store, tmp_path):
+    """The python tool really runs (in its sandbox) once; the repeat is not run again and the
+    number it printed is the answer."""
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import load_persona
+    from vistavox.pipelines.tools.defaults import default_registry
+
+    code = {"code": "print(sum(i**2 for i in range(1, 21)))"}
+    registry = default_registry(
+        store, confirm=lambda *_: True, workspace=tmp_path / "ws", persona_name="coding-helper"
+    )
+    llm = RepeatingLlm({"tool": "python", "arguments": code})
+    kernel = Kernel(llm, store, load_persona("coding-helper"), tools=registry)
+    reply = kernel.ask("Use python to print the sum of the squares of the numbers from 1 to 20.")
+    assert reply.text == "The result is 2,870."
+    assert [(e.tool, e.decision) for e in registry.audit] == [("python", "allowed")]

@@ -19,6 +19,15 @@ ALL = [
     [
         ("Who painted the Mona Lisa?", {"search_files", "weather"}),
         ("Give me a tip for sleeping better.", {"search_files", "weather"}),
+        ("Give me three tips for sleeping better.", {"search_files", "weather"}),
+        ("Tell me two facts about octopuses", {"search_files", "weather"}),
+        (
+            "I have three apples and eat one, how many are left?",
+            {"calculator", "python", "search_files", "weather"},
+        ),
+        ("Use python to print the first ten Fibonacci numbers.", {"python"}),
+        ("Use the calculator: 16 eggs a day, 3 eaten, 4 baked.", {"calculator"}),
+        ("Using Python, how many days from 1 March to 1 June 2024?", {"python"}),
         ("What is 4817 multiplied by 2963?", {"calculator", "python", "search_files", "weather"}),
         ("What's twelve times seven?", {"calculator", "python", "search_files", "weather"}),
         ("Please remember that my sister is called Ana.", {"remember", "search_files", "weather"}),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import VistavoxError
 from ..intents.checking import correct_sums
+from ..intents.totals import correct_totals
 from ..tools.relevance import offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
@@ -437,8 +438,11 @@ class Kernel:
             answer = self._fresh_answer(plan, key, results, guard, on_token, cancel)
             if cancel is not None and cancel.is_set():
                 return answer, results, True
-        # A sum the model stated is computed again: its arithmetic is a guess.
-        return correct_sums(answer) or _grounded_fallback(results), results, False
+        # A sum the model stated is computed again, and a total of the data's numbers is
+        # the total they make: its arithmetic is a guess, and data may state a false total.
+        data = "\n".join([_text_of(plan.messages[-1]), *(r.content for r in results)])
+        answer = correct_totals(correct_sums(answer), data) if answer else answer
+        return answer or _grounded_fallback(results), results, False
 
     def _guard(self, plan: ContextPlan, results: list) -> ReplyGuard:
         """A guard for this turn: the prompt's own text, the earlier answers to other
@@ -652,6 +656,7 @@ class Kernel:
         grammar = tool_call_grammar(specs)
         messages = list(plan.messages)
         previous = None
+        number = None  # the last call's number, when the question has numbers
         asks_numbers = bool(_numbers_in(plan.messages[-1], None))
         for _ in range(self.max_tool_steps):
             # A call can be longer than an answer (code for the python tool).
@@ -694,6 +699,10 @@ class Kernel:
             if step.answer is not None:
                 return
             if (step.tool, step.arguments) == previous:
+                if number is not None:
+                    # The same call again after it returned a number: Qwen 0.5B did, then
+                    # wrote code or lost the number in its answer. The number is the answer.
+                    return
                 break  # the model is repeating itself: answer with what it has
             previous = (step.tool, step.arguments)
             decision, wrapped = self._run_call(step, untrusted, key, results)

@@ -21,7 +21,29 @@ _NUMBER_WORDS = (
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety|hundred|thousand|million|billion|half|quarter|third|dozen|percent"
 )
-_NUMBERS = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
+_NUMBER_NAMES = re.compile(rf"\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+# A number in words is a quantity to compute with only beside words of arithmetic: "three
+# tips for sleeping" is not a sum (the calculator was called for it), "twelve times seven" is.
+_ARITHMETIC = re.compile(
+    r"\b(?:plus|minus|times|multipl\w*|divid\w*|over|percent|sum|total|average|add|subtract|"
+    r"square\w*|cube\w*|root|power|how many|how much|cost\w*|price|each|split|share|left|"
+    r"altogether|in all|more than|less than|difference|convert)\b",
+    re.IGNORECASE,
+)
+# "Use python to …", "with the calculator": the user chose the tool, and only it is offered
+# (Qwen 0.5B asked to use python called the calculator, copying the prompt's example).
+_NAMED_TOOL = re.compile(
+    r"\b(?:use|using|with|in|run|via)\s+(?:the\s+|a\s+)?(?P<tool>python|calculator)\b",
+    re.IGNORECASE,
+)
+
+
+def _has_numbers(message: str) -> bool:
+    """Digits, or numbers in words beside words of arithmetic."""
+    return bool(
+        _DIGITS.search(message) or (_NUMBER_NAMES.search(message) and _ARITHMETIC.search(message))
+    )
 
 
 def _words(pattern: str) -> re.Pattern[str]:
@@ -59,8 +81,8 @@ _SEARCH = _words(
 WANTED: dict[str, Callable[[str, str], bool]] = {
     "web_fetch": lambda question, message: bool(_SITE.search(question)) and "://" not in question,
     "web_search": lambda question, message: bool(_SEARCH.search(question)),
-    "calculator": lambda question, message: bool(_NUMBERS.search(message)),
-    "python": lambda question, message: bool(_CODE.search(question) or _NUMBERS.search(message)),
+    "calculator": lambda question, message: _has_numbers(message),
+    "python": lambda question, message: bool(_CODE.search(question)) or _has_numbers(message),
     "plot": lambda question, message: bool(_PLOT.search(question)),
     "write_page": lambda question, message: bool(_PAGE.search(question)),
     "screenshot": lambda question, message: bool(_SCREEN.search(question)),
@@ -78,5 +100,9 @@ def wanted(name: str, question: str, message: str) -> bool:
 
 
 def offered(specs: Sequence[dict], question: str, message: str) -> list[dict]:
-    """The tool specs worth offering for this request, in their order."""
+    """The tool specs worth offering for this request, in their order; only the one the
+    user named when they named one of them."""
+    named = _NAMED_TOOL.search(question)
+    if named and any(spec["name"] == named.group("tool").lower() for spec in specs):
+        return [spec for spec in specs if spec["name"] == named.group("tool").lower()]
     return [spec for spec in specs if wanted(spec["name"], question, message)]

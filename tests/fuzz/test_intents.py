@@ -113,3 +113,40 @@ def test_sums_read_whole_are_exact(a, op, b):
         assert f"{expected:,}" in reply.text.replace("−", "-"), (reply.text, expected)
     else:  # said in scientific notation, by design
         assert "× 10^18" in reply.text, reply.text
+
+
+LABELS = st.sampled_from(["China", "USA", "North", "Coffee", "Ink & paper", "Σ", "يوم", "Grey cat"])
+AMOUNTS = st.one_of(
+    st.integers(0, 10**12).map(lambda n: f"{n:,}"),
+    st.decimals(0, 10**6, places=2).map(str),
+)
+
+
+@fuzz(300)
+@given(st.text(max_size=300), st.text(max_size=300))
+@example("the sum is " + "1," * 5000, "A 1 " * 20_000)
+@example("total " * 20_000 + "is 5", "x 1 y 2 z 3")
+@counted
+def test_any_reply_and_data_keep_their_words_when_totals_are_checked(reply, data):
+    from vistavox.pipelines.intents.totals import correct_totals
+
+    checked = correct_totals(reply, data)
+    assert isinstance(checked, str)
+    if "sum" not in reply.lower() and "total" not in reply.lower() and "add" not in reply:
+        assert checked == reply
+
+
+@fuzz(200)
+@given(st.lists(st.tuples(LABELS, AMOUNTS), min_size=3, max_size=30), st.integers(0, 10**13))
+@counted
+def test_a_stated_total_of_a_table_is_one_its_numbers_make(rows, stated):
+    from fractions import Fraction
+
+    from vistavox.pipelines.intents.totals import correct_totals, number_lists
+
+    table = "\n".join(f"{label} | {amount}" for label, amount in rows)
+    [numbers] = number_lists(table)
+    assert numbers.total == sum(Fraction(a.replace(",", "")) for _, a in rows)
+    checked = correct_totals(f"The total is {stated}.", table)
+    said = Fraction(checked.removeprefix("The total is ").rstrip(".").replace(",", ""))
+    assert numbers.agrees(said, Fraction(0)), (checked, float(numbers.total))
