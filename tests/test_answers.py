@@ -260,3 +260,28 @@ def test_a_call_repeated_after_its_number_is_answered_with_that_number(store, tm
     reply = kernel.ask("Use python to print the sum of the squares of the numbers from 1 to 20.")
     assert reply.text == "The result is 2,870."
     assert [(e.tool, e.decision) for e in registry.audit] == [("python", "allowed")]
+
+
+def test_a_tool_the_user_names_is_called_before_any_answer(store, tmp_path):
+    """ "Use python to …": the first step may only be that call (Qwen 0.5B answered in its
+    place, with a number copied from an earlier answer); other requests may answer at once."""
+    from vistavox.pipelines.kernel.kernel import Kernel
+    from vistavox.pipelines.kernel.personas import load_persona
+    from vistavox.pipelines.tools.defaults import default_registry
+
+    registry = default_registry(
+        store, confirm=lambda *_: True, workspace=tmp_path / "ws", persona_name="coding-helper"
+    )
+    llm = RepeatingLlm({"tool": "python", "arguments": {"code": "print(6 * 7)"}})
+    grammars: list[str] = []
+    real = llm.stream_chat
+    llm.stream_chat = lambda messages, **kw: (
+        grammars.append(kw.get("grammar") or "") or real(messages, **kw)
+    )
+    kernel = Kernel(llm, store, load_persona("coding-helper"), tools=registry)
+    reply = kernel.ask("Use python to print 6 times 7.")
+    assert reply.text == "The result is 42."
+    assert '\\"answer\\"' not in grammars[0] and '\\"python\\"' in grammars[0]
+    grammars.clear()
+    kernel.ask("What is 6 times 7 in your head?")
+    assert '\\"answer\\"' in grammars[0]

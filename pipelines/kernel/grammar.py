@@ -135,6 +135,11 @@ def tool_call_grammar(tools: list[dict[str, Any]]) -> str:
     return schema_to_gbnf(tool_call_schema(tools), max_string_chars=600)
 
 
+def call_only_grammar(tools: list[dict[str, Any]]) -> str:
+    """A call of one of ``tools`` and not an answer (the user asked for the tool)."""
+    return schema_to_gbnf({"anyOf": tool_call_schema(tools)["anyOf"][:-1]}, max_string_chars=600)
+
+
 class ToolStepError(ValueError):
     """A step the model wrote is not a valid call; the message tells it what to fix."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import VistavoxError
 from ..intents.checking import correct_sums
 from ..intents.totals import correct_totals
-from ..tools.relevance import offered
+from ..tools.relevance import named_tool, offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
 from .guard import ReplyGuard
@@ -647,6 +647,7 @@ class Kernel:
         quote that number (and no digits but those of the question and the call)."""
         from .grammar import (
             ToolStepError,
+            call_only_grammar,
             number_answer_grammar,
             parse_tool_step,
             tool_call_grammar,
@@ -654,6 +655,11 @@ class Kernel:
 
         specs = self._tool_specs()
         grammar = tool_call_grammar(specs)
+        named = named_tool(_text_of(plan.messages[-1]).split("\n\n" + DATA_MARKER, 1)[0])
+        if named in [s["name"] for s in specs]:
+            # "Use python to…": the first step is that call (Qwen 0.5B answered in its
+            # place with a number copied from an earlier answer).
+            grammar = call_only_grammar([s for s in specs if s["name"] == named])
         messages = list(plan.messages)
         previous = None
         number = None  # the last call's number, when the question has numbers

@@ -99,10 +99,16 @@ def wanted(name: str, question: str, message: str) -> bool:
     return test is None or test(question, message)
 
 
+def named_tool(question: str) -> str | None:
+    """The tool the user's words ask for ("use python to…", "with the calculator")."""
+    named = _NAMED_TOOL.search(question)
+    return named.group("tool").lower() if named else None
+
+
 def offered(specs: Sequence[dict], question: str, message: str) -> list[dict]:
     """The tool specs worth offering for this request, in their order; only the one the
     user named when they named one of them."""
-    named = _NAMED_TOOL.search(question)
-    if named and any(spec["name"] == named.group("tool").lower() for spec in specs):
-        return [spec for spec in specs if spec["name"] == named.group("tool").lower()]
+    named = named_tool(question)
+    if named and any(spec["name"] == named for spec in specs):
+        return [spec for spec in specs if spec["name"] == named]
     return [spec for spec in specs if wanted(spec["name"], question, message)]
