@@ -412,11 +412,15 @@ def test_choosing_models_of_each_kind(hub, tmp_path):
 # --- the command line ---------------------------------------------------------------------
 
 
-def _cli(*args: str, hub: FakeHub, tmp_path: Path, **popen) -> subprocess.Popen:
+def _cli(
+    *args: str, hub: FakeHub, tmp_path: Path, sigint_ignored: bool = False, **popen
+) -> subprocess.Popen:
     env = dict(os.environ, HF_ENDPOINT=hub.hub_url, VISTAVOX_MODELS_DIR=str(tmp_path / "models"),
                XDG_CONFIG_HOME=str(tmp_path / "config"))  # fmt: skip
     env.pop("HF_HUB_OFFLINE", None)
     command = [sys.executable, "-m", "vistavox.pipelines.commands", "models", *args]
+    if sigint_ignored:  # started as a script's background job is: SIGINT ignored, inherited
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **popen)  # fmt: skip
 
@@ -432,13 +436,17 @@ def _wait_for_bytes(part: Path, at_least: int, process: subprocess.Popen) -> int
     pytest.fail(f"the download never reached {at_least} bytes: {process.returncode} {err}")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
-def test_the_cli_download_stops_mid_way_and_a_rerun_resumes(hub, tmp_path, stop):
+@pytest.mark.parametrize(
+    ("stop", "sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGKILL, False)],
+    ids=["ctrl-c", "ctrl-c-started-by-a-script", "killed"],
+)
+def test_the_cli_download_stops_mid_way_and_a_rerun_resumes(hub, tmp_path, stop, sigint_ignored):
     served = serve_whisper(hub)
     hub.trickle = 0.004  # ~16 MB/s: the run is still downloading when it is stopped
     part = partial_folder(get_spec(WHISPER)).name
     part = tmp_path / "models" / part / "model.bin.part"
-    run = _cli("download", WHISPER, hub=hub, tmp_path=tmp_path)
+    run = _cli("download", WHISPER, hub=hub, tmp_path=tmp_path, sigint_ignored=sigint_ignored)
     _wait_for_bytes(part, 2_000_000, run)
     run.send_signal(stop)
     out, err = run.communicate(timeout=120)

