@@ -119,14 +119,14 @@ def number_lists(text: str) -> list[NumberList]:
             else:
                 label.append(word)
         elif number is not None:
-            value = None if number.endswith("%") else digits(number.lstrip("$€£-"))
+            value = None if number.endswith("%") else _amount(number)
             if value is not None and not label and after_number:
                 close_run(keep=False)  # two numbers to a row: which column is meant is unknown
             elif value is None or not label or label[-1].lower() in _TOTAL_LABELS:
                 close_run()  # a percentage, a number alone, or the row stating the total
             else:
                 labels.append(" ".join(label))
-                values.append(-value if number.lstrip("$€£").startswith("-") else value)
+                values.append(value)
             after_number = bool(label) and value is not None
             label = []
         elif mark not in _SEPARATORS:
@@ -139,13 +139,15 @@ def number_lists(text: str) -> list[NumberList]:
 def correct_totals(reply: str, data: str) -> str:
     """``reply`` with each stated total that no sum of the data's labelled numbers makes
     replaced by the total they make; left alone when the data holds no list, or several."""
+    claims = sorted(
+        [*_CLAIM.finditer(reply), *_A_TOTAL_OF.finditer(reply)], key=lambda m: m.start()
+    )
+    if not claims:
+        return reply  # (most replies: the data, perhaps a long document, is not read)
     lists = number_lists(data)
     if len(lists) != 1:
         return reply
     numbers = lists[0]
-    claims = sorted(
-        [*_CLAIM.finditer(reply), *_A_TOTAL_OF.finditer(reply)], key=lambda m: m.start()
-    )
     out, last = [], 0
     for claim in claims:
         start = claim.start("result")
@@ -164,10 +166,10 @@ def _stated(written: str, scale: str | None, hedge: str | None) -> tuple[Fractio
     """The number a reply states, and how far off it may be as written: half its last
     digit ("4.23 billion": 5 million; "about 2,800": 50; "3.50": 0.005); a whole number
     said plainly ("100") is exact."""
-    plain = written.replace(",", "").lstrip("-$€£")
-    value = digits(plain)
+    value = _amount(written)
     if value is None:
         return None
+    plain = written.replace(",", "").lstrip("-$€£")
     if "." in plain:
         unit = Fraction(1, 10 ** len(plain.split(".")[1]))
     else:
@@ -176,5 +178,12 @@ def _stated(written: str, scale: str | None, hedge: str | None) -> tuple[Fractio
         else:
             unit = Fraction(10 ** (len(plain) - len(plain.rstrip("0")))) if value else Fraction(1)
     factor = SCALES[scale.lower()] if scale else 1
-    sign = -1 if written.startswith("-") else 1
-    return sign * value * factor, unit * factor / 2
+    return value * factor, unit * factor / 2
+
+
+def _amount(written: str) -> Fraction | None:
+    """ "1,439,323,776", "$3.50", "-$4", "$-4" exactly (None for anything else)."""
+    value = digits(written.lstrip("-$€£"))
+    if value is None:
+        return None
+    return -value if "-" in written[:2] else value

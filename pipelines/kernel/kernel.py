@@ -459,7 +459,7 @@ class Kernel:
             prompt,
             earlier,
             tools_run=lambda: {r.tool for r in results if r.ok},
-            question=current.split("\n\n" + DATA_MARKER, 1)[0],
+            question=_question_of(current),
         )
 
     def _fresh_answer(self, plan, key, results, guard, on_token, cancel) -> str:
@@ -655,7 +655,7 @@ class Kernel:
 
         specs = self._tool_specs()
         grammar = tool_call_grammar(specs)
-        named = named_tool(_text_of(plan.messages[-1]).split("\n\n" + DATA_MARKER, 1)[0])
+        named = named_tool(_question_of(_text_of(plan.messages[-1])))
         if named in [s["name"] for s in specs]:
             # "Use python to…": the first step is that call (Qwen 0.5B answered in its
             # place with a number copied from an earlier answer).
@@ -895,6 +895,11 @@ def _numbers_in(question: dict, step) -> list[str]:
     repeat them: "12 times 7 is 84")."""
     text = _text_of(question) + " " + (json.dumps(step.arguments) if step else "")
     return sorted(set(_NUMBER.findall(text)))
+
+
+def _question_of(content: str) -> str:
+    """The user's own words in a turn's content (before its data blocks)."""
+    return content.split("\n\n" + DATA_MARKER, 1)[0]
 
 
 def _text_of(message: dict) -> str:
