@@ -1,12 +1,16 @@
 """Child processes end with the app that started them, however it ends: quit, a signal,
 the X session going away, a crash or ``kill -9`` (when nothing in the app can clean up).
 
-Two guards, one for each way a child is started:
+Three guards, one for each way a child is started:
 
 - ``kill_on_parent_exit()``: a ``preexec_fn`` for ``subprocess``. The kernel sends the
   child SIGKILL when its parent ends (Linux ``PR_SET_PDEATHSIG``). The kernel counts the
   *thread* that started the child as its parent, so this is only for a child that the
   starting thread waits for (``subprocess.run``, ``Popen`` then ``wait``).
+- ``die_with_parent(pid)``: the same death signal, armed by a Python child as its first
+  step. Its parent then needs no ``preexec_fn``, which makes ``subprocess`` fork the whole
+  app while holding the interpreter lock (every other thread, the GUI's included, waits);
+  without one it uses vfork and lets the other threads run.
 - ``exit_when_parent_exits(pid)``: called inside a child (a ``multiprocessing`` pool's
   initializer, say): a daemon thread ends the child as soon as the process ``pid`` has
   ended. For children started from a thread that may end before them: a
@@ -27,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["exit_when_parent_exits", "kill_on_parent_exit"]
+__all__ = ["die_with_parent", "exit_when_parent_exits", "kill_on_parent_exit"]
 
 _PR_SET_PDEATHSIG = 1
 _POLL_S = 0.5  # how often the parent is looked for where pidfds are missing
@@ -60,13 +64,24 @@ def kill_on_parent_exit(
     def preexec() -> None:
         if prepare is not None:
             prepare()
-        if prctl is None:
-            return
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0)
-        if os.getppid() != parent:  # the parent ended before the guard was armed
-            os._exit(ORPHAN_EXIT_CODE)
+        _arm(prctl, parent)
 
     return preexec
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a child whose starting thread waits for it: have the kernel kill this process
+    when that thread ends; exit at once if ``parent_pid`` has already gone. Call it after
+    any change of credentials (a new user namespace clears the signal)."""
+    _arm(_prctl(), parent_pid)
+
+
+def _arm(prctl: Callable[..., int] | None, parent_pid: int) -> None:
+    if prctl is None:
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0)
+    if os.getppid() != parent_pid:  # the parent ended before the guard was armed
+        os._exit(ORPHAN_EXIT_CODE)
 
 
 def exit_when_parent_exits(parent_pid: int) -> None:

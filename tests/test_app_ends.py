@@ -153,6 +153,22 @@ def test_a_child_whose_parent_is_already_gone_exits_at_once():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_child_arming_the_death_signal_after_its_parent_went_exits_at_once():
+    """``die_with_parent`` in a child that was orphaned before it ran (as the sandbox's
+    child would be if the app were killed while it started)."""
+    from vistavox.pipelines.lifeline import ORPHAN_EXIT_CODE
+
+    code = (
+        "import os\n"
+        "from vistavox.pipelines.lifeline import die_with_parent\n"
+        "die_with_parent(os.getppid() + 1)\n"
+        "import time; time.sleep(600)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=120)
+    assert done.returncode == ORPHAN_EXIT_CODE
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
 @pytest.mark.parametrize("from_thread", [False, True], ids=["main-thread", "worker-thread"])
 def test_the_kernel_kills_a_child_started_with_kill_on_parent_exit(from_thread, tmp_path):
     parent = _python(

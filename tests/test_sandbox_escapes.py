@@ -58,6 +58,17 @@ def test_the_sandbox_uses_the_layers_this_machine_has(escape_range):
     if syscall_filter.seccomp is not None:
         assert "seccomp" in result.confinement
     assert "resource limits" in result.confinement
+    if _user_namespaces_allowed():
+        # The child enters them itself, so they are lost if it is not one thread by then.
+        assert "user+network+ipc namespaces" in result.confinement
+
+
+def _user_namespaces_allowed() -> bool:
+    import subprocess
+    import sys
+
+    probe = "import os; os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)"
+    return subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True).returncode == 0
 
 
 # Without a sandbox, each of these must be seen escaping, each by a different check.

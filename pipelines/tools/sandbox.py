@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import shutil
 import signal
 import stat
@@ -38,8 +37,6 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from ..lifeline import kill_on_parent_exit
 
 OUTPUT_CAP = 20_000  # characters of stdout/stderr returned to the model
 
@@ -83,27 +80,6 @@ class SandboxResult:
         return json.dumps(data)
 
 
-def _limit_child(limits: SandboxLimits, isolate_network: bool):
-    def apply() -> None:
-        mb = 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb,) * 2)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if isolate_network and hasattr(os, "unshare"):
-            # Without user namespaces here, Landlock and seccomp still refuse the network.
-            try:
-                os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET | os.CLONE_NEWIPC)
-            except OSError:
-                return
-            # Counted per user namespace: this sandbox's threads only (root is exempt from
-            # it: the caller counts the threads too).
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.threads,) * 2)
-
-    return apply
-
-
 def _read_capped(path: Path) -> str:
     try:
         with path.open("rb") as f:
@@ -142,8 +118,16 @@ def run_python(
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
         }
+        # The child confines itself (limits, namespaces, dying with this thread) as its
+        # first step: a preexec_fn would make Popen fork the whole app holding the GIL.
+        setup = {
+            "limits": asdict(limits),
+            "isolate_network": isolate_network,
+            "parent_pid": os.getpid(),
+            "parent_userns": _user_namespace(),  # the child reports whether it has its own
+        }
         arguments = [str(work), str(holder / "code.py"), str(holder / "status.json")]
-        arguments.append(str(_user_namespace()))  # the child reports whether it has its own
+        arguments.append(json.dumps(setup))
         started = time.monotonic()
         with (holder / "stdout").open("wb") as out, (holder / "stderr").open("wb") as err:
             proc = subprocess.Popen(
@@ -154,10 +138,6 @@ def run_python(
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
-                # Killed by the kernel if the app ends first (this thread waits for it).
-                preexec_fn=kill_on_parent_exit(  # noqa: PLW1509
-                    _limit_child(limits, isolate_network)
-                ),
             )
             try:
                 stopped = _watch(proc, work, limits)

@@ -1,10 +1,12 @@
 """The sandboxed process itself: it confines itself, for good, then runs the model's code.
 
 Started by :func:`vistavox.pipelines.tools.sandbox.run_python` as
-``python -I -c "…main()" WORK CODE STATUS USERNS``, after the caller's ``preexec_fn`` set the
-resource limits and, where the kernel allows it, new user, network and IPC namespaces.
-Before the code runs, it:
+``python -I -c "…main()" WORK CODE STATUS SETUP`` (SETUP: JSON with the limits, whether to
+cut the network, the app's process id and user namespace). Before the code runs, it:
 
+0. while it is still one thread: enters new user, network and IPC namespaces where the
+   kernel allows it; has the kernel kill it when the app's thread that started it ends;
+   sets its resource limits (CPU, memory, file size, open files, threads, no core dumps);
 1. restricts its file access with Landlock: reading the Python installation, the system's
    libraries and fonts; everything inside its working folder; nothing else (and, on newer
    kernels, no TCP, no signals or abstract Unix sockets beyond itself);
@@ -22,7 +24,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import sys
+
+from ..lifeline import die_with_parent
 
 # Besides the Python installation: what libraries and fonts are read from.
 SYSTEM_READABLE = (
@@ -133,8 +138,34 @@ def _make_hook(work: str, readable: tuple[str, ...]):
     return hook
 
 
+def _limit_self(setup: dict) -> None:
+    """Namespaces, the death signal and resource limits: the process's own confinement,
+    before any thread or library could be started."""
+    limits = setup["limits"]
+    mb = 1024 * 1024
+    if setup["isolate_network"] and hasattr(os, "unshare"):
+        # Without user namespaces here, Landlock and seccomp still refuse the network.
+        try:
+            os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET | os.CLONE_NEWIPC)
+        except OSError:
+            pass
+        else:
+            # Counted per user namespace: this sandbox's threads only (root is exempt from
+            # it: the caller counts the threads too).
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits["threads"],) * 2)
+    die_with_parent(setup["parent_pid"])  # after the namespaces: they clear it
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_s"], limits["cpu_s"] + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main(argv: list[str]) -> None:
-    work, code_path, status_path, parent_userns = argv
+    work, code_path, status_path, setup_json = argv
+    setup = json.loads(setup_json)
+    _limit_self(setup)
+    parent_userns = str(setup["parent_userns"])
     with open(code_path, encoding="utf-8") as f:
         code = f.read()
     work = os.path.realpath(work)
