@@ -42,7 +42,12 @@ class StallMonitor(QObject):
     """Measures how long the GUI thread goes without running its event loop: a 5 ms timer
     that arrives late by X ms means the thread was blocked for about X ms. Each slow block
     is split by where the time went (the kernel's per-thread schedstat): the GUI thread's
-    own work, waiting for a CPU (the machine is busy), or asleep (the GIL, a lock, I/O)."""
+    own work, waiting for a CPU (the machine is busy), or asleep (the GIL, a lock, I/O).
+
+    With VISTAVOX_STALL_STACKS set to a file, every thread's stack is written there when
+    the GUI thread is blocked longer than SLOW_MS, while it still is (faulthandler's
+    watchdog runs without the GIL): what the other threads were doing, the one holding the
+    GIL among them."""
 
     PERIOD_MS = 5
     SLOW_MS = 50  # blocks longer than this are kept (a user sees a frame freeze)
@@ -59,6 +64,13 @@ class StallMonitor(QObject):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self.tick)
         self.timer.start(self.PERIOD_MS)
+        stacks = os.environ.get("VISTAVOX_STALL_STACKS")
+        self.stacks = open(stacks, "a", buffering=1) if stacks else None  # noqa: SIM115
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.stacks is not None:  # re-armed each tick: it fires only if the GUI is late
+            faulthandler.dump_traceback_later(self.SLOW_MS / 1000, file=self.stacks)
 
     @Slot()
     def tick(self) -> None:
@@ -72,6 +84,7 @@ class StallMonitor(QObject):
             )
             self.causes.append({"worked_ms": worked, "queued_ms": queued})
         self.last, self.last_sched = now, sched
+        self._arm()
 
     def reset(self) -> None:
         self.longest = 0.0

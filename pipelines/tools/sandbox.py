@@ -3,8 +3,8 @@
 What holds it, all kernel mechanisms a normal user has (strongest first; each is used where
 the machine has it, and the result says which were):
 - a separate process in its own session, killed with its whole process group at the
-  wall-clock timeout, and by the kernel if the app ends first; resource limits set in the
-  child before it starts: CPU seconds, address space (memory), size of any file it
+  wall-clock timeout, and by the kernel if the app ends first; resource limits the child
+  sets before the code runs: CPU seconds, address space (memory), size of any file it
   writes, open files, core dumps off; the caller also stops it when its folder holds more
   than ``disk_mb`` (deleted-but-open and in-memory files count) or it runs too many threads;
 - a private, empty temporary working directory, which is also its HOME; a minimal
