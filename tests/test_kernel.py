@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,6 +92,55 @@ def test_paging_out_triggers_a_persisted_summary(llm, store, persona):
     regions = {r.name: r for r in plan.regions}
     assert regions["summary"].items == 1
     assert sum(r.tokens for r in plan.regions) <= llm.context_tokens
+
+
+class _PausingAfterFirstPiece:
+    """The real model; the first background work pauses after its first piece until a
+    request is waiting for the model (so the request surely arrives mid-summary)."""
+
+    def __init__(self, llm):
+        self.llm = llm
+        self.background_started = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.llm, name)
+
+    def stream_chat(self, messages, **kw):
+        for i, piece in enumerate(self.llm.stream_chat(messages, **kw)):
+            yield piece
+            if kw.get("background") and i == 0 and not self.background_started.is_set():
+                self.background_started.set()
+                deadline = time.monotonic() + 120
+                while not self.llm._gate.wanted() and time.monotonic() < deadline:
+                    time.sleep(0.005)
+
+
+def test_a_summary_gives_way_to_a_spoken_turn_and_is_written_later(llm, store, persona):
+    """A turn arriving while the summary is written is answered first; the summary is
+    stopped, nothing half-written is stored, and the next attempt stores it whole."""
+    from vistavox.pipelines.kernel.kernel import Kernel
+
+    conversation = store.new_conversation("long", persona.name)
+    for m in _synthetic_history(70):
+        store.add_message(conversation.id, m.role, m.content)
+    model = _PausingAfterFirstPiece(llm)
+    kernel = Kernel(model, store, persona, reply_reserve=64)
+    plan = kernel.plan(conversation.id, "And what is 3 times 3?")
+    assert plan.paged_out
+    summariser = threading.Thread(
+        target=kernel._summarise_in_background, args=(conversation.id, plan)
+    )
+    summariser.start()
+    assert model.background_started.wait(120), "the summary never started"
+    draft = kernel.draft_answer(conversation.id, "What is the capital of France?")
+    summariser.join(120)
+    assert draft.text.strip()
+    assert store.latest_summary(conversation.id) is None, "a summary cut short was stored"
+
+    kernel._summarise_in_background(conversation.id, plan)  # nobody waiting now
+    summary = store.latest_summary(conversation.id)
+    assert summary is not None and summary.content.strip()
+    assert summary.upto_message_id == plan.paged_out[-1].id
 
 
 def test_untrusted_file_text_is_fenced_with_a_fresh_key(llm, store, persona, tmp_path):

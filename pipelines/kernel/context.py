@@ -120,9 +120,9 @@ def plan_context(
     the current message.
 
     ``history`` holds the turns not yet folded into ``summary`` (which is pinned whenever it
-    is given). When they no longer all fit, the oldest are paged out in one block, keeping
-    only ``page_share`` of the room for the recent turns: the prompt's prefix then stays the
-    same for the next several turns, so the model's cached state for it is reused instead of
+    is given). When they no longer all fit, the oldest are paged out in blocks of about
+    ``page_share`` of the room (see ``_first_kept``): the prompt's prefix then stays the same
+    for the next several turns, so the model's cached state for it is reused instead of
     recomputed every turn. Recalled memories sit just before the current message, for the
     same reason: they change with every question.
     """
@@ -171,15 +171,11 @@ def plan_context(
         room -= summary_cost
 
     costs = [cost(_render(m)) for m in history]
-    limit = room if sum(costs) <= room else int(room * page_share)
-    recent: list[TurnMessage] = []
-    recent_cost = 0
-    for message, c in zip(reversed(history), reversed(costs), strict=True):
-        if recent_cost + c > limit:
-            break
-        recent.append(message)
-        recent_cost += c
-    recent.reverse()
+    # Blocks sized from the room before this turn's own message, so their size does not
+    # change from turn to turn either.
+    first = _first_kept(costs, room, max(1, int((available - system_cost) * page_share)))
+    recent = list(history[first:])
+    recent_cost = sum(costs[first:])
     # Start the verbatim part with a user message, so the chat alternates properly.
     while recent and recent[0].role != "user":
         recent_cost -= cost(_render(recent[0]))
@@ -215,6 +211,32 @@ def plan_context(
         Region("free", max(0, context_tokens - reply_reserve - used)),
     ]
     return ContextPlan(messages, regions, context_tokens, paged_out)
+
+
+def _first_kept(costs: Sequence[int], room: int, block: int) -> int:
+    """Where the verbatim turns start: 0 while all fit in ``room``, else the first block
+    boundary after which the rest fits. Boundaries are where the running cost from the
+    oldest turn passes each multiple of ``block``, so they do not move as turns are added:
+    the start stays put until the rest outgrows the room again, whether or not a summary
+    has folded the paged-out turns in yet (a start that moved with every turn made the
+    model read the whole history again on every turn)."""
+    if sum(costs) <= room:
+        return 0
+    running, mark, rest = 0, block, sum(costs)
+    for index, c in enumerate(costs):
+        running += c
+        rest -= c
+        if running >= mark:
+            mark = (running // block + 1) * block
+            if rest <= room:
+                return index + 1
+    # One message larger than the room: the newest that fit in a block.
+    kept, limit = 0, min(block, room)
+    for index in range(len(costs) - 1, -1, -1):
+        if kept + costs[index] > limit:
+            return index + 1
+        kept += costs[index]
+    return 0
 
 
 def _join_unanswered(messages: list[dict]) -> list[dict]:

@@ -23,6 +23,7 @@ from ..tools.relevance import named_tool, offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
 from .guard import ReplyGuard
+from .model_gate import Preempted
 from .named_pages import read_named_pages
 from .personas import Persona
 from .store import Store
@@ -580,13 +581,13 @@ class Kernel:
             daemon=True,
         ).start()
 
-    def warm_up(self, conversation_id: int | None = None) -> None:
+    def warm_up(self, conversation_id: int | None = None, *, background: bool = False) -> None:
         """Leave the pinned prefix (and a stored conversation's history) in the model's cache,
         so the first real turn starts as fast as the others."""
         messages = self.plan(conversation_id, "Hello.").messages
         tools = self._tool_definitions()
         extra = {"tools": tools} if tools else {}
-        for _ in self.llm.stream_chat(messages, max_tokens=1, **extra):
+        for _ in self.llm.stream_chat(messages, max_tokens=1, background=background, **extra):
             pass
 
     @staticmethod
@@ -816,13 +817,22 @@ class Kernel:
 
     # --- paging ----------------------------------------------------------------------------
     def _summarise_in_background(self, conversation_id: int, plan: ContextPlan) -> None:
+        """Summarise, then leave the next turn's prompt (changed by the new summary) in the
+        model's cache; both give way to a turn that needs the model meanwhile."""
         from ..scheduling import BACKGROUND, lower_this_thread
 
         lower_this_thread(BACKGROUND)
-        self.summarise(conversation_id, plan)
+        try:
+            self.summarise(conversation_id, plan, background=True)
+            self.warm_up(conversation_id, background=True)
+        except Preempted:
+            # The turns stay paged out and unsummarised: the next turn that pages them out
+            # summarises them again.
+            _log.debug("summary left for later: the model was wanted for a turn")
 
-    def summarise(self, conversation_id: int, plan: ContextPlan) -> None:
-        """Fold the paged-out turns into the rolling summary, chunk by chunk, and store it."""
+    def summarise(self, conversation_id: int, plan: ContextPlan, *, background=False) -> None:
+        """Fold the paged-out turns into the rolling summary, chunk by chunk, and store it
+        (``background``: give way to any request for the model, raising ``Preempted``)."""
         with self._summarise_lock:
             previous = self.store.latest_summary(conversation_id)
             upto = previous.upto_message_id if previous else 0
@@ -832,11 +842,11 @@ class Kernel:
                 chunk = list(fresh)
                 while len(chunk) > 1 and self.llm.count_tokens(_transcript(chunk)) > budget:
                     chunk = chunk[: len(chunk) // 2]
-                text = self._summary_of(previous.content if previous else None, chunk)
+                text = self._summary_of(previous.content if previous else None, chunk, background)
                 previous = self.store.add_summary(conversation_id, chunk[-1].id, text)
                 fresh = fresh[len(chunk) :]
 
-    def _summary_of(self, previous: str | None, chunk: list[TurnMessage]) -> str:
+    def _summary_of(self, previous: str | None, chunk: list[TurnMessage], background: bool) -> str:
         prompt = (
             ("Earlier summary: " + previous + "\n\n" if previous else "")
             + "Conversation to add:\n"
@@ -848,7 +858,12 @@ class Kernel:
             {"role": "system", "content": "You summarise conversations."},
             {"role": "user", "content": prompt},
         ]
-        text = "".join(self.llm.stream_chat(messages, max_tokens=160, temperature=0.1)).strip()
+        # In the background, on the model's second context: given way to a turn, the turn
+        # finds its conversation still in the main cache.
+        pieces = self.llm.stream_chat(
+            messages, max_tokens=160, temperature=0.1, background=background, scratch=background
+        )
+        text = "".join(pieces).strip()
         return text or _transcript(chunk)[-400:]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -17,6 +18,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ModelError, ResolvedModel, resolve_default
+from .model_gate import ModelGate, Preempted
 
 
 class ChatMessage(TypedDict):
@@ -38,6 +40,24 @@ class LlmSettings:
     temperature: float = 0.2
     repeat_penalty: float = 1.1
     max_reply_tokens: int = 120
+
+
+class _StoppableLlama(Llama):
+    """llama.cpp's model whose prompt can be read in small steps, with a check before each
+    step: background work gives way within one step, not after a whole prompt."""
+
+    STEP_TOKENS = 16
+    stop_check: Callable[[], bool] | None = None
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        check = self.stop_check
+        if check is None:
+            return super().eval(tokens)
+        for start in range(0, max(1, len(tokens)), self.STEP_TOKENS):
+            if check():
+                raise Preempted("the model is wanted for a reply")
+            super().eval(tokens[start : start + self.STEP_TOKENS])
+        return None
 
 
 def _raised_by_template_on_parts(exc: TypeError, messages: Sequence[ChatMessage]) -> bool:
@@ -64,8 +84,16 @@ class LocalLlm:
         cores = os.cpu_count() or 1
         threads = self.settings.threads or max(1, cores - 1)
         batch_threads = self.settings.batch_threads or cores
+        self._llama = self._load(threads, batch_threads, chat_handler)
+        self._scratch: _StoppableLlama | None = None  # for background work, made when needed
+        self._scratch_lock = threading.Lock()
+        self._gate = ModelGate()
+        atexit.register(self._gate.close)  # background work stops before Python does
+        self._grammars: dict[str, LlamaGrammar] = {}
+
+    def _load(self, threads: int, batch_threads: int, chat_handler=None) -> _StoppableLlama:
         try:
-            self._llama = Llama(
+            return _StoppableLlama(
                 model_path=str(self.model_info.main_file),
                 n_ctx=self.settings.context_tokens,
                 n_threads=threads,
@@ -79,8 +107,15 @@ class LocalLlm:
                 f"{self.model_info.main_file} ({exc}). Reinstall it with: "
                 f"{self.model_info.spec.install_hint}"
             ) from exc
-        self._lock = threading.Lock()
-        self._grammars: dict[str, LlamaGrammar] = {}
+
+    def _scratch_llama(self) -> _StoppableLlama:
+        """A second context on the same weights (mapped once by the system: only its cache
+        is new) for work that must not replace the conversation's prompt in the main
+        cache; one thread, so the turn's speech keeps a core."""
+        with self._scratch_lock:
+            if self._scratch is None:
+                self._scratch = self._load(1, 1)
+            return self._scratch
 
     @property
     def supports_images(self) -> bool:
@@ -139,11 +174,17 @@ class LocalLlm:
         grammar: str | None = None,
         tools: list[dict] | None = None,
         threads: int | None = None,
+        background: bool = False,
+        scratch: bool = False,
     ) -> Iterator[str]:
         """Yield the reply piece by piece as the model writes it. ``tools`` (OpenAI-style
         definitions) are rendered by the chat template, for models with ``native_tools``.
         ``threads``: generation threads for this reply (default: the settings'); all cores
         where nothing else needs the CPU meanwhile (a typed turn not spoken aloud).
+        ``background``: work nobody waits for (a summary, warming the cache): it waits while
+        any other request does, and raises ``Preempted`` within a few tokens (read or
+        written) when one arrives. ``scratch``: run on a second context, so the prompt
+        cached for the conversation stays for its next turn.
 
         Setting ``cancel`` (or closing the iterator) stops generation after the current token.
         """
@@ -153,39 +194,52 @@ class LocalLlm:
             if compiled is None:
                 compiled = LlamaGrammar.from_string(grammar, verbose=False)
                 self._grammars[grammar] = compiled
-        with self._lock, self._threads(threads):
+        llama = self._scratch_llama() if scratch else self._llama
+        gate = self._gate.background() if background else self._gate.foreground()
+        with gate, self._threads(threads if not scratch else None):
+            llama.stop_check = self._gate.wanted if background else None
             try:
-                chunks = self._llama.create_chat_completion(
-                    grammar=compiled,
-                    messages=list(messages),
-                    tools=tools,
-                    max_tokens=max_tokens or self.settings.max_reply_tokens,
-                    temperature=self.settings.temperature if temperature is None else temperature,
-                    repeat_penalty=self.settings.repeat_penalty,
-                    stream=True,
+                yield from self._stream(
+                    llama, messages, compiled, tools, max_tokens, temperature, cancel
                 )
-            except ValueError as exc:
-                raise self._explain(exc) from exc
-            except TypeError as exc:
-                # A text-only chat template (the generic mtmd handler renders the GGUF's own)
-                # concatenates message['content'] as a string, and images make it a list.
-                if self.chat_handler is None or not _raised_by_template_on_parts(exc, messages):
-                    raise
-                raise ModelError(
-                    f"{self.model_info.spec.title}: its chat template cannot take images "
-                    f"({exc}); choose a vision model whose GGUF has a vision chat template"
-                ) from exc
-            try:
-                for chunk in chunks:
-                    if cancel is not None and cancel.is_set():
-                        break
-                    piece = chunk["choices"][0]["delta"].get("content")
-                    if piece:
-                        yield piece
-            except ValueError as exc:
-                raise self._explain(exc) from exc
             finally:
-                chunks.close()
+                llama.stop_check = None
+
+    def _stream(self, llama, messages, grammar, tools, max_tokens, temperature, cancel):
+        try:
+            chunks = llama.create_chat_completion(
+                grammar=grammar,
+                messages=list(messages),
+                tools=tools,
+                max_tokens=max_tokens or self.settings.max_reply_tokens,
+                temperature=self.settings.temperature if temperature is None else temperature,
+                repeat_penalty=self.settings.repeat_penalty,
+                stream=True,
+            )
+        except ValueError as exc:
+            raise self._explain(exc) from exc
+        except TypeError as exc:
+            # A text-only chat template (the generic mtmd handler renders the GGUF's own)
+            # concatenates message['content'] as a string, and images make it a list.
+            if self.chat_handler is None or not _raised_by_template_on_parts(exc, messages):
+                raise
+            raise ModelError(
+                f"{self.model_info.spec.title}: its chat template cannot take images "
+                f"({exc}); choose a vision model whose GGUF has a vision chat template"
+            ) from exc
+        try:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    break
+                if llama.stop_check is not None and llama.stop_check():
+                    raise Preempted(f"{self.model_info.spec.title} is wanted for a reply")
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        except ValueError as exc:
+            raise self._explain(exc) from exc
+        finally:
+            chunks.close()
 
     @contextlib.contextmanager
     def _threads(self, threads: int | None):

@@ -165,6 +165,8 @@ class RemoteLlm:
         json_schema: dict | None = None,
         tools: list[dict] | None = None,
         threads: int | None = None,  # the server's own affair
+        background: bool = False,  # likewise: the server queues its requests
+        scratch: bool = False,  # and keeps its own caches
     ) -> Iterator[str]:
         """Yield the reply as the server streams it; setting ``cancel`` (or closing the
         iterator) closes the connection, which stops generation on the server."""
