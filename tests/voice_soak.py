@@ -147,6 +147,10 @@ def prewarm_llm(models) -> None:
         text = " ".join(words)
     for _ in llm.stream_chat([{"role": "user", "content": text}], max_tokens=1):
         pass
+    # Likewise the second context the background summaries run on (made at the first).
+    background = {"background": True, "scratch": True}
+    for _ in llm.stream_chat([{"role": "user", "content": text}], max_tokens=1, **background):
+        pass
 
 
 class LoopingMicrophone:

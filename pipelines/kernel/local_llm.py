@@ -91,7 +91,9 @@ class LocalLlm:
         atexit.register(self._gate.close)  # background work stops before Python does
         self._grammars: dict[str, LlamaGrammar] = {}
 
-    def _load(self, threads: int, batch_threads: int, chat_handler=None) -> _StoppableLlama:
+    def _load(
+        self, threads: int, batch_threads: int, chat_handler=None, **options
+    ) -> _StoppableLlama:
         try:
             return _StoppableLlama(
                 model_path=str(self.model_info.main_file),
@@ -100,6 +102,7 @@ class LocalLlm:
                 n_threads_batch=batch_threads,
                 chat_handler=chat_handler,
                 verbose=False,
+                **options,
             )
         except ValueError as exc:  # llama.cpp could not read the file
             raise ModelError(
@@ -114,7 +117,10 @@ class LocalLlm:
         cache; one thread, so the turn's speech keeps a core."""
         with self._scratch_lock:
             if self._scratch is None:
-                self._scratch = self._load(1, 1)
+                # It reads in steps anyway; a small batch keeps its buffers small (the
+                # logits kept per batch token are the vocabulary's size each).
+                step = _StoppableLlama.STEP_TOKENS
+                self._scratch = self._load(1, 1, n_batch=step, n_ubatch=step)
             return self._scratch
 
     @property

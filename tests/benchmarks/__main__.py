@@ -38,6 +38,7 @@ BENCHMARKS = {
     "fuzz": "tests.benchmarks.bench_fuzz",
     "injection-images": "tests.benchmarks.bench_injection_images",
     "soak": "tests.benchmarks.bench_soak",
+    "long-talk": "tests.benchmarks.bench_long_talk",
 }
 
 
