@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QSystemTrayIcon,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -58,9 +57,9 @@ from vistavox.pipelines.events import (
 
 from .bridge import EventBridge
 from .composer import Composer
-from .conversation_document import ConversationDocument
+from .conversation_view import ConversationView
 from .preview import PreviewPanel
-from .rendering import ChatEntry, conversation_style, entry_html, warm_up_rendering
+from .rendering import ChatEntry, warm_up_rendering
 from .screen_capture import ScreenCapture, screen_region
 from .side_panels import MemoryPanel, TimersPanel, ToolsPanel
 from .sidebar import ConversationSidebar
@@ -90,10 +89,8 @@ class MainWindow(QMainWindow):
         self._awaiting: dict[str, list[ChatEntry]] = {}
 
         # centre: conversation (or the first-run page), composer, voice strip
-        self.chat = QTextBrowser(self)
-        self.chat.setOpenExternalLinks(True)
-        self.chat.setAccessibleName("Conversation")
-        self._document = ConversationDocument(self.chat.document())
+        self.chat = ConversationView(self)
+        self.chat.link_refused.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.models_page = None  # the Models page, made when first opened
         self.welcome_dialog = None
         self.listened_on_start = False
@@ -469,15 +466,9 @@ class MainWindow(QMainWindow):
             self._render_pending = True
             QTimer.singleShot(RENDER_EVERY_MS, self.render)
 
-    def render(self) -> None:
+    def render(self, *, opened: bool = False) -> None:
         self._render_pending = False
-        bar = self.chat.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
-        self._document.show(
-            [entry_html(e, self._dark) for e in self.entries], conversation_style(self._dark)
-        )
-        if at_end:
-            bar.setValue(bar.maximum())
+        self.chat.show_entries(self.entries, self._dark, opened=opened)
 
     def load_history(self, conversation_id: int) -> None:
         """Show a saved conversation's messages."""
@@ -498,7 +489,7 @@ class MainWindow(QMainWindow):
             self.entries.append(
                 ChatEntry(message.role, text, images=images, interrupted=message.interrupted)
             )
-        self.render()
+        self.render(opened=True)
 
     # --- user actions -------------------------------------------------------------------------
     @Slot(str, list, list)

@@ -117,6 +117,16 @@ def entry_html(entry: ChatEntry, dark: bool) -> str:
     )
 
 
+EARLIER_LINK = "vistavox:earlier"
+
+
+def earlier_html(count: int) -> str:
+    """The line above the first message shown, when earlier ones are not laid out."""
+    return (
+        f'<p align="center"><a href="{EARLIER_LINK}">Show earlier messages</a> ({count} more)</p>'
+    )
+
+
 @lru_cache(maxsize=2)
 def _code_css(dark: bool) -> str:
     return HtmlFormatter(style="monokai" if dark else "default").get_style_defs(".codehilite")

@@ -233,6 +233,46 @@ def test_conversations_can_be_reopened_renamed_and_deleted_with_undo(window, qtb
     window.sidebar.search.clear()
 
 
+def test_a_long_conversation_opens_at_its_newest_messages_and_earlier_ones_follow(window, qtbot):
+    from PySide6.QtCore import QPoint
+
+    store = window.assistant.store
+    conversation = store.new_conversation("A long talk", "assistant")
+    for i in range(80):
+        store.add_message(conversation.id, "user", f"Question number {i}?")
+        store.add_message(conversation.id, "assistant", f"Answer number {i}.")
+    window.open_conversation(conversation.id)
+    view, bar = window.chat, window.chat.verticalScrollBar()
+    text = view.toPlainText()
+    assert "Answer number 79." in text and "Question number 64?" not in text
+    assert "Show earlier messages (130 more)" in text
+    assert bar.value() == bar.maximum()  # it opens at its end
+
+    def top_line() -> str:
+        return view.cursorForPosition(QPoint(20, 20)).block().text()
+
+    bar.setValue(bar.maximum() // 2)
+    before = top_line()
+    view.anchorClicked.emit(QUrl("vistavox:earlier"))  # the link above the first message
+    assert "Question number 50?" in view.toPlainText()
+    assert top_line() == before  # what the user was reading stays where it was
+    while view.hidden_count:  # scrolling to the top brings the page before
+        hidden = view.hidden_count
+        bar.setValue(bar.minimum())
+        qtbot.waitUntil(lambda hidden=hidden: view.hidden_count < hidden, timeout=5_000)
+    text = view.toPlainText()
+    assert "earlier messages" not in text
+    order = [text.index(f"Question number {i}?") for i in range(80)]
+    assert order == sorted(order)
+
+
+def test_links_in_a_reply_open_only_when_they_are_web_or_mail_links(window, qtbot):
+    shown = window.chat.toPlainText()
+    window.chat.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    assert "Not opened" in window.statusBar().currentMessage()
+    assert window.chat.toPlainText() == shown  # the view did not go to the file
+
+
 def test_settings_are_saved_in_the_config_folder(qtbot, home):
     from vistavox.desktop.settings_dialog import SettingsDialog
     from vistavox.pipelines.app_settings import AppSettings
