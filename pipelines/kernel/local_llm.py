@@ -18,6 +18,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ...models.manifest import ModelKind
 from ...models.resolve import ModelError, ResolvedModel, resolve_default
+from .cache_shift import plan_cache_shift
 from .model_gate import ModelGate, Preempted
 
 
@@ -48,6 +49,32 @@ class _StoppableLlama(Llama):
 
     STEP_TOKENS = 16
     stop_check: Callable[[], bool] | None = None
+    shifts_cache = True  # off where a chat handler reads images into the cache itself
+    reused_by_shift = 0  # prompt tokens not read again thanks to a shift, since loading
+
+    def generate(self, tokens: Sequence[int], *args, **kwargs):
+        if kwargs.get("reset", True):
+            self._shift_cache_for(tokens)
+        return super().generate(tokens, *args, **kwargs)
+
+    def _shift_cache_for(self, tokens: Sequence[int]) -> None:
+        """Where the new prompt is the cached one with turns taken out after its start
+        (paged out of the window), drop those from the cache and move the rest up, so
+        only the new tokens are read (llama.cpp then finds the rest as a cached prefix)."""
+        if not self.shifts_cache or self.n_tokens == 0:
+            return
+        shift = plan_cache_shift(self.input_ids[: self.n_tokens], tokens)
+        if shift is None or not llama_cpp.llama_memory_can_shift(self._ctx.memory):
+            return
+        end = shift.start + shift.removed
+        if not self._ctx.kv_cache_seq_rm(-1, shift.start, end):
+            return
+        self._ctx.kv_cache_seq_shift(0, end, -1, -shift.removed)
+        moved = self.input_ids[end : end + shift.kept].copy()
+        self.input_ids[shift.start : shift.start + shift.kept] = moved
+        self.n_tokens = shift.start + shift.kept
+        self._requires_eval = True  # (the logits are those of the old last token)
+        self.reused_by_shift += shift.kept
 
     def eval(self, tokens: Sequence[int]) -> None:
         check = self.stop_check
@@ -95,7 +122,7 @@ class LocalLlm:
         self, threads: int, batch_threads: int, chat_handler=None, **options
     ) -> _StoppableLlama:
         try:
-            return _StoppableLlama(
+            llama = _StoppableLlama(
                 model_path=str(self.model_info.main_file),
                 n_ctx=self.settings.context_tokens,
                 n_threads=threads,
@@ -110,6 +137,9 @@ class LocalLlm:
                 f"{self.model_info.main_file} ({exc}). Reinstall it with: "
                 f"{self.model_info.spec.install_hint}"
             ) from exc
+        # An image's embeddings sit in the cache with no token of their own to line up.
+        llama.shifts_cache = chat_handler is None
+        return llama
 
     def _scratch_llama(self) -> _StoppableLlama:
         """A second context on the same weights (mapped once by the system: only its cache
