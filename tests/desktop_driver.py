@@ -210,6 +210,9 @@ class Driver(QObject):
             trimmed = ctypes.CDLL("libc.so.6").malloc_trim(0)  # (1: some memory was returned)
             emit("collected", objects=found, trimmed=bool(trimmed))
             return
+        elif do == "python_memory":  # with VISTAVOX_SOAK_TRACEMALLOC: growth since the first
+            emit("python_memory", growth=_python_memory_growth())
+            return
         elif do == "threads":  # Python's threads by name (what a leak would be made of)
             emit("threads", names=sorted(t.name for t in threading.enumerate()))
             return
@@ -247,8 +250,33 @@ class Driver(QObject):
         emit("ack", do=do)
 
 
+_first_snapshot = None
+
+
+def _python_memory_growth(top: int = 12) -> list[str]:
+    """Where Python's own allocations grew since the first call (tracemalloc), by line."""
+    import gc
+    import tracemalloc
+
+    global _first_snapshot
+    if not tracemalloc.is_tracing():
+        return ["tracemalloc is off (set VISTAVOX_SOAK_TRACEMALLOC=1)"]
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
+    if _first_snapshot is None:
+        _first_snapshot = snapshot
+        return []
+    stats = snapshot.compare_to(_first_snapshot, "lineno")
+    total = sum(stat.size_diff for stat in stats)
+    return [f"total {total / 1e6:+.1f} MB"] + [str(stat) for stat in stats[:top]]
+
+
 def main() -> int:
     _own_stdout()
+    if os.environ.get("VISTAVOX_SOAK_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(1)
     faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack
     from vistavox.desktop.app import build
 

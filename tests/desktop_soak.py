@@ -273,6 +273,15 @@ class Soak:
         self._step("delete and undo", self._delete_and_undo)
         self._step("prune", self._prune)
         self._scan()
+        if os.environ.get("VISTAVOX_SOAK_TRIM"):
+            # An experiment: what is left at rest once the allocator has returned what it
+            # holds free (run after the step's blocks were counted; its own cost printed).
+            took = time.monotonic()
+            self.app.request("collect_garbage", "collected")
+            print(f"  (freed memory returned in {1000 * (time.monotonic() - took):.0f} ms)")
+        if os.environ.get("VISTAVOX_SOAK_TRACEMALLOC"):  # an experiment: Python's growth
+            for line in self.app.request("python_memory", "python_memory", timeout=300)["growth"]:
+                print(f"    {line}")
         threads = self.settled_threads()
         memory = Memory.of(self.app.proc.pid)
         end = CycleEnd(

@@ -81,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "any_arguments", False):
         # as parse_args() says it
         parser.error(gettext("unrecognized arguments: %s") % " ".join(extra))
+    from ..allocator import return_freed_memory_promptly
+
+    return_freed_memory_promptly()  # (converse runs for hours)
     try:
         return int(args.run(args))
     except (VistavoxError, ModelError) as exc:
