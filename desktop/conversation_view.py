@@ -34,7 +34,7 @@ class ConversationView(QTextBrowser):
         self._entries: Sequence[ChatEntry] = []
         self._dark = False
         self._updating = False
-        self.first_shown = 0  # index of the first message laid out
+        self._first_shown = 0  # index of the first message laid out (those before: hidden)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
     def show_entries(
@@ -45,8 +45,8 @@ class ConversationView(QTextBrowser):
         bar = self.verticalScrollBar()
         at_end = opened or bar.value() >= bar.maximum() - 4
         if opened:
-            self.first_shown = max(0, len(entries) - PAGE)
-        self.first_shown = min(self.first_shown, len(entries))
+            self._first_shown = max(0, len(entries) - PAGE)
+        self._first_shown = min(self._first_shown, len(entries))
         self._entries, self._dark = entries, dark
         self._lay_out()
         if at_end:
@@ -55,22 +55,22 @@ class ConversationView(QTextBrowser):
     @property
     def hidden_count(self) -> int:
         """How many earlier messages are not laid out."""
-        return self.first_shown
+        return self._first_shown
 
     def show_earlier(self) -> None:
         """Lay out the page of messages before those shown, keeping in view what was."""
-        if self.first_shown == 0:
+        if self._first_shown == 0:
             return
         bar = self.verticalScrollBar()
         from_end = bar.maximum() - bar.value()
-        self.first_shown = max(0, self.first_shown - PAGE)
+        self._first_shown = max(0, self._first_shown - PAGE)
         self._lay_out()
         bar.setValue(bar.maximum() - from_end)
 
     def _lay_out(self) -> None:
-        fragments = [entry_html(e, self._dark) for e in self._entries[self.first_shown :]]
-        if self.first_shown:
-            fragments.insert(0, earlier_html(self.first_shown))
+        fragments = [entry_html(e, self._dark) for e in self._entries[self._first_shown :]]
+        if self._first_shown:
+            fragments.insert(0, earlier_html(self._first_shown))
         self._updating = True  # (the scroll bar moves while the document changes)
         try:
             self._document.show(fragments, conversation_style(self._dark))
@@ -82,7 +82,7 @@ class ConversationView(QTextBrowser):
         bar = self.verticalScrollBar()
         if (
             not self._updating
-            and self.first_shown
+            and self._first_shown
             and value == bar.minimum()
             and bar.maximum() > bar.minimum()
         ):
