@@ -269,3 +269,108 @@ def test_echo_is_told_by_following_the_speaker_at_any_delay_even_a_slow_one():
     assert canceller.follows_at_any_delay(echo + user * 0.1, at) < _FOLLOWS_ECHO
     # Too little of it to tell: nothing is claimed.
     assert canceller.follows_at_any_delay(echo[: RATE // 4], at) == 0.0
+
+
+def _talk(rng, seconds: float):
+    """Noise in syllable-like bursts of random loudness (no period to match by chance)."""
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE
+
+    syllables = np.repeat(rng.uniform(0.0, 1.0, int(seconds / 0.15)), int(0.15 * RATE))
+    return (rng.normal(0, 0.1, syllables.size) * syllables).astype(np.float32)
+
+
+def test_what_the_speaker_plays_is_dated_where_its_samples_are_heard():
+    """The speaker's blocks are resampled for the canceller, which gives its output in
+    bursts behind its input: each sample returned is dated by its place in the stream, not
+    by the block that released it (a burst dated by that block came up to 40 ms late, so the
+    echo seemed to come before the sound, where the canceller cannot follow it)."""
+    import numpy as np
+
+    from vistavox.pipelines.audio.speaker import StampedResampler
+
+    rate, block, t0 = 22_050, 441, 100.0
+    played = np.zeros(2 * rate, np.float32)
+    clicks = [0.5, 1.0, 1.37]
+    for s in clicks:
+        played[round(s * rate)] = 1.0
+    resampler = StampedResampler(rate)
+    moments, samples = [], []
+    for i in range(0, played.size, block):
+        out, at = resampler.resample(played[i : i + block], t0 + i / rate)
+        moments.append(at + np.arange(out.size) / 16_000)
+        samples.append(out)
+    moments, samples = np.concatenate(moments), np.abs(np.concatenate(samples))
+    for s in clicks:  # each click is heard where it was played, to within a millisecond
+        near = np.abs(moments - t0 - s) < 0.1
+        assert abs(moments[near][np.argmax(samples[near])] - t0 - s) < 0.001
+
+
+def test_echo_over_an_underrun_still_follows_the_speaker():
+    """Under load the speaker's device runs dry now and then and plays silence until the
+    next block comes: the canceller counts that silence in, so what was played before keeps
+    its moment, and held echo across the gap still follows the speaker (re-anchoring the
+    clock at the late block instead moved everything before it by the gap)."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+    from vistavox.pipelines.conversation import _FOLLOWS_ECHO
+
+    rng = np.random.default_rng(11)
+    voice = _talk(rng, 6.0)
+    t0 = time.monotonic() - 30.0
+    canceller = EchoCanceller(delay_hint_ms=60)
+    block, dry_at, dry_s = RATE // 50, 3 * RATE, 0.25
+    for i in range(0, voice.size, block):
+        late = dry_s if i >= dry_at else 0.0
+        canceller.add_reference(voice[i : i + block], t0 + i / RATE + late)
+    played = np.concatenate(
+        [voice[:dry_at], np.zeros(int(dry_s * RATE), np.float32), voice[dry_at:]]
+    )
+    delay = int(0.04 * RATE)
+    mic = np.concatenate([np.zeros(delay, np.float32), played])[: played.size] * 0.3
+    start, end = int(2.4 * RATE), int(3.6 * RATE)  # held speech across the gap
+    assert canceller.follows_at_any_delay(mic[start:end], t0 + start / RATE) > _FOLLOWS_ECHO
+
+
+def test_short_held_speech_is_compared_with_the_speaker_over_the_last_second_heard():
+    """Speech held soon after an earlier stretch was taken has a short preroll: 0.4 s is too
+    little to tell echo by, so the last second the microphone heard is compared instead.
+    Echo alone then follows the speaker; a short "Stop." over the echo does not."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+    from vistavox.pipelines.conversation import _FOLLOWS_ECHO
+    from vistavox.pipelines.conversation.capture import RecentAudio
+    from vistavox.pipelines.speech.endpoint import FRAME
+
+    rng = np.random.default_rng(12)
+    voice, user = _talk(rng, 8.0), _talk(rng, 0.6)
+    t0 = time.monotonic() - 30.0
+    canceller = EchoCanceller(delay_hint_ms=60)
+    canceller.add_reference(voice, t0)
+    delay = int(0.04 * RATE)
+    echo = np.concatenate([np.zeros(delay, np.float32), voice])[: voice.size] * 0.3
+    start, end = 2 * RATE, 2 * RATE + 50 * FRAME  # 1.6 s of frames, the last 0.4 s held
+    held_from = end - int(0.4 * RATE) // FRAME * FRAME
+    at = t0 + held_from / RATE
+
+    def heard(mic: np.ndarray) -> np.ndarray:
+        recent = RecentAudio(1.0)
+        for i in range(start, end, FRAME):
+            recent.add(mic[i : i + FRAME])
+        return recent.at_least(mic[held_from:end])
+
+    assert canceller.follows_at_any_delay(echo[held_from:end], at) == 0.0  # too little
+    longer = heard(echo)
+    assert longer.size == RATE
+    assert canceller.follows_at_any_delay(longer, t0 + (end - longer.size) / RATE) > _FOLLOWS_ECHO
+    with_user = echo.copy()
+    with_user[held_from:end] += user[: end - held_from]
+    longer = heard(with_user)
+    assert canceller.follows_at_any_delay(longer, t0 + (end - longer.size) / RATE) < _FOLLOWS_ECHO

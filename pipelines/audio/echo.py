@@ -78,7 +78,8 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 
 
 class SampleClock:
-    """Maps a stream's sample count to time.monotonic(), re-anchoring after gaps."""
+    """Maps a stream's sample count to time.monotonic(), re-anchoring after gaps (a stream
+    that restarted, or lost samples) unless they are counted in (``skip_gap``)."""
 
     def __init__(self) -> None:
         self.t0: float | None = None
@@ -98,6 +99,19 @@ class SampleClock:
         first = self.count
         self.count += n
         return first
+
+    def skip_gap(self, started_at: float) -> int:
+        """Count in the samples a device made of its own (silence, as it ran dry) before a
+        block that starts at ``started_at``, and return how many: the samples before keep
+        their moments. (Re-anchoring instead would move them all by the gap, and echo of
+        them looked for afterwards, as under load, would be sought at the wrong moment.)"""
+        if self.t0 is None:
+            return 0
+        gap = round((started_at - self.t0) * RATE) - self.count
+        if gap <= _LATE_S * RATE:
+            return 0
+        self.count += gap
+        return gap
 
     def index_at(self, moment: float) -> int | None:
         return None if self.t0 is None else round((moment - self.t0) * RATE)
@@ -151,6 +165,10 @@ class EchoCanceller:
         """Audio sent to the speaker now (or at ``at``, time.monotonic())."""
         at = time.monotonic() if at is None else at
         with self._lock:
+            gap = self._ref_clock.skip_gap(at)
+            if gap:  # the speaker ran dry: it played silence in the meantime
+                end = self._ref_clock.count
+                self._ring[np.arange(end - min(gap, self._ring.size), end) % self._ring.size] = 0
             first = self._ref_clock.advance(audio.size, at)
             idx = (first + np.arange(audio.size)) % self._ring.size
             self._ring[idx] = audio

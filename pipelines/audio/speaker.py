@@ -80,7 +80,7 @@ class Speaker:
             "output-device-lost",
             f"the speaker '{self.device}' stopped playing; retrying until it is back",
         )
-        self._to16k: soxr.ResampleStream | None = None
+        self._to16k: StampedResampler | None = None
         self._paused = False
 
     # control (any thread) ---------------------------------------------------------------
@@ -93,7 +93,7 @@ class Speaker:
             callback=self._callback,
         )
         self.rate = rate
-        self._to16k = soxr.ResampleStream(rate, SPEECH_RATE, 1, dtype="float32")
+        self._to16k = StampedResampler(rate)
         stream.start()
         self._stream = stream
         self._last_callback = time.monotonic()
@@ -183,7 +183,9 @@ class Speaker:
                     self._current = None
         out[written:] = 0.0
         if self.on_reference is not None and self._to16k is not None:
-            self.on_reference(self._to16k.resample_chunk(out.copy()), heard_at)
+            reference, at = self._to16k.resample(out.copy(), heard_at or now)
+            if reference.size:
+                self.on_reference(reference, at)
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         self._fill(outdata[:, 0], device_moment(time_info, is_input=False))
@@ -211,6 +213,33 @@ class Speaker:
         )
 
 
+class StampedResampler:
+    """What the speaker plays, at the canceller's rate, with the moment each piece is heard.
+
+    soxr gives its output in bursts of a few dozen milliseconds, behind its input: stamped
+    with the moment of the block that released it, a burst would be dated up to a block or
+    two late (the echo would seem to come before the sound), and its uneven sizes would
+    look like the device running dry. The moment is told by the samples' place in the
+    stream instead."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._stream = soxr.ResampleStream(rate, SPEECH_RATE, 1, dtype="float32")
+        self._fed = 0  # samples at ``rate`` given to the resampler
+        self._given = 0  # samples at SPEECH_RATE it gave back
+
+    def resample(self, block: np.ndarray, heard_at: float) -> tuple[np.ndarray, float]:
+        """``block`` (heard from ``heard_at``) at SPEECH_RATE, as far as the resampler has
+        it, and the moment the first sample returned is heard."""
+        out = self._stream.resample_chunk(block)
+        # (the samples returned start where the stream was _given / SPEECH_RATE s in;
+        # the block starts _fed / rate s in)
+        at = heard_at - (self._fed / self.rate - self._given / SPEECH_RATE)
+        self._fed += block.size
+        self._given += out.size
+        return out, at
+
+
 class RecordingSpeaker(Speaker):
     """A speaker for headless runs: plays in real time into memory, on the same timeline
     as a FileMicrophone started at the same moment."""
@@ -223,7 +252,7 @@ class RecordingSpeaker(Speaker):
 
     def start(self) -> None:
         self.rate = self.source_rate
-        self._to16k = soxr.ResampleStream(self.rate, SPEECH_RATE, 1, dtype="float32")
+        self._to16k = StampedResampler(self.rate)
         self._running.set()
         self._thread = threading.Thread(target=self._clock, name="recording-speaker", daemon=True)
         self._thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -94,3 +95,23 @@ def rms_db(samples: np.ndarray) -> float:
 def level(samples: np.ndarray) -> LevelMeter:
     peak = float(np.max(np.abs(samples)) + 1e-10)
     return LevelMeter(rms_db=rms_db(samples), peak_db=20 * np.log10(peak))
+
+
+class RecentAudio:
+    """The last ``seconds`` of raw microphone frames, whatever utterance they were in."""
+
+    def __init__(self, seconds: float) -> None:
+        self._need = round(seconds * SPEECH_RATE)
+        self._frames: deque[np.ndarray] = deque(maxlen=-(-self._need // FRAME) + 1)
+
+    def add(self, frame: np.ndarray) -> None:
+        self._frames.append(frame)
+
+    def at_least(self, audio: np.ndarray) -> np.ndarray:
+        """``audio`` (which ends with the newest frame added), or the last ``seconds`` heard
+        when it is shorter (speech that began soon after an earlier stretch was taken has
+        a short preroll)."""
+        if audio.size >= self._need or not self._frames:
+            return audio
+        recent = np.concatenate(self._frames)
+        return recent[-self._need :] if recent.size > audio.size else audio

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..audio.files import SPEECH_RATE
 from ..audio.speaker import Phrase, PlaybackNote, Speaker
 from ..events import (
@@ -46,7 +48,7 @@ from ..kernel.kernel import Kernel
 from ..kernel.open_conversation import OpenConversation
 from ..speech.wakeword import strip_wake_word
 from ..voice_models import VoiceModels
-from .capture import Capture, CapturedFrame
+from .capture import Capture, CapturedFrame, RecentAudio
 from .echo_judge import EchoJudge, cancelled_seconds, loud_seconds
 from .gate import Gate
 from .listener import (
@@ -74,6 +76,9 @@ _CHIME_AFTER_S = 0.4  # the wake word's chime, if the user has not gone on talki
 _CHIME_S = 0.3
 _CHIME_LATE_S = 0.25  # a chime this late after its moment in the audio is left out
 _OUTPUT_LATENCY_S = 0.5  # (generous: the chime is over by then on any device)
+# Held speech is compared with the speaker's sound over at least this much of what the
+# microphone heard last (the held speech's usual length with its preroll).
+_FOLLOW_MIN_S = 1.0
 
 
 @dataclass
@@ -150,6 +155,8 @@ class Conversation:
         self._listener = Listener(self.settings)
         self._draft: Turn | None = None  # made at the user's last pause (listening thread)
         self._last_why = ""  # why the gate last decided as it did (for the debug log)
+        # What the microphone heard last, raw, across utterances (see _follows_speaker).
+        self._recent_raw = RecentAudio(_FOLLOW_MIN_S)
         # Called with each frame the listener got and the actions it gave (for recording
         # traces that replay through a Listener without models or devices).
         self.on_listened: Callable[[Heard, list[Action]], None] | None = None
@@ -308,6 +315,7 @@ class Conversation:
 
     def _listen(self, frame: CapturedFrame) -> None:
         s = self.settings
+        self._recent_raw.add(frame.raw)
         listener = self._listener
         whole, self._whole = self._whole, None
         if whole is not None and whole is self._draft:
@@ -469,9 +477,7 @@ class Conversation:
             clear_frames=action.held.clear_frames,
             cancelled_audio=action.cancelled,
             path_followed=echo.echo_lag_reliable(),
-            speaker_follow=echo.follows_at_any_delay(
-                audio, captured_until - audio.size / SPEECH_RATE
-            ),
+            speaker_follow=self._follows_speaker(audio, captured_until),
             echo_path=echo.echo_path(),
             ended=captured_until,
         )
@@ -483,6 +489,14 @@ class Conversation:
             self.book.stop_holding()
         self._transcribe.final(turn)
         return turn
+
+    def _follows_speaker(self, audio: np.ndarray, captured_until: float) -> float:
+        """How closely held raw ``audio``, captured until ``captured_until``, follows the
+        speaker at some delay, over at least the last ``_FOLLOW_MIN_S`` the microphone
+        heard (seen under load: echo held 0.4 s after an earlier stretch, too short to
+        tell by, was left to its words and made a turn of its own)."""
+        audio = self._recent_raw.at_least(audio)
+        return self._echo.follows_at_any_delay(audio, captured_until - audio.size / SPEECH_RATE)
 
     def _log_held(self, action: Hold, suspicion: Suspicion) -> None:
         audio = action.raw
