@@ -22,9 +22,9 @@ import numpy as np
 from ..speech.endpoint import FRAME
 from ..speech.self_hearing import is_misheard_reply_word, sounds_like_echo, without_echo, words
 from .turns import Suspicion
+from .utterance import HELD_PREROLL_S
 
 _RATE = 16_000
-_HELD_PREROLL_S = 1.0  # held speech starts this early (see Listener)
 # Speech this long, heard while no echo could reach the microphone, is someone talking.
 _CLEAR_SPEECH_S = 0.25
 # Held speech the canceller took this much echo out of is judged as it left it, too (seen
@@ -75,14 +75,14 @@ class EchoJudge:
     def recent(self, suspicion: Suspicion) -> str:
         """What the assistant said that held speech may be the echo of: phrases played
         during it or shortly before (the held audio starts a second before its onset)."""
-        since = suspicion.started - _HELD_PREROLL_S - _ECHO_REACH_S
+        since = suspicion.started - HELD_PREROLL_S - _ECHO_REACH_S
         until = suspicion.ended if suspicion.ended is not None else float("inf")
         with self._lock:
             return " ".join(t for start, end, t in self._spoken if end >= since and start <= until)
 
     def _last_before(self, suspicion: Suspicion) -> str:
         """What the assistant was saying as the held speech began (its words may lead it)."""
-        before = suspicion.started - _HELD_PREROLL_S
+        before = suspicion.started - HELD_PREROLL_S
         with self._lock:
             since = max((at for at, _, _ in self._spoken if at <= before), default=float("-inf"))
             return " ".join(t for at, _, t in self._spoken if at >= since)

@@ -69,6 +69,7 @@ from .listener import (
 from .settings import EngineSettings
 from .stages import PlaybackStage, SpeakStage, ThinkStage, TranscribeStage
 from .turns import Phase, Suspicion, Turn, TurnBook
+from .utterance import HELD_PREROLL_S
 from .voice_kernel import scratch_voice_kernel
 
 _log = logging.getLogger(__name__)
@@ -76,9 +77,6 @@ _CHIME_AFTER_S = 0.4  # the wake word's chime, if the user has not gone on talki
 _CHIME_S = 0.3
 _CHIME_LATE_S = 0.25  # a chime this late after its moment in the audio is left out
 _OUTPUT_LATENCY_S = 0.5  # (generous: the chime is over by then on any device)
-# Held speech is compared with the speaker's sound over at least this much of what the
-# microphone heard last (the held speech's usual length with its preroll).
-_FOLLOW_MIN_S = 1.0
 
 
 @dataclass
@@ -156,7 +154,7 @@ class Conversation:
         self._draft: Turn | None = None  # made at the user's last pause (listening thread)
         self._last_why = ""  # why the gate last decided as it did (for the debug log)
         # What the microphone heard last, raw, across utterances (see _follows_speaker).
-        self._recent_raw = RecentAudio(_FOLLOW_MIN_S)
+        self._recent_raw = RecentAudio(HELD_PREROLL_S)
         # Called with each frame the listener got and the actions it gave (for recording
         # traces that replay through a Listener without models or devices).
         self.on_listened: Callable[[Heard, list[Action]], None] | None = None
@@ -492,7 +490,7 @@ class Conversation:
 
     def _follows_speaker(self, audio: np.ndarray, captured_until: float) -> float:
         """How closely held raw ``audio``, captured until ``captured_until``, follows the
-        speaker at some delay, over at least the last ``_FOLLOW_MIN_S`` the microphone
+        speaker at some delay, over at least the held preroll's length of what the microphone
         heard (seen under load: echo held 0.4 s after an earlier stretch, too short to
         tell by, was left to its words and made a turn of its own)."""
         audio = self._recent_raw.at_least(audio)

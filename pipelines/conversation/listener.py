@@ -17,10 +17,9 @@ import numpy as np
 
 from ..speech.endpoint import FRAME, Decision, Endpointer
 from .settings import EngineSettings
-from .utterance import Utterance
+from .utterance import HELD_PREROLL_S, Utterance
 
 FRAME_S = FRAME / 16_000
-_HELD_PREROLL_S = 1.0  # held speech starts this early: the assistant's words may lead it
 _STRONG = 0.7  # partial transcripts only while speech is this likely (see push)
 
 
@@ -126,7 +125,7 @@ class Listener:
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
         self.endpointer = Endpointer(settings.endpoint)
-        self.utterance = Utterance(settings.preroll_s, _HELD_PREROLL_S)
+        self.utterance = Utterance(settings.preroll_s, HELD_PREROLL_S)
         self.held: HeldSpeech | None = None  # the speech going on may be echo
         self._drafting = False  # a draft was made at the last pause
         self._ducked_until: float | None = None

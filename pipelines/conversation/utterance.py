@@ -10,6 +10,9 @@ import numpy as np
 from ..speech.endpoint import FRAME
 
 _RATE = 16_000
+# Held speech starts this early: the assistant's words may lead it (and its echo checks
+# compare that much of what the microphone heard with the speaker's sound).
+HELD_PREROLL_S = 1.0
 
 
 def _concat(frames: list[np.ndarray]) -> np.ndarray:
