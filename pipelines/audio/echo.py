@@ -35,7 +35,6 @@ _USER_MARGIN = 0.6  # the user is this much (6 dB) above the loudest echo seen
 _HEARD_EXCESS = -4.0  # echo within 40 dB of what the speaker plays: an echo path exists
 _KNOWN_FRAMES = 50  # half a second of the assistant's voice tells whether it comes back
 _NO_PATH_FRAMES = 300
-_PHRASE_GAP_FRAMES = 50  # the longest pause between two of the assistant's phrases
 _LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
 _FOLLOWS = 0.9  # correlation of envelopes at which the microphone follows the speaker
 _LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
@@ -44,7 +43,6 @@ _LOUD_LOG_POWER = -4.0  # the speaker is playing at over -40 dBFS
 _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
 _SLOW_PATH_S = 3.0  # echo paths looked for in held speech (see follows_at_any_delay)
-_SLOW_PATH_FRAMES = round(_SLOW_PATH_S * RATE / AEC_FRAME)
 _REVERB_S = 0.35  # the room keeps a sound this long after it (and the learned delay's error)
 
 
@@ -145,9 +143,8 @@ class EchoCanceller:
         self._mic_rest_index = 0
         # Log-energy envelopes (one value per 10 ms frame) of the raw microphone and of the
         # reference it was paired with, for telling echo from the user's voice.
-        # (long enough to look the slowest echo path's delay back from the newest frames)
-        self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES + _SLOW_PATH_FRAMES)
-        self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES + _SLOW_PATH_FRAMES)
+        self._mic_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
+        self._ref_env: deque[float] = deque(maxlen=_ENVELOPE_FRAMES)
         self.echo_lag: int | None = None  # learned delay of the echo path, in 10 ms frames
         # Whether each recent look at the echo path found the microphone following the
         # speaker closely at some delay (see echo_lag_reliable).
@@ -158,11 +155,6 @@ class EchoCanceller:
         self._echo_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
         # The same, only where the speaker played loudly: does anything come back at all?
         self._loud_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
-        # The same, only where the speaker had been sounding for the slowest echo path
-        # looked for: before that, a slow path's echo has not come back yet.
-        self._settled_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
-        self._sounding_from: int | None = None  # envelope frame the speaker began at
-        self._last_sounding = 0  # the newest envelope frame with sound from the speaker
         self._path: bool | None = None  # see echo_path
         self._frames_seen = 0
         self._frames_learned = 0
@@ -247,18 +239,16 @@ class EchoCanceller:
         corr, usable = _pearson(segments, mic)
         return [(float(c), int(k)) for c, k in zip(corr, lag[usable], strict=True)]
 
-    def _excess(
-        self, last: int = _ENVELOPE_FRAMES, reach: int = _MAX_ECHO_LAG
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _excess(self, last: int = _ENVELOPE_FRAMES) -> tuple[np.ndarray, np.ndarray]:
         """Per envelope frame (the ``last`` ones at most), the raw microphone's level over
-        the loudest reference of the preceding ``reach`` frames (log10 power), and that
-        loudest reference: echo alone stays at the echo path's gain, whatever the delay
-        (up to ``reach``); the user's voice rises above it."""
+        the loudest reference of the preceding ``_MAX_ECHO_LAG`` frames (log10 power), and
+        that loudest reference: echo alone stays at the echo path's gain, whatever the
+        delay; the user's voice rises above it."""
         mic, ref = self._envelopes()
-        n = min(mic.size, ref.size, last + reach)
-        if n <= reach:
+        n = min(mic.size, ref.size, last + _MAX_ECHO_LAG)
+        if n <= _MAX_ECHO_LAG:
             return np.zeros(0), np.zeros(0)
-        loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], reach + 1).max(1)
+        loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
         return mic[-loudest.size :] - loudest, loudest
 
     def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = _MAX_ECHO_LAG) -> None:
@@ -269,11 +259,21 @@ class EchoCanceller:
         if fresh < _LEARN_EVERY:
             return  # a few frames at a time: the listening thread must keep up
         self._frames_learned = self._frames_seen
-        excess, loudest = self._excess(fresh)
-        # Frames with nothing from the speaker say nothing about its echo.
-        self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
-        self._ceiling = None
-        self._learn_path(fresh)
+        excess, loudest = self._excess()
+        if excess.size:
+            # Frames with nothing from the speaker say nothing about its echo.
+            excess, loudest = excess[-fresh:], loudest[-fresh:]
+            self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
+            self._ceiling = None
+            self._loud_excess.extend(excess[loudest > _LOUD_LOG_POWER])
+            if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
+                # A quarter of the frames: a slow path's echo arrives late, and the user's
+                # voice in a few frames does not make one. Once heard, an echo path is kept
+                # (a pause in playback can look like none); "none" needs 3 s of evidence.
+                if np.percentile(self._loud_excess, 75) > _HEARD_EXCESS:
+                    self._path = True
+                elif len(self._loud_excess) >= _NO_PATH_FRAMES:
+                    self._path = False
         if not self._path:
             # No echo heard (yet): a quiet microphone follows nothing, and a delay "found"
             # in the user's first words, by chance, took a "Stop." for echo on a busy
@@ -285,57 +285,6 @@ class EchoCanceller:
             self._lag_found.append(lag if corr > _FOLLOWS else None)
             if corr > _FOLLOWS:
                 self.echo_lag = lag
-
-    def _learn_path(self, fresh: int) -> None:
-        """Look at the ``fresh`` newest frames for the assistant's voice coming back, at any
-        delay up to the slowest path looked for in held speech (``_SLOW_PATH_S``): seen under
-        load, a 1.8 s path paused playback with its own echo, time after time, so that the
-        speaker sounded while the microphone heard the pause and the other way round, never
-        both within a shorter reach, and "no echo path" let that echo pass for the user."""
-        heard, loudest = self._excess(fresh, _SLOW_PATH_FRAMES)
-        settled = self._sounding_throughout(fresh)
-        settled = settled[settled.size - heard.size :]
-        loud = loudest > _LOUD_LOG_POWER
-        self._loud_excess.extend(heard[loud])
-        self._settled_excess.extend(heard[loud & settled])
-        if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
-            self._path = self._path_heard()
-
-    def _path_heard(self) -> bool | None:
-        """Does the assistant's voice come back, by the loud frames seen so far?
-
-        A quarter of the frames: a slow path's echo arrives late, and the user's voice in
-        a few frames does not make one. Once heard, an echo path is kept (a pause in
-        playback can look like none). "None" needs 3 s of evidence, a second of it heard
-        while the speaker had been sounding for the slowest path's delay (before that,
-        its echo cannot be back yet)."""
-        loud, settled = self._loud_excess, self._settled_excess
-        if np.percentile(loud, 75) > _HEARD_EXCESS or (
-            len(settled) >= _KNOWN_FRAMES and np.percentile(settled, 75) > _HEARD_EXCESS
-        ):
-            return True
-        if len(loud) >= _NO_PATH_FRAMES and len(settled) >= 2 * _KNOWN_FRAMES:
-            return False
-        return self._path
-
-    def _sounding_throughout(self, fresh: int) -> np.ndarray:
-        """For each of the ``fresh`` newest envelope frames: had the speaker been sounding,
-        with no pause longer than between two phrases, for the slowest echo path's delay?"""
-        references = list(self._ref_env)[-fresh:]
-        first = self._frames_seen - len(references)
-        out = np.zeros(len(references), bool)
-        for i, level in enumerate(references):
-            index = first + i
-            if level > _AUDIBLE_LOG_POWER:
-                if self._sounding_from is None or index - self._last_sounding > _PHRASE_GAP_FRAMES:
-                    self._sounding_from = index
-                self._last_sounding = index
-            out[i] = (
-                self._sounding_from is not None
-                and index - self._sounding_from >= _SLOW_PATH_FRAMES
-                and index - self._last_sounding <= _PHRASE_GAP_FRAMES
-            )
-        return out
 
     def echo_lag_reliable(self) -> bool:
         """Does the microphone keep following the speaker at one delay (``echo_lag``)? Not
