@@ -78,25 +78,17 @@ def test_a_faster_speaking_rate_says_the_same_words_in_less_time(synthesizer, tr
 
 def test_phrases_of_every_length_do_not_pile_up_memory(synthesizer):
     """Every phrase the assistant says has a new length. Forty of them, 2 to 41 words, leave
-    resident memory where it was (ONNX Runtime's arena and per-shape plans kept about
-    250 MB of them, and more with every longer phrase)."""
-    import ctypes
-    import gc
-
-    def anonymous_mb() -> float:  # at rest: garbage collected, free memory handed back
-        gc.collect()
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("RssAnon"))
-        return int(line.split()[1]) / 1024
+    resident memory where it was (ONNX Runtime's arena and per-shape plans kept memory for
+    each new length; README: where the growth is)."""
+    from tests.voice_soak import trimmed_rss_mb
 
     sentence = "the ocean is vast and deep with creatures living in its waters below"
     words = sentence.split()
     synthesizer.speak("A few words to begin with.")
-    before = anonymous_mb()
+    before = trimmed_rss_mb()
     for n in range(2, 42):
         synthesizer.speak(" ".join(words[(n + i) % len(words)] for i in range(n)) + ".")
-    assert anonymous_mb() - before < 50
+    assert trimmed_rss_mb() - before < 50
 
 
 def test_clock_times_are_read_as_people_say_them():
