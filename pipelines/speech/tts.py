@@ -35,9 +35,9 @@ class Synthesizer:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         # Every phrase is a new input length. ONNX Runtime's arena and its per-shape memory
-        # plans then hold on to memory for each new length seen: resident memory rose by
-        # hundreds of MB over a few hundred phrases (README: memory, the voice). Without
-        # them a phrase is synthesised a little more slowly.
+        # plans then hold on to memory for each new length seen, without bound in practice
+        # (figures: README, *Where the growth is*). Without them a phrase is synthesised a
+        # little more slowly.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         self._config = SynthesisConfig(length_scale=length_scale)
