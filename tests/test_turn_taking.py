@@ -374,3 +374,68 @@ def test_short_held_speech_is_compared_with_the_speaker_over_the_last_second_hea
     with_user[held_from:end] += user[: end - held_from]
     longer = heard(with_user)
     assert canceller.follows_at_any_delay(longer, t0 + (end - longer.size) / RATE) < _FOLLOWS_ECHO
+
+
+def _held_echo_loop(rng, *, echo_delay_s: float | None, user_at: float | None = None):
+    """Thirty seconds of the assistant talking, through a closed loop as the engine runs it:
+    speech heard over its voice pauses playback until judged (half a second after it ends),
+    echo as echo, the user's voice (a burst at ``user_at`` s) as theirs. The microphone
+    hears the speaker ``echo_delay_s`` late (None: headphones, it hears only the user).
+    Returns the canceller's echo-path verdict after each second."""
+    import time
+
+    import numpy as np
+
+    from vistavox.pipelines.audio.echo import RATE, EchoCanceller
+
+    block, delay = 512, None if echo_delay_s is None else int(echo_delay_s * RATE)
+    voice, user = _talk(rng, 40.0), _talk(rng, 0.6)
+    played = np.zeros(32 * RATE, np.float32)
+    heard_at = np.zeros(32 * RATE, np.float32)
+    if user_at is not None:
+        heard_at[int(user_at * RATE) : int(user_at * RATE) + user.size] = user
+    t0 = time.monotonic() - 60.0  # (a past timeline: no frame waits for its reference)
+    canceller = EchoCanceller(delay_hint_ms=60)
+    position, loud_blocks, quiet_blocks = 0, 0, 0
+    speech_from = resume_at = None
+    verdicts = []
+    for i in range(4 * block, 30 * RATE, block):
+        now = i / RATE
+        playing = speech_from is None and (resume_at is None or now >= resume_at)
+        if playing:
+            played[i : i + block] = voice[position : position + block]
+            position += block
+        canceller.add_reference(played[i : i + block], t0 + now)
+        # The microphone's block from a moment ago (its reference is in by now, as live).
+        i, now = i - 4 * block, now - 4 * block / RATE
+        mic = heard_at[i : i + block].copy()
+        if delay is not None and i >= delay:
+            mic += 0.3 * played[i - delay : i - delay + block]
+        canceller.process(mic, t0 + now)
+        loud = float(np.sqrt(np.mean(mic**2))) > 0.005
+        loud_blocks, quiet_blocks = (loud_blocks + 1, 0) if loud else (0, quiet_blocks + 1)
+        if speech_from is None and loud_blocks >= 3:
+            speech_from = now - 2 * block / RATE  # held: playback pauses
+        canceller.learn_echo_path(speech=speech_from is not None)
+        if speech_from is not None and quiet_blocks >= 10:  # its end: judged half a second on
+            user_spoke = user_at is not None and speech_from <= user_at + 0.6 <= now
+            canceller.judged(t0 + speech_from - 1.0, t0 + now, echo=not user_spoke)
+            speech_from, resume_at = None, now + 0.5
+        if i // RATE != (i + block) // RATE:  # (i: the microphone's)
+            verdicts.append(canceller.echo_path())
+    return verdicts
+
+
+def test_a_slow_echo_path_held_time_after_time_is_not_taken_for_headphones():
+    """Over an echo path slower than the delays looked at (1.8 s), each echo is held as
+    possible speech, pausing playback, so the canceller mostly sees the speaker play while
+    the microphone hears the echo of a pause. Echo judged as echo is what shows the path
+    (seen live: taken for headphones, the echo then became the user's turns). Headphones,
+    with the user cutting in once, are still known within seconds."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    speakers = _held_echo_loop(rng, echo_delay_s=1.8)
+    assert False not in speakers and speakers[-1] is True
+    headphones = _held_echo_loop(rng, echo_delay_s=None, user_at=2.0)
+    assert headphones.index(False) <= 5 and set(headphones[5:]) == {False}

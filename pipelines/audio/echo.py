@@ -14,6 +14,7 @@ microphone frame whose reference the speaker's callback has not produced yet wai
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -35,6 +36,7 @@ _USER_MARGIN = 0.6  # the user is this much (6 dB) above the loudest echo seen
 _HEARD_EXCESS = -4.0  # echo within 40 dB of what the speaker plays: an echo path exists
 _KNOWN_FRAMES = 50  # half a second of the assistant's voice tells whether it comes back
 _NO_PATH_FRAMES = 300
+_UNJUDGED_FRAMES = 1000  # speech heard over the assistant's voice, kept until judged (10 s)
 _LEARN_EVERY = 12  # frames (120 ms) between two looks at the echo path
 _FOLLOWS = 0.9  # correlation of envelopes at which the microphone follows the speaker
 _LAG_LOOKS = 10  # looks at the echo path before its delay can be trusted
@@ -44,6 +46,7 @@ _SOUND = 1e-4  # reference samples above this (-80 dBFS) are sound, not silence
 _ECHO_TAIL_S = 2.0  # the canceller runs this long after the speaker's last sound
 _SLOW_PATH_S = 3.0  # echo paths looked for in held speech (see follows_at_any_delay)
 _REVERB_S = 0.35  # the room keeps a sound this long after it (and the learned delay's error)
+_log = logging.getLogger(__name__)
 
 
 def _log_energies(frames: np.ndarray) -> np.ndarray:
@@ -156,6 +159,10 @@ class EchoCanceller:
         # The same, only where the speaker played loudly: does anything come back at all?
         self._loud_excess: deque[float] = deque(maxlen=_EXCESS_FRAMES)
         self._path: bool | None = None  # see echo_path
+        # The same measures of the frames heard as speech, each with its capture time,
+        # until that speech is judged (see judged): (captured_at, excess, loudest).
+        self._unjudged: deque[tuple[float, float, float]] = deque(maxlen=_UNJUDGED_FRAMES)
+        self._evidence_lock = threading.Lock()  # the judge's thread adds evidence too
         self._frames_seen = 0
         self._frames_learned = 0
         self._sound_until: int | None = None  # reference index just after its last sound
@@ -251,29 +258,31 @@ class EchoCanceller:
         loudest = np.lib.stride_tricks.sliding_window_view(ref[-n:], _MAX_ECHO_LAG + 1).max(1)
         return mic[-loudest.size :] - loudest, loudest
 
-    def learn_echo_path(self, window_frames: int = 50, max_lag_frames: int = _MAX_ECHO_LAG) -> None:
-        """While only the assistant talks: find the delay at which the raw microphone follows
+    def learn_echo_path(
+        self,
+        window_frames: int = 50,
+        max_lag_frames: int = _MAX_ECHO_LAG,
+        *,
+        speech: bool = False,
+    ) -> None:
+        """While the assistant talks: find the delay at which the raw microphone follows
         the speaker (a real echo path; without one, as with headphones, nothing is learned),
-        and how loud its echo gets."""
+        and how loud its echo gets. ``speech``: the microphone hears speech, which may be
+        the user's: it is kept aside until it is judged (see ``judged``)."""
         fresh = min(self._frames_seen - self._frames_learned, _ENVELOPE_FRAMES)
         if fresh < _LEARN_EVERY:
             return  # a few frames at a time: the listening thread must keep up
         self._frames_learned = self._frames_seen
         excess, loudest = self._excess()
-        if excess.size:
-            # Frames with nothing from the speaker say nothing about its echo.
-            excess, loudest = excess[-fresh:], loudest[-fresh:]
-            self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
-            self._ceiling = None
-            self._loud_excess.extend(excess[loudest > _LOUD_LOG_POWER])
-            if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
-                # A quarter of the frames: a slow path's echo arrives late, and the user's
-                # voice in a few frames does not make one. Once heard, an echo path is kept
-                # (a pause in playback can look like none); "none" needs 3 s of evidence.
-                if np.percentile(self._loud_excess, 75) > _HEARD_EXCESS:
-                    self._path = True
-                elif len(self._loud_excess) >= _NO_PATH_FRAMES:
-                    self._path = False
+        if not excess.size:
+            return
+        # Frames with nothing from the speaker say nothing about its echo.
+        excess, loudest = excess[-fresh:], loudest[-fresh:]
+        if speech:
+            self._keep_unjudged(excess, loudest)
+            return
+        with self._evidence_lock:
+            self._add_evidence(excess, loudest)
         if not self._path:
             # No echo heard (yet): a quiet microphone follows nothing, and a delay "found"
             # in the user's first words, by chance, took a "Stop." for echo on a busy
@@ -285,6 +294,64 @@ class EchoCanceller:
             self._lag_found.append(lag if corr > _FOLLOWS else None)
             if corr > _FOLLOWS:
                 self.echo_lag = lag
+
+    def _add_evidence(self, excess: np.ndarray, loudest: np.ndarray) -> None:
+        """Learn how loud the echo gets from frames of it, and whether there is an echo
+        path at all. Call with the evidence lock held."""
+        self._echo_excess.extend(excess[loudest > _AUDIBLE_LOG_POWER])
+        self._ceiling = None
+        self._loud_excess.extend(excess[loudest > _LOUD_LOG_POWER])
+        if len(self._loud_excess) >= _KNOWN_FRAMES and not self._path:
+            # A quarter of the frames: a slow path's echo arrives late, and the user's
+            # voice in a few frames does not make one. Once heard, an echo path is kept
+            # (a pause in playback can look like none); "none" needs 3 s of evidence.
+            known = self._path
+            heard = float(np.percentile(self._loud_excess, 75))
+            if heard > _HEARD_EXCESS:
+                self._path = True
+            elif len(self._loud_excess) >= _NO_PATH_FRAMES:
+                self._path = False
+            if self._path is not known:
+                _log.debug(
+                    "echo path: %s (%d frames of the assistant's voice, 3/4 of them heard "
+                    "%.1f dB or more below it)",
+                    self._path,
+                    len(self._loud_excess),
+                    -10 * heard,
+                )
+
+    def _keep_unjudged(self, excess: np.ndarray, loudest: np.ndarray) -> None:
+        """Keep the measures of frames heard as speech, with their capture times."""
+        with self._lock:
+            if self._mic_clock.t0 is None:
+                return
+            end = self._mic_clock.t0 + self._mic_rest_index / RATE
+        starts = end - np.arange(excess.size, 0, -1) * (AEC_FRAME / RATE)
+        with self._evidence_lock:
+            self._unjudged.extend(
+                zip(starts.tolist(), excess.tolist(), loudest.tolist(), strict=True)
+            )
+
+    def judged(self, start: float, end: float, *, echo: bool) -> None:
+        """Speech the microphone captured from ``start`` to ``end`` (time.monotonic()) was
+        judged the assistant's echo, or not. Echo is evidence of an echo path: held while
+        the assistant talks, it is otherwise never learned from, and an echo path slower
+        than the delays looked at, whose echo is held time after time, would be taken for
+        none (with headphones the microphone hears nothing while the assistant talks but
+        the user). So echo also restarts the count towards "none": the quiet frames before
+        it were a slow path's echo yet to come. The user's speech is dropped."""
+        with self._evidence_lock:
+            kept = [f for f in self._unjudged if f[0] > end]
+            frames = [f for f in self._unjudged if start <= f[0] <= end]
+            self._unjudged = deque(kept, maxlen=_UNJUDGED_FRAMES)
+            if not echo:
+                return
+            if self._path is None:
+                self._loud_excess.clear()
+            _log.debug("echo judged: %d frames of it heard as speech", len(frames))
+            if frames:
+                _, excess, loudest = (np.array(column) for column in zip(*frames, strict=True))
+                self._add_evidence(excess, loudest)
 
     def echo_lag_reliable(self) -> bool:
         """Does the microphone keep following the speaker at one delay (``echo_lag``)? Not

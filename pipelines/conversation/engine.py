@@ -582,6 +582,9 @@ class Conversation:
         user cuts the reply off (their words). Call with the book's lock held."""
         suspicion = turn.suspicion
         verdict = self.judge.verdict(suspicion, text)
+        if self._echo is not None:
+            ended = suspicion.ended if suspicion.ended is not None else time.monotonic()
+            self._echo.judged(suspicion.started - HELD_PREROLL_S, ended, echo=verdict.echo)
         if verdict.echo:
             _log.info("ignored the assistant's own voice coming back: %r", verdict.heard)
             self.book.take_as_echo(turn)

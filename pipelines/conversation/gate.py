@@ -83,21 +83,22 @@ class Gate:
             # Loud after cancellation, so not the assistant's echo: the canceller's
             # double-talk suppression blurs speech onsets, the raw signal does not.
             probability, why = max(probability, raw_probability), "loud over the echo"
-        if audible and not in_speech:
-            self.echo.learn_echo_path()
-            if max(probability, raw_probability) >= start:
-                # Speech left loud by a canceller that knows the echo path is the user's
-                # voice over the echo (their first word can be short, and the microphone's
-                # envelope still follows the speaker's through it).
-                over_echo = loud_speech and self.echo.echo_lag_reliable()
-                follows = self._follows_speaker()
-                if follows and not over_echo:
-                    probability, why = 0.0, f"echo: the microphone {follows}"
-                else:
-                    # Someone else is talking. With a loud echo the canceller's double-talk
-                    # suppression can mute their words; the raw signal has them.
-                    probability = max(probability, raw_probability)
-                    why = "not the speaker's echo"
+        if audible:
+            # (speech is kept aside until judged: the user's voice is no echo)
+            self.echo.learn_echo_path(speech=in_speech)
+        if audible and not in_speech and max(probability, raw_probability) >= start:
+            # Speech left loud by a canceller that knows the echo path is the user's
+            # voice over the echo (their first word can be short, and the microphone's
+            # envelope still follows the speaker's through it).
+            over_echo = loud_speech and self.echo.echo_lag_reliable()
+            follows = self._follows_speaker()
+            if follows and not over_echo:
+                probability, why = 0.0, f"echo: the microphone {follows}"
+            else:
+                # Someone else is talking. With a loud echo the canceller's double-talk
+                # suppression can mute their words; the raw signal has them.
+                probability = max(probability, raw_probability)
+                why = "not the speaker's echo"
         if self._holding_off(frame, in_speech, audible):
             probability, why = 0.0, "hold-off: the canceller adapts to the assistant's voice"
         woke = False
