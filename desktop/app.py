@@ -38,12 +38,14 @@ def application(argv: Sequence[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from vistavox.pipelines.allocator import return_freed_memory_promptly
+    from vistavox.pipelines.interpreter import hand_over_promptly
 
     from .voice_controls import icon
 
     app = QApplication.instance()
     if app is None:
         return_freed_memory_promptly()  # (before the threads and buffers that need it)
+        hand_over_promptly()  # the GUI thread gets the interpreter lock back within 1 ms
         # What QtWebEngine (the preview) needs before the application exists; importing it
         # first would do the same, but a second start that only hands over to the running
         # app should not load it.

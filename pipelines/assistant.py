@@ -47,6 +47,7 @@ from .events import (
 )
 from .intents.handler import add_everyday_intents
 from .intents.timers import TimerBook
+from .interpreter import settle_what_is_loaded
 from .kernel.open_conversation import OpenConversation
 from .kernel.store import StoreError
 from .pages.editor import PageEditor
@@ -214,6 +215,7 @@ class Assistant:
         self._idle()
         # (on the devices' thread, before any request to open them)
         self._ask_voice_worker(self._warm_up_voice)
+        settle_what_is_loaded()
 
     def switch_models(self, changed: set[str]) -> threading.Thread:
         """Put the models now chosen in the settings in place of the running ones, on a
@@ -276,6 +278,8 @@ class Assistant:
             self.voice_kernel.warm_up(None)
         if listening:
             self.open_voice(hands_free=hands_free)
+        del old  # (the models replaced: nothing else holds them now)
+        settle_what_is_loaded(replaced=True)
         self.bus.publish(
             ModelsReady(
                 summary=f"{stt.model_info.spec.title} · {llm.model_info.spec.title} · "

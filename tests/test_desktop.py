@@ -3,9 +3,11 @@ models, events from worker threads, tool approvals, conversations, settings, fir
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
@@ -367,9 +369,15 @@ def test_a_newly_chosen_language_model_answers_the_next_question_without_a_resta
     assistant = window.assistant
     before = assistant.settings.llm_model
     assistant.settings.llm_model = other
+    replaced = weakref.ref(assistant.models.llm)
     try:
         outcome = _switched(window, qtbot, {"llm_model"})
         assert isinstance(outcome, ModelsReady) and "Qwen2.5-Coder 0.5B" in outcome.summary
+        # The model replaced is freed (the loaded app's objects are kept out of the
+        # collector's passes, but not what a switch lets go of).
+        gc.collect()
+        assert replaced() is None
+        assert gc.get_freeze_count() > 0  # (what lives for the app's run stays out)
         qtbot.waitUntil(lambda: window.voice.mic_button.isEnabled(), timeout=10_000)
         assert assistant.kernel.llm.model_info.spec.name == other
         assert assistant.voice_kernel.llm is assistant.kernel.llm

@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import logging
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from ..events import (
     StateChanged,
     WakeWordHeard,
 )
+from ..interpreter import hand_over_promptly
 from ..kernel.kernel import Kernel
 from ..kernel.open_conversation import OpenConversation
 from ..speech.wakeword import strip_wake_word
@@ -211,10 +211,7 @@ class Conversation:
 
     def start(self) -> None:
         """Open the devices (output first: the first input block can be slow) and listen."""
-        # The listening thread gives up the interpreter lock at every native call (the VAD,
-        # the canceller) and must get it back at once: other threads hold it for at most
-        # 1 ms at a time instead of Python's default 5 ms.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        hand_over_promptly()  # (the listening thread must get the interpreter lock back)
         self.kernel.warm_up(self.open.id)
         self.speaker.start()
         self.mic.start()
