@@ -8,8 +8,8 @@ frame of audio. Two things keep them waiting:
   a worker runs Python each such step may wait that long, and a burst of them adds up;
 - the garbage collector's full passes, which hold the lock while they visit every object
   the process has: with the models and the window loaded, a pass during a first turn's
-  intents or an import froze the window for 60-130 ms (the GUI thread asleep, the loader's
-  or a worker's stack in the collector's way). Objects alive once everything has loaded
+  intents or an import froze the window (the README's *Soak* notes have the figures).
+  Objects alive once everything has loaded
   live as long as the app, so they are taken out of those passes (``gc.freeze``); what is
   made later is still collected as before.
 """
