@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -477,18 +478,15 @@ class MainWindow(QMainWindow):
         for message in store.messages(conversation_id):
             if message.role not in ("user", "assistant"):
                 continue
-            images = []
-            for digest in message.image_hashes:
-                path = self._image_cache / f"{digest}.png"
-                if not path.exists():
-                    data = store.get_image(digest)
-                    if data:
-                        path.write_bytes(data)
-                images.append(QUrl.fromLocalFile(str(path)).toString())
             text = message.content.split("\n\n<<<DATA")[0] if message.untrusted else message.content
-            self.entries.append(
-                ChatEntry(message.role, text, images=images, interrupted=message.interrupted)
-            )
+            entry = ChatEntry(message.role, text, interrupted=message.interrupted)
+            self.entries.append(entry)
+            for digest in message.image_hashes:
+                # Read out of the database and shown as a thumbnail, both on a worker: a
+                # full-size screenshot decoded by the view's layout stalls the window.
+                path = self._image_cache / f"{digest}.png"
+                self._awaiting.setdefault(str(path), []).append(entry)
+                self.thumbnails.request(path, partial(store.get_image, digest))
         self.render(opened=True)
 
     # --- user actions -------------------------------------------------------------------------

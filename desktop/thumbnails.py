@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -47,15 +48,20 @@ class Thumbnailer(QObject):
         self._running: set[str] = set()  # one worker per image, however many ask for it
         self._lock = threading.Lock()
 
-    def request(self, source: Path) -> None:
+    def request(self, source: Path, fetch: Callable[[], bytes | None] | None = None) -> None:
+        """Make a thumbnail of ``source``; ``fetch``: where its bytes come from when the file
+        is not there yet (a saved conversation's image, read from the database on the worker
+        too)."""
         with self._lock:
             if str(source) in self._running:
                 return
             self._running.add(str(source))
-        threading.Thread(target=self._make, args=(Path(source),), daemon=True).start()
+        threading.Thread(target=self._make, args=(Path(source), fetch), daemon=True).start()
 
-    def _make(self, source: Path) -> None:
+    def _make(self, source: Path, fetch: Callable[[], bytes | None] | None) -> None:
         try:
+            if fetch is not None and not source.exists():
+                _write_whole(source, fetch())
             url = QUrl.fromLocalFile(str(make_thumbnail(source, self.folder))).toString()
         except (OSError, ValueError, Image.DecompressionBombError):
             url = QUrl.fromLocalFile(str(source)).toString()
@@ -63,3 +69,12 @@ class Thumbnailer(QObject):
             self._running.discard(str(source))
         with contextlib.suppress(RuntimeError):  # the receiver was deleted meanwhile
             self.ready.emit(str(source), url)
+
+
+def _write_whole(path: Path, data: bytes | None) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees part of it."""
+    if not data:
+        raise OSError(f"no image stored for {path.name}")
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)

@@ -268,6 +268,30 @@ def test_a_long_conversation_opens_at_its_newest_messages_and_earlier_ones_follo
     assert order == sorted(order)
 
 
+def test_a_reopened_conversation_shows_its_images_as_thumbnails(window, qtbot, tmp_path):
+    """A saved screenshot is shown small, as it was when sent, not decoded full size by the
+    view (which stalled the window on opening a conversation with screenshots)."""
+    import io
+
+    from PIL import Image
+
+    store = window.assistant.store
+    buffer = io.BytesIO()
+    Image.new("RGB", (1920, 1080), "teal").save(buffer, "PNG")
+    digest = store.put_image(buffer.getvalue(), "image/png", 1920, 1080)
+    conversation = store.new_conversation("A screenshot", "assistant")
+    store.add_message(conversation.id, "user", "What is on my screen?", image_hashes=[digest])
+    store.add_message(conversation.id, "assistant", "A teal screen.")
+    window.open_conversation(conversation.id)
+    asked = next(e for e in window.entries if e.text == "What is on my screen?")
+    qtbot.waitUntil(lambda: bool(asked.images), timeout=10_000)
+    with Image.open(QUrl(asked.images[0]).toLocalFile()) as thumb:
+        assert thumb.size[0] <= 512 and thumb.size[1] <= 192
+        assert thumb.getpixel((0, 0))[:3] == (0, 128, 128)  # the stored picture's, teal
+    qtbot.waitUntil(lambda: "<img" in window.chat.toHtml(), timeout=5_000)
+    assert "A teal screen." in window.chat.toPlainText()
+
+
 def test_links_in_a_reply_open_only_when_they_are_web_or_mail_links(window, qtbot):
     shown = window.chat.toPlainText()
     window.chat.anchorClicked.emit(QUrl("file:///etc/passwd"))
