@@ -145,8 +145,12 @@ def resolve_language_model(name: str = "") -> ResolvedModel:
     and tests), else the first of the preferred models that is installed (see
     ``PREFERRED_LLMS``), else the embedded default."""
     name = name or os.environ.get("VISTAVOX_LLM", "").strip()
-    if name:
-        return resolve(name)
+    return resolve(name) if name else preferred_language_model()
+
+
+def preferred_language_model() -> ResolvedModel:
+    """The first of the preferred language models that is installed, else the embedded
+    default: what the app uses when nothing names a model."""
     for preferred in PREFERRED_LLMS:
         try:
             return resolve(preferred)

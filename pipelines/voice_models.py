@@ -18,12 +18,13 @@ class VoiceModels:
     tts: Synthesizer
 
     @classmethod
-    def load_defaults(cls) -> VoiceModels:
-        """Load the embedded speech recogniser and voice and the language model the app
-        would use (chosen in its settings, else the best one installed). The speech models
-        run once as they load, so the first real turn is as fast as the others."""
+    def load_defaults(cls, llm_model: str = "") -> VoiceModels:
+        """Load the embedded speech recogniser and voice and the language model: ``llm_model``
+        if named, else the one the app would use (chosen in its settings, else the best one
+        installed). The speech models run once as they load, so the first real turn is as
+        fast as the others."""
         from .app_settings import AppSettings
         from .kernel.loading import load_llm
 
-        llm = load_llm(AppSettings.load().llm_model)
+        llm = load_llm(llm_model or AppSettings.load().llm_model)
         return cls(stt=Transcriber(), llm=llm, tts=Synthesizer())

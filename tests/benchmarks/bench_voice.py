@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.audio_rig import MIC, RATE, SPEAKER, PulseRig, calibrate, speech_bounds
+from tests.benchmarks import app_llm_name
 from tests.benchmarks.stats import print_table, summary
 from tests.conftest import EVAL_DIR
 
@@ -228,7 +229,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
     from vistavox.pipelines.conversation import EngineSettings
     from vistavox.pipelines.voice_models import VoiceModels
 
-    models = VoiceModels.load_defaults()
+    models = VoiceModels.load_defaults(app_llm_name())
+    print(f"language model: {models.llm.model_info.spec.name}", flush=True)
     rig = PulseRig().start()
     try:
         rig.start_io()

@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from tests.benchmarks import app_llm_name
 from tests.benchmarks.stats import print_table
 from tests.voice_soak import (
     QUESTIONS,
@@ -37,7 +38,8 @@ def run(repeat: int, results_dir: Path) -> dict[str, object]:
 
     minutes = float(os.environ.get("VISTAVOX_BENCH_MINUTES") or DEFAULT_MINUTES)
     trace = bool(os.environ.get("VISTAVOX_BENCH_TRACEMALLOC"))
-    models = VoiceModels.load_defaults()
+    models = VoiceModels.load_defaults(app_llm_name())
+    print(f"language model: {models.llm.model_info.spec.name}", flush=True)
     recordings = real_clips()
     if not recordings:
         print("note: no real recordings found (../shared/eval/speech): spoken questions only")
