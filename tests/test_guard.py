@@ -187,3 +187,20 @@ def test_words_that_come_back_in_a_longer_answer_are_not_a_loop() -> None:
         "the sugar and the eggs for the top."
     )
     assert ReplyGuard([SYSTEM]).judge(reply, final=True).reason == ""
+
+
+def test_a_reply_that_becomes_one_symbol_again_and_again_is_cut_where_it_began() -> None:
+    reply = "Here are the numbers: 0, 1, 1, 2, 3, 5. Enjoy! " + "\U0001f31f " * 40
+    verdict = ReplyGuard([SYSTEM]).judge(reply, final=True)
+    assert verdict.reason == "repeats itself"
+    assert clean(reply[: verdict.safe]) == "Here are the numbers: 0, 1, 1, 2, 3, 5. Enjoy!"
+
+
+def test_rules_padding_and_long_numbers_are_not_loops() -> None:
+    for reply in (
+        "| Name | Age |\n| --- | --- |\n| Ann | 31 |",
+        "Title\n" + "=" * 60 + "\nText under it.",
+        "A googol is 1" + "0" * 100 + ".",
+        "Laugh: hahaha, that is a good one.",
+    ):
+        assert ReplyGuard([SYSTEM]).judge(reply, final=True).reason == "", reply

@@ -398,3 +398,54 @@ def test_tool_results_that_overfill_the_window_still_get_an_answer(history, tmp_
     assert [e.tool for e in registry.audit] == ["lookup"] * llm.calls
     assert reply.text == "It is very far away."
     assert max(llm.prompts) < llm.context_tokens
+
+
+class LoopingLlm:
+    """Stands in for the model in this test: under the JSON grammar it starts a python call
+    whose code turns into the same emoji over and over, as Qwen 0.5B's did in the soak (three
+    times, seven minutes), and would go on until the length limit; without the grammar it
+    answers."""
+
+    context_tokens = 4096
+    supports_images = False
+
+    def __init__(self) -> None:
+        self.looped_pieces = 0
+        self.closed = False
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 1
+
+    def stream_chat(self, messages, **kw):
+        if kw.get("grammar") is None:
+            yield "I could not run that code."
+            return
+        try:
+            yield '{"tool": "python", "arguments": {"code": "print([0, 1]) for _ in range(9)'
+            yield ". The code above prints the first ten Fibonacci numbers. "
+            for _ in range(kw["max_tokens"]):
+                self.looped_pieces += 1
+                yield "\U0001f31f "
+            yield '"}}'
+        finally:
+            self.closed = True
+
+
+def test_a_tool_call_caught_in_a_loop_is_stopped_and_not_run(tmp_path):
+    from vistavox.pipelines.kernel.store import Store
+
+    ran: list[str] = []
+    python = Tool(
+        "python",
+        "Run Python code.",
+        {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+        SideEffect.READ_ONLY,
+        lambda code: ran.append(code) or "",
+    )
+    llm = LoopingLlm()
+    with Store(tmp_path / "k.db") as store:
+        kernel = _tool_kernel(llm, store, ToolRegistry([python]), ["python"])
+        reply = kernel.ask("Use python to print the first ten Fibonacci numbers.")
+    assert not ran  # the looping call never ran, nor was it asked for again
+    assert llm.closed and llm.looped_pieces < 30  # stopped at the loop, not at the limit
+    assert reply.text == "I could not run that code."

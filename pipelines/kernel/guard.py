@@ -164,6 +164,8 @@ class ReplyGuard:
                     cuts.append((_sentence_start(text, words[i][1]), reason))
                     break
         looped = _second_time(words, REPEAT_RUN_WORDS)
+        if looped is None:
+            looped = loop_start(text)
         if looped is not None:
             # A small model caught in a loop writes the same words again and again: the
             # first time stands.
@@ -209,6 +211,35 @@ def _second_time(words: list[tuple[str, int]], n: int) -> int | None:
         first = seen.setdefault(run, i)
         if first + n <= i:  # a run overlapping its first time is a long word chain, not a loop
             return words[i][1]
+    return None
+
+
+_LOOP_UNIT_CHARS = 40  # the longest unit a character loop is looked for in
+_LOOP_MIN_CHARS = 24  # a loop is at least this long, and its unit said this many times:
+_LOOP_MIN_REPEATS = 8
+# Units made only of these are rules, padding and data (a Markdown table's "---", a line of
+# "=", a long number's zeros, a list of zeros in code), not a model stuck in a loop.
+_NOT_A_LOOP = set("0123456789-=_*#~.,;:+|/\\()[]{}<>'\" \t\n")
+
+
+def loop_start(text: str) -> int | None:
+    """Where the end of ``text`` became a short unit written again and again ("🌟 🌟 🌟 …",
+    "!?!?!?…"), or None. Loops of words are found by their runs of words; this finds those
+    of emoji, symbols and word fragments, which a degenerate model can write until the
+    length limit, and which have no words to repeat."""
+    tail = text[-_LOOP_UNIT_CHARS * _LOOP_MIN_CHARS :]
+    for size in range(1, _LOOP_UNIT_CHARS + 1):
+        repeats = max(_LOOP_MIN_REPEATS, -(-_LOOP_MIN_CHARS // size))
+        span = size * repeats
+        if span > len(tail):
+            break
+        unit = tail[-size:]
+        if set(unit) <= _NOT_A_LOOP or tail[-span:] != unit * repeats:
+            continue
+        start = len(text) - span
+        while start >= size and text[start - size : start] == unit:
+            start -= size
+        return start
     return None
 
 

@@ -8,6 +8,7 @@ it, and summarises what was paged out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -22,7 +23,7 @@ from ..intents.totals import correct_totals
 from ..tools.relevance import named_tool, offered
 from .context import ContextPlan, Region, TurnMessage, plan_context, system_message
 from .direct import DirectHandler, DirectReply
-from .guard import ReplyGuard
+from .guard import ReplyGuard, loop_start
 from .model_gate import Preempted
 from .named_pages import read_named_pages
 from .personas import Persona
@@ -671,7 +672,7 @@ class Kernel:
             if room < _MIN_STEP_TOKENS:
                 break  # the window is full: answer with what was gathered
             answer = JsonAnswerStream(on_token)
-            for piece in self.llm.stream_chat(
+            pieces = self.llm.stream_chat(
                 messages,
                 max_tokens=room,
                 # Whether to call a tool is a decision, not a style: made the same way
@@ -681,11 +682,24 @@ class Kernel:
                 cancel=cancel,
                 grammar=grammar,
                 threads=self.threads,
-            ):
-                answer.feed(piece)
+            )
+            looping = False
+            with contextlib.closing(pieces):  # (closing it stops the model)
+                for piece in pieces:
+                    answer.feed(piece)
+                    if not answer.answering and loop_start(answer.raw) is not None:
+                        looping = True
+                        break
             raw = answer.raw
             if cancel.is_set():
                 return
+            if looping:
+                # A call that became the same few characters again and again (Qwen 0.5B
+                # wrote emoji into its code until the length limit, three times over, at
+                # a few tokens a second under the grammar): the same prompt would only do
+                # it again. Answer with what was gathered.
+                _log.info("a tool step looped; answering with what was gathered")
+                break
             try:
                 step = parse_tool_step(raw, specs)
             except ToolStepError as exc:
