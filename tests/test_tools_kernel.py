@@ -402,9 +402,8 @@ def test_tool_results_that_overfill_the_window_still_get_an_answer(history, tmp_
 
 class LoopingLlm:
     """Stands in for the model in this test: under the JSON grammar it starts a python call
-    whose code turns into the same emoji over and over, as Qwen 0.5B's did in the soak (three
-    times, seven minutes), and would go on until the length limit; without the grammar it
-    answers."""
+    whose code turns into the same emoji over and over, as Qwen 0.5B's did in the soak, and
+    would go on until the length limit; without the grammar it answers."""
 
     context_tokens = 4096
     supports_images = False

@@ -695,9 +695,8 @@ class Kernel:
                 return
             if looping:
                 # A call that became the same few characters again and again (Qwen 0.5B
-                # wrote emoji into its code until the length limit, three times over, at
-                # a few tokens a second under the grammar): the same prompt would only do
-                # it again. Answer with what was gathered.
+                # wrote emoji into its code until the length limit): the same prompt would
+                # only do it again. Answer with what was gathered.
                 _log.info("a tool step looped; answering with what was gathered")
                 break
             try:
