@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from vistavox.pipelines.assistant import Assistant
 from vistavox.pipelines.events import (
+    ConfirmationClosed,
     ConfirmationRequested,
     ContextUpdated,
     ConversationOpened,
@@ -322,6 +323,13 @@ class MainWindow(QMainWindow):
             )
             self.raise_()
             self.activateWindow()
+        elif isinstance(event, ConfirmationClosed):
+            self.tools.withdraw(event.request_id)
+            if event.timed_out:
+                self.notice(
+                    f"{event.tool} did not run: its question waited {_duration(event.waited_s)}"
+                    " without an answer. Ask again to run it."
+                )
         elif isinstance(event, IntentAnswered):
             self.tools.add_intent(event)
         elif isinstance(event, TimersChanged):
@@ -816,3 +824,12 @@ def _escape(text: str) -> str:
 def _is_dark() -> bool:
     """Whether the window is drawn light-on-dark (the palette tells, whatever set it)."""
     return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def _duration(seconds: float) -> str:
+    """ "5 minutes", "1 minute", "40 seconds"."""
+    if seconds >= 90:
+        return f"{round(seconds / 60)} minutes"
+    if seconds >= 60:
+        return "1 minute"
+    return f"{max(1, round(seconds))} seconds"

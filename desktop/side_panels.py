@@ -67,8 +67,8 @@ class ApprovalPrompt(QFrame):
         layout.addLayout(buttons)
 
     def _answer(self, allowed: bool) -> None:
+        self.hide()  # (ConfirmationClosed removes it)
         self.answered.emit(self.request_id, allowed)
-        self.deleteLater()
 
 
 class ToolsPanel(QWidget):
@@ -93,6 +93,16 @@ class ToolsPanel(QWidget):
         # message being typed allow a risky call. Alt+A / Alt+D answer it from the keyboard.
         self.prompts.addWidget(prompt)
         return prompt
+
+    def withdraw(self, request_id: int) -> None:
+        """Remove the prompt for ``request_id`` (answered, refused or expired), if shown."""
+        for index in range(self.prompts.count()):
+            prompt = self.prompts.itemAt(index).widget()
+            if isinstance(prompt, ApprovalPrompt) and prompt.request_id == request_id:
+                self.prompts.removeWidget(prompt)
+                prompt.hide()  # (at once: its Allow must not share Alt+A with a new one)
+                prompt.deleteLater()
+                return
 
     def focus_first(self) -> None:
         """Keyboard focus on the oldest waiting prompt (its Deny), else on the call list."""

@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
@@ -26,6 +27,7 @@ from ..models.resolve import ModelError
 from .app_settings import AppSettings
 from .errors import VistavoxError
 from .events import (
+    ConfirmationClosed,
     ConfirmationRequested,
     ContextUpdated,
     ConversationOpened,
@@ -496,8 +498,21 @@ class Assistant:
                 reason=f"Vistavox asks to {first}" if first else reason,
             )
         )
-        answered.wait(CONFIRM_TIMEOUT_S)
-        return bool(self._pending.pop(request_id, [None, False])[1])
+        asked_at = time.monotonic()
+        timed_out = not answered.wait(CONFIRM_TIMEOUT_S)
+        allowed = bool(self._pending.pop(request_id, [None, False])[1])
+        # Its prompt must not outlive the question: a dead prompt's Allow does nothing, and
+        # two prompts make Alt+A ambiguous (Qt then moves the focus instead of clicking).
+        self.bus.publish(
+            ConfirmationClosed(
+                request_id=request_id,
+                tool=tool.name,
+                allowed=allowed,
+                timed_out=timed_out,
+                waited_s=time.monotonic() - asked_at,
+            )
+        )
+        return allowed
 
     def confirm(self, request_id: int, allowed: bool) -> None:
         """The user's answer to a ConfirmationRequested event."""
@@ -618,8 +633,11 @@ class Assistant:
 
     # --- control ----------------------------------------------------------------------------
     def interrupt(self) -> None:
-        """Stop speaking and generating now (the stop button)."""
+        """Stop speaking and generating now (the stop button); a tool waiting for the
+        user's answer is refused, so the stopped turn does not run it later."""
         self._cancel.set()
+        for request_id in list(self._pending):
+            self.confirm(request_id, False)
         if self._voice is not None:
             self._voice.interrupt()
 
@@ -748,9 +766,7 @@ class Assistant:
             # crashed (SIGSEGV) when it exited under it, as when the window was closed in
             # the first seconds on a busy machine. (One warm-up pass: seconds at most.)
             loader.join(timeout=_LOADING_GRACE_S)
-        self.interrupt()
-        for request_id in list(self._pending):
-            self.confirm(request_id, False)
+        self.interrupt()  # (which refuses the tools still waiting for an answer)
         self._voice_worker.shutdown(wait=False, cancel_futures=True)
         if self._voice_request is not None:
             # Devices being opened: wait, so that the loop is there to be stopped.

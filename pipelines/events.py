@@ -187,6 +187,18 @@ class ConfirmationRequested(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConfirmationClosed(Event):
+    """A tool's question is no longer waiting: answered, refused because the turn was
+    stopped, or refused after nobody answered (``timed_out``). Its prompt goes."""
+
+    request_id: int
+    tool: str
+    allowed: bool
+    timed_out: bool = False
+    waited_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContextUpdated(Event):
     """What is in the context window now (the kernel's memory map)."""
 

@@ -210,6 +210,69 @@ def test_a_tool_that_asks_first_waits_for_the_users_click(window, qtbot):
     assert answers == [False]
 
 
+def _python_tool(ran: list):
+    from vistavox.pipelines.tools.registry import SideEffect, Tool
+
+    return Tool(
+        "python",
+        "Run code.",
+        {"type": "object", "properties": {"code": {"type": "string"}}},
+        SideEffect.EXECUTES_CODE,
+        lambda code: ran.append(code) or "done",
+    )
+
+
+def _asking(window, tool, answers: list) -> threading.Thread:
+    worker = threading.Thread(
+        target=lambda: answers.append(window.assistant._ask_user(tool, {"code": "1+1"}))
+    )
+    worker.start()
+    return worker
+
+
+def test_a_question_nobody_answered_leaves_no_dead_prompt_and_alt_a_answers_the_next(
+    window, qtbot, monkeypatch
+):
+    """In the soak a prompt that timed out stayed in the Tools panel: its Allow did nothing,
+    and with a second prompt there Alt+A only moved the focus (Qt's answer to two buttons
+    with the same mnemonic), so that one timed out too."""
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    import vistavox.pipelines.assistant as assistant_module
+
+    tool, answers = _python_tool([]), []
+    monkeypatch.setattr(assistant_module, "CONFIRM_TIMEOUT_S", 0.5)
+    _asking(window, tool, answers).join(10)
+    assert answers == [False]
+    qtbot.waitUntil(
+        lambda: any("python did not run" in e.text for e in window.entries if e.role == "notice"),
+        timeout=5_000,
+    )
+    assert window.tools.prompts.count() == 0
+
+    monkeypatch.setattr(assistant_module, "CONFIRM_TIMEOUT_S", 60.0)
+    worker = _asking(window, tool, answers)
+    qtbot.waitUntil(lambda: window.tools.prompts.count() == 1, timeout=5_000)
+    window.activateWindow()
+    assert QTest.qWaitForWindowActive(window, 5_000)
+    QTest.keySequence(window, QKeySequence("Alt+A"))
+    qtbot.waitUntil(lambda: len(answers) == 2, timeout=10_000)  # (the answer is queued)
+    worker.join(5)
+    assert answers == [False, True]
+    qtbot.waitUntil(lambda: window.tools.prompts.count() == 0, timeout=5_000)
+
+
+def test_stop_refuses_a_tool_that_waits_for_an_answer_and_its_prompt_goes(window, qtbot):
+    answers: list[bool] = []
+    worker = _asking(window, _python_tool([]), answers)
+    qtbot.waitUntil(lambda: window.tools.prompts.count() == 1, timeout=5_000)
+    window.stop()
+    worker.join(10)
+    assert answers == [False]  # at once, not after the five minutes
+    qtbot.waitUntil(lambda: window.tools.prompts.count() == 0, timeout=5_000)
+
+
 def test_conversations_can_be_reopened_renamed_and_deleted_with_undo(window, qtbot):
     assistant = window.assistant
     store = assistant.store
