@@ -13,6 +13,9 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QUrl, Signal
 
+from vistavox.pipelines.errors import VistavoxError
+from vistavox.pipelines.files import write_atomic
+
 MAX_SIZE = (512, 192)
 
 
@@ -61,20 +64,15 @@ class Thumbnailer(QObject):
     def _make(self, source: Path, fetch: Callable[[], bytes | None] | None) -> None:
         try:
             if fetch is not None and not source.exists():
-                _write_whole(source, fetch())
+                data = fetch()
+                if not data:
+                    raise OSError(f"no image stored for {source.name}")
+                write_atomic(source, data)
             url = QUrl.fromLocalFile(str(make_thumbnail(source, self.folder))).toString()
-        except (OSError, ValueError, Image.DecompressionBombError):
+        # (VistavoxError: the database could not be read, or the copy not written)
+        except (OSError, ValueError, Image.DecompressionBombError, VistavoxError):
             url = QUrl.fromLocalFile(str(source)).toString()
         with self._lock:
             self._running.discard(str(source))
         with contextlib.suppress(RuntimeError):  # the receiver was deleted meanwhile
             self.ready.emit(str(source), url)
-
-
-def _write_whole(path: Path, data: bytes | None) -> None:
-    """Write ``data`` to ``path`` so that no reader ever sees part of it."""
-    if not data:
-        raise OSError(f"no image stored for {path.name}")
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)

@@ -187,21 +187,8 @@ def test_events_from_worker_threads_update_the_view(window, qtbot):
 
 
 def test_a_tool_that_asks_first_waits_for_the_users_click(window, qtbot):
-    from vistavox.pipelines.tools.registry import SideEffect, Tool
-
-    ran = []
-    tool = Tool(
-        "python",
-        "Run code.",
-        {"type": "object", "properties": {"code": {"type": "string"}}},
-        SideEffect.EXECUTES_CODE,
-        lambda code: ran.append(code) or "done",
-    )
     answers: list[bool] = []
-    worker = threading.Thread(
-        target=lambda: answers.append(window.assistant._ask_user(tool, {"code": "1+1"}))
-    )
-    worker.start()
+    worker = _asking(window, _python_tool(), answers)
     qtbot.waitUntil(lambda: window.tools.prompts.count() > 0, timeout=30_000)
     prompt = window.tools.prompts.itemAt(0).widget()
     assert "python" in prompt.findChild(type(window.first_run)).text()
@@ -210,7 +197,7 @@ def test_a_tool_that_asks_first_waits_for_the_users_click(window, qtbot):
     assert answers == [False]
 
 
-def _python_tool(ran: list):
+def _python_tool():
     from vistavox.pipelines.tools.registry import SideEffect, Tool
 
     return Tool(
@@ -218,7 +205,7 @@ def _python_tool(ran: list):
         "Run code.",
         {"type": "object", "properties": {"code": {"type": "string"}}},
         SideEffect.EXECUTES_CODE,
-        lambda code: ran.append(code) or "done",
+        lambda code: "done",
     )
 
 
@@ -241,7 +228,7 @@ def test_a_question_nobody_answered_leaves_no_dead_prompt_and_alt_a_answers_the_
 
     import vistavox.pipelines.assistant as assistant_module
 
-    tool, answers = _python_tool([]), []
+    tool, answers = _python_tool(), []
     monkeypatch.setattr(assistant_module, "CONFIRM_TIMEOUT_S", 0.5)
     _asking(window, tool, answers).join(10)
     assert answers == [False]
@@ -265,7 +252,7 @@ def test_a_question_nobody_answered_leaves_no_dead_prompt_and_alt_a_answers_the_
 
 def test_stop_refuses_a_tool_that_waits_for_an_answer_and_its_prompt_goes(window, qtbot):
     answers: list[bool] = []
-    worker = _asking(window, _python_tool([]), answers)
+    worker = _asking(window, _python_tool(), answers)
     qtbot.waitUntil(lambda: window.tools.prompts.count() == 1, timeout=5_000)
     window.stop()
     worker.join(10)
