@@ -56,6 +56,7 @@ from vistavox.pipelines.events import (
     UserTurn,
     WakeWordHeard,
 )
+from vistavox.pipelines.intents.timers import describe_duration
 
 from .bridge import EventBridge
 from .composer import Composer
@@ -326,9 +327,10 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ConfirmationClosed):
             self.tools.withdraw(event.request_id)
             if event.timed_out:
+                waited = describe_duration(round(event.waited_s))
                 self.notice(
-                    f"{event.tool} did not run: its question waited {_duration(event.waited_s)}"
-                    " without an answer. Ask again to run it."
+                    f"{event.tool} did not run: its question waited {waited} without an answer."
+                    " Ask again to run it."
                 )
         elif isinstance(event, IntentAnswered):
             self.tools.add_intent(event)
@@ -824,12 +826,3 @@ def _escape(text: str) -> str:
 def _is_dark() -> bool:
     """Whether the window is drawn light-on-dark (the palette tells, whatever set it)."""
     return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def _duration(seconds: float) -> str:
-    """ "5 minutes", "1 minute", "40 seconds"."""
-    if seconds >= 90:
-        return f"{round(seconds / 60)} minutes"
-    if seconds >= 60:
-        return "1 minute"
-    return f"{max(1, round(seconds))} seconds"
