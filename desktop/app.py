@@ -22,9 +22,9 @@ def _prepare_environment() -> None:
 
 
 def _configure_logging() -> None:
-    """Warnings on the standard error; VISTAVOX_LOG_LEVEL=INFO (or DEBUG) shows more of
-    Vistavox's own."""
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    """Warnings on the standard error, each with its time (to line it up with what the user
+    saw); VISTAVOX_LOG_LEVEL=INFO (or DEBUG) shows more of Vistavox's own."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     level = os.environ.get("VISTAVOX_LOG_LEVEL", "WARNING").upper()
     logging.getLogger("vistavox").setLevel(getattr(logging, level, logging.WARNING))
 

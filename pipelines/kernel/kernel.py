@@ -857,6 +857,7 @@ class Kernel:
                     chunk = chunk[: len(chunk) // 2]
                 text = self._summary_of(previous.content if previous else None, chunk, background)
                 previous = self.store.add_summary(conversation_id, chunk[-1].id, text)
+                _log.info("summary of %d paged-out messages stored", len(chunk))
                 fresh = fresh[len(chunk) :]
 
     def _summary_of(self, previous: str | None, chunk: list[TurnMessage], background: bool) -> str:

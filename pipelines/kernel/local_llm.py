@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import threading
 import traceback
@@ -20,6 +21,8 @@ from ...models.manifest import ModelKind
 from ...models.resolve import ModelError, ResolvedModel, resolve_default
 from .cache_shift import plan_cache_shift
 from .model_gate import ModelGate, Preempted
+
+_log = logging.getLogger(__name__)
 
 
 class ChatMessage(TypedDict):
@@ -151,6 +154,8 @@ class LocalLlm:
                 # logits kept per batch token are the vocabulary's size each).
                 step = _StoppableLlama.STEP_TOKENS
                 self._scratch = self._load(1, 1, n_batch=step, n_ubatch=step)
+                # (a step in the app's memory: its cache fills as background work uses it)
+                _log.info("a second context is made for background work")
             return self._scratch
 
     @property
