@@ -80,6 +80,9 @@ class _StoppableLlama(Llama):
         self.reused_by_shift += shift.kept
 
     def eval(self, tokens: Sequence[int]) -> None:
+        if len(tokens) > 1:  # a prompt (replies are read a token at a time)
+            # What a slow first token is usually made of: tokens read again.
+            _log.debug("reading %d prompt tokens after %d cached", len(tokens), self.n_tokens)
         check = self.stop_check
         if check is None:
             return super().eval(tokens)
