@@ -27,7 +27,7 @@ from .guard import ReplyGuard, loop_start
 from .model_gate import Preempted
 from .named_pages import read_named_pages
 from .personas import Persona
-from .store import Store
+from .store import Store, Summary
 from .streams import GuardedOutput, JsonAnswerStream, StopSignal
 from .untrusted import new_key, wrap_untrusted
 
@@ -177,6 +177,9 @@ class Kernel:
         self.reply_reserve = reply_reserve
         self.max_tool_steps = max_tool_steps
         self._summarise_lock = threading.Lock()
+        # The conversation and summary the model's cache was last read with: a spoken turn
+        # keeps that summary until a newer one has been read ahead (_hand_over_summary).
+        self._cached_summary: tuple[int, Summary | None] | None = None
         # Handlers that answer some turns without the model (page edits): text → reply.
         self.direct_handlers: list[DirectHandler] = []
         # Generation threads for answers (None: the model's default, which leaves a core
@@ -253,12 +256,19 @@ class Kernel:
         before_id: int | None = None,
         system: str | None = None,
         extra_tokens: int = 0,
+        *,
+        for_model: bool = False,
+        as_cached: bool = False,
     ) -> ContextPlan:
         """What the model will see for ``current`` in the stored conversation (None: a new
-        one), fitted to the window exactly."""
+        one), fitted to the window exactly. ``for_model``: the model reads it next, so it
+        is what its cache will hold; ``as_cached``: with the summary the model's cache was
+        read with, where a newer one has not been read ahead yet."""
         summary, history = None, []
         if conversation_id is not None:
-            summary = self.store.latest_summary(conversation_id)
+            summary = self._summary_shown(conversation_id, as_cached)
+            if for_model:
+                self._cached_summary = (conversation_id, summary)
             folded = summary.upto_message_id if summary else 0
             history = [
                 TurnMessage(m.id, m.role, m.content, m.interrupted)
@@ -297,6 +307,16 @@ class Kernel:
                 return plan.with_pinned(added, self.reply_reserve)
             reserve += exact + self.reply_reserve - self.llm.context_tokens + 16
         raise VistavoxError("the conversation could not be fitted into the context window")
+
+    def _summary_shown(self, conversation_id: int, as_cached: bool) -> Summary | None:
+        latest = self.store.latest_summary(conversation_id)
+        cached = self._cached_summary
+        if as_cached and cached is not None and cached[0] == conversation_id:
+            # A new summary changes the prompt near its start, and reading all that follows
+            # again is seconds of the model: the turn that comes before the new one has been
+            # read ahead keeps the old one, and reads only what it adds.
+            return cached[1]
+        return latest
 
     def _room(self, messages: list[dict], wanted: int) -> int:
         """``wanted`` tokens to generate after ``messages``, or fewer where the window has
@@ -377,7 +397,11 @@ class Kernel:
                 conversation_id, "user", content, untrusted=untrusted, image_hashes=tuple(hashes)
             )
             plan = self.plan(
-                conversation_id, content, before_id=user.id, extra_tokens=IMAGE_TOKENS * len(parts)
+                conversation_id,
+                content,
+                before_id=user.id,
+                extra_tokens=IMAGE_TOKENS * len(parts),
+                for_model=True,
             )
             if parts:  # the vision model sees the images themselves, next to the text
                 plan.messages[-1] = {
@@ -500,6 +524,8 @@ class Kernel:
             grammar = number_text_grammar(numbers[-1], _numbers_in(question, None))
         stop = StopSignal(cancel)
         out = GuardedOutput(guard, on_token, stop)
+        # On the second context: read on the main one, this short prompt would replace the
+        # conversation cached there, and the next turn would read all of it again.
         for piece in self.llm.stream_chat(
             messages,
             max_tokens=self.reply_reserve,
@@ -507,6 +533,7 @@ class Kernel:
             cancel=stop,
             grammar=grammar,
             threads=self.threads,
+            scratch=True,
         ):
             out.feed(piece)
         answer, _ = out.finish()
@@ -536,7 +563,7 @@ class Kernel:
         pages = read_named_pages(self.page_reader, text, key, spoken=True)
         content = "\n\n".join([text, *pages.blocks]) if pages.blocks else text
         untrusted = bool(pages.blocks)
-        plan = self.plan(conversation_id, content)
+        plan = self.plan(conversation_id, content, for_model=True, as_cached=True)
         if cancel is not None and cancel.is_set():  # the user went on talking meanwhile
             return Draft(self, content, "", plan, True, untrusted=untrusted)
         direct = DirectReply("\n\n".join(pages.problems)) if pages.only_problems else None
@@ -585,7 +612,7 @@ class Kernel:
     def warm_up(self, conversation_id: int | None = None, *, background: bool = False) -> None:
         """Leave the pinned prefix (and a stored conversation's history) in the model's cache,
         so the first real turn starts as fast as the others."""
-        messages = self.plan(conversation_id, "Hello.").messages
+        messages = self.plan(conversation_id, "Hello.", for_model=True).messages
         tools = self._tool_definitions()
         extra = {"tools": tools} if tools else {}
         for _ in self.llm.stream_chat(messages, max_tokens=1, background=background, **extra):
@@ -837,11 +864,29 @@ class Kernel:
         lower_this_thread(BACKGROUND)
         try:
             self.summarise(conversation_id, plan, background=True)
-            self.warm_up(conversation_id, background=True)
+            self._hand_over_summary(conversation_id)
         except Preempted:
             # The turns stay paged out and unsummarised: the next turn that pages them out
             # summarises them again.
             _log.debug("summary left for later: the model was wanted for a turn")
+
+    def _hand_over_summary(self, conversation_id: int) -> None:
+        """Where the model's cache holds this conversation read with an older summary than
+        the newest, read the next turn's prompt with the newest one ahead, in the
+        background, and show it from the turn after that hand-over on."""
+        latest = self.store.latest_summary(conversation_id)
+        cached = self._cached_summary
+        if cached is None or cached[0] != conversation_id or cached[1] == latest:
+            return
+        read_ahead = getattr(self.llm, "read_ahead", None)
+        if read_ahead is None:  # (a model served elsewhere: its server caches prompts)
+            self.warm_up(conversation_id, background=True)
+            return
+        messages = self.plan(conversation_id, "Hello.").messages
+        tools = self._tool_definitions()
+        if read_ahead(messages, **({"tools": tools} if tools else {})):
+            self._cached_summary = (conversation_id, latest)
+            _log.info("the newest summary was read ahead and handed over")
 
     def summarise(self, conversation_id: int, plan: ContextPlan, *, background=False) -> None:
         """Fold the paged-out turns into the rolling summary, chunk by chunk, and store it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import functools
 import logging
 import os
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import llama_cpp
+import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -91,6 +93,26 @@ class _StoppableLlama(Llama):
                 raise Preempted("the model is wanted for a reply")
             super().eval(tokens[start : start + self.STEP_TOKENS])
         return None
+
+
+def _copy_cache(source: _StoppableLlama, target: _StoppableLlama) -> bool:
+    """Make ``target`` (a context on the same weights) hold what ``source`` has cached: its
+    sequence's keys and values, copied in one go, and the tokens they are of."""
+    size = llama_cpp.llama_state_seq_get_size(source._ctx.ctx, 0)
+    buffer = np.empty(size, dtype=np.uint8)
+    pointer = buffer.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
+    written = llama_cpp.llama_state_seq_get_data(source._ctx.ctx, pointer, size, 0)
+    if not written:
+        return False
+    target._ctx.kv_cache_seq_rm(-1, 0, -1)
+    target.n_tokens = 0
+    target._requires_eval = True  # (its logits are of whatever it read last)
+    if not llama_cpp.llama_state_seq_set_data(target._ctx.ctx, pointer, written, 0):
+        return False  # (left empty: the next turn reads its whole prompt)
+    count = source.n_tokens
+    target.input_ids[:count] = source.input_ids[:count]
+    target.n_tokens = count
+    return True
 
 
 def _raised_by_template_on_parts(exc: TypeError, messages: Sequence[ChatMessage]) -> bool:
@@ -284,6 +306,31 @@ class LocalLlm:
             raise self._explain(exc) from exc
         finally:
             chunks.close()
+
+    def read_ahead(self, messages: Sequence[ChatMessage], tools: list[dict] | None = None) -> bool:
+        """Read ``messages`` on the second context in the background (giving way to any
+        turn), then hand what it read to the main context in one copy, so the next turn
+        that starts with them reads only what follows. Meanwhile the main context keeps
+        the conversation's current prompt for the turns that come first. False when a turn
+        took the model first, or the main context moved on while it read: nothing handed
+        over (what was read stays on the second context for the next try)."""
+        if self.chat_handler is not None:  # (an image's embeddings cannot be copied over)
+            return False
+        before = self._llama.input_ids[: self._llama.n_tokens].copy()
+        try:
+            for _ in self.stream_chat(
+                messages, tools=tools, max_tokens=1, background=True, scratch=True
+            ):
+                pass
+        except Preempted:
+            return False
+        scratch = self._scratch
+        assert scratch is not None
+        with self._gate.foreground():
+            main = self._llama
+            if not np.array_equal(main.input_ids[: main.n_tokens], before):
+                return False  # a turn ran meanwhile: its prompt is the newer one
+            return _copy_cache(scratch, main)
 
     @contextlib.contextmanager
     def _threads(self, threads: int | None):

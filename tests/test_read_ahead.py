@@ -1,0 +1,120 @@
+"""What the model has cached for a conversation stays for its next turn: a prompt read ahead
+on the model's second context is handed to the main one, and the turn after reads only its
+question; a spoken turn that comes first, or an answer asked again without the history,
+leaves the conversation's prompt cached (with the real model)."""
+
+from __future__ import annotations
+
+import pytest
+
+SYSTEM = {
+    "role": "system",
+    "content": "You are a helpful assistant. Answer briefly. The user's name is Ada and she "
+    "lives in Lisbon. " + "She likes long walks by the river and old trams. " * 6,
+}
+QUESTION = {"role": "user", "content": "What is my name?"}
+
+
+def _counting_reads(llm, monkeypatch) -> list[int]:
+    """Tokens the main context reads from here on, one entry per read."""
+    llama, read = llm._llama, []
+    evaluate = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: read.append(len(tokens)) or evaluate(tokens))
+    return read
+
+
+def test_a_prompt_read_ahead_is_handed_over_and_only_the_question_is_read(tool_llm, monkeypatch):
+    other = [{"role": "system", "content": "Something else entirely."}, QUESTION]
+    "".join(tool_llm.stream_chat(other, max_tokens=1))  # the main context holds another
+    assert tool_llm.read_ahead([SYSTEM, {"role": "user", "content": "Hello."}])
+
+    read = _counting_reads(tool_llm, monkeypatch)
+    answer = "".join(tool_llm.stream_chat([SYSTEM, QUESTION], max_tokens=16, temperature=0))
+    assert sum(read) - (len(read) - 1) < 30  # the question (replies are read a token at a time)
+    assert tool_llm.chat_prompt_tokens([SYSTEM, QUESTION]) > 100
+    assert "Ada" in answer  # what was handed over is the prompt, not noise
+
+
+def test_nothing_is_handed_over_when_a_turn_used_the_model_meanwhile(tool_llm, monkeypatch):
+    turn = [{"role": "system", "content": "You answer in one word."}, QUESTION]
+    stream_chat = tool_llm.stream_chat
+
+    def turn_first(messages, **options):
+        if options.get("scratch"):  # a turn comes while the second context reads
+            "".join(stream_chat(turn, max_tokens=1))
+        return stream_chat(messages, **options)
+
+    monkeypatch.setattr(tool_llm, "stream_chat", turn_first)
+    assert not tool_llm.read_ahead([SYSTEM, {"role": "user", "content": "Hello."}])
+    monkeypatch.setattr(tool_llm, "stream_chat", stream_chat)
+
+    read = _counting_reads(tool_llm, monkeypatch)
+    "".join(tool_llm.stream_chat([*turn, {"role": "user", "content": "Why?"}], max_tokens=1))
+    assert sum(read) < tool_llm.chat_prompt_tokens(turn)  # its prompt was still cached
+
+
+@pytest.fixture
+def spoken_conversation(tool_llm, tmp_path):
+    """A voice kernel with a stored conversation longer than the window, its prompt read."""
+    from vistavox.pipelines.conversation.voice_kernel import voice_kernel
+    from vistavox.pipelines.kernel.store import Store
+
+    store = Store(tmp_path / "conversations.db")
+    kernel = voice_kernel(tool_llm, store)
+    conversation = kernel.start_conversation()
+    for i in range(40):
+        kernel.record_exchange(
+            conversation,
+            f"Question {i}: what is the weather like in town today?",
+            f"Answer {i}: the weather in town is fine today, with sun and a light breeze "
+            "from the west, and it will stay like that until the evening.",
+            interrupted=False,
+            summarise_in_background=False,
+        )
+    kernel.warm_up(conversation)
+    yield kernel, store, conversation
+    store.close()
+
+
+def test_a_new_summary_waits_for_its_hand_over_and_no_spoken_turn_reads_it_all(
+    spoken_conversation, tool_llm, monkeypatch
+):
+    """A summary written in the background changes the prompt near its start. The spoken
+    turns before it has been read ahead keep the prompt the model has cached; the turn
+    after the hand-over has the summary; neither reads the conversation again."""
+    kernel, store, conversation = spoken_conversation
+    plan = kernel.plan(conversation, "Hello.")
+    assert plan.paged_out
+    summary = "The user, whose name is Ada, asked about the weather in town many times."
+    store.add_summary(conversation, plan.paged_out[-1].id, summary)
+
+    read = _counting_reads(tool_llm, monkeypatch)
+    first = kernel.draft_answer(conversation, "Is it going to rain?")
+    assert summary not in first.plan.messages[0]["content"]
+    assert max(read) < 40, f"read {max(read)} tokens at once"
+
+    kernel._hand_over_summary(conversation)
+    read.clear()
+    second = kernel.draft_answer(conversation, "What should I wear?")
+    assert summary in second.plan.messages[0]["content"]
+    assert max(read) < 40, f"read {max(read)} tokens at once"
+    assert second.text.strip()
+
+
+def test_an_answer_asked_again_without_the_history_leaves_the_conversation_cached(
+    spoken_conversation, tool_llm, monkeypatch
+):
+    """When a reply is cut (it copied the prompt) and asked again without the history,
+    that short prompt is read on the second context: the next turn still finds the whole
+    conversation cached (read again, it cost the 1.5B up to 12 s before its first word)."""
+    from vistavox.pipelines.kernel.untrusted import new_key
+
+    kernel, _, conversation = spoken_conversation
+    plan = kernel.plan(conversation, "Is it going to rain?")
+    again = kernel._fresh_answer(plan, new_key(), [], kernel._guard(plan, []), None, None)
+    assert again.strip()
+
+    read = _counting_reads(tool_llm, monkeypatch)
+    draft = kernel.draft_answer(conversation, "Is it going to rain?")
+    assert max(read) < 40, f"read {max(read)} tokens at once"
+    assert draft.text.strip()
