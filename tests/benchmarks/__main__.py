@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import platform
 import sys
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         help="voice-memory: also list the biggest Python growths after the warm-up",
     )
     args = parser.parse_args(argv)
+    level = os.environ.get("VISTAVOX_LOG_LEVEL")
+    if level:  # e.g. DEBUG: what the model reads on each turn, with times to line up
+        logging.basicConfig(format="%(asctime)s %(threadName)s %(name)s: %(message)s")
+        logging.getLogger("vistavox").setLevel(level.upper())
     if args.minutes is not None:
         os.environ["VISTAVOX_BENCH_MINUTES"] = str(args.minutes)
     if args.tracemalloc:
