@@ -309,14 +309,13 @@ class Kernel:
         raise VistavoxError("the conversation could not be fitted into the context window")
 
     def _summary_shown(self, conversation_id: int, as_cached: bool) -> Summary | None:
-        latest = self.store.latest_summary(conversation_id)
         cached = self._cached_summary
         if as_cached and cached is not None and cached[0] == conversation_id:
             # A new summary changes the prompt near its start, and reading all that follows
             # again is seconds of the model: the turn that comes before the new one has been
             # read ahead keeps the old one, and reads only what it adds.
             return cached[1]
-        return latest
+        return self.store.latest_summary(conversation_id)
 
     def _room(self, messages: list[dict], wanted: int) -> int:
         """``wanted`` tokens to generate after ``messages``, or fewer where the window has
@@ -612,11 +611,16 @@ class Kernel:
     def warm_up(self, conversation_id: int | None = None, *, background: bool = False) -> None:
         """Leave the pinned prefix (and a stored conversation's history) in the model's cache,
         so the first real turn starts as fast as the others."""
-        messages = self.plan(conversation_id, "Hello.", for_model=True).messages
-        tools = self._tool_definitions()
-        extra = {"tools": tools} if tools else {}
+        messages, extra = self._next_turn_prompt(conversation_id, for_model=True)
         for _ in self.llm.stream_chat(messages, max_tokens=1, background=background, **extra):
             pass
+
+    def _next_turn_prompt(self, conversation_id: int | None, *, for_model: bool = False):
+        """The prompt a next turn in the conversation will start with (a placeholder
+        question at its end), and the tools the chat template renders into it."""
+        messages = self.plan(conversation_id, "Hello.", for_model=for_model).messages
+        tools = self._tool_definitions()
+        return messages, ({"tools": tools} if tools else {})
 
     @staticmethod
     def _about_image(text: str, seen: list) -> DirectReply | None:
@@ -882,9 +886,8 @@ class Kernel:
         if read_ahead is None:  # (a model served elsewhere: its server caches prompts)
             self.warm_up(conversation_id, background=True)
             return
-        messages = self.plan(conversation_id, "Hello.").messages
-        tools = self._tool_definitions()
-        if read_ahead(messages, **({"tools": tools} if tools else {})):
+        messages, extra = self._next_turn_prompt(conversation_id)
+        if read_ahead(messages, **extra):
             self._cached_summary = (conversation_id, latest)
             _log.info("the newest summary was read ahead and handed over")
 
