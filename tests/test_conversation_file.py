@@ -317,3 +317,83 @@ def test_a_sentence_with_pauses_loses_no_words_where_no_echo_comes_back(models, 
     heard = normalise_words(" ".join(e.text for e in log.of_type(FinalTranscript)))
     assert "what your country can do for you" in heard, heard
     assert "ask what you can do for your country" in heard, heard
+
+
+class _CuedMicrophone:
+    """A microphone in real time that hears ``audio``, then silence, and whatever is
+    ``cue``d from the moment it is cued (as a user who speaks at a moment of the reply)."""
+
+    def __init__(self, audio: np.ndarray, *, tail_s: float):
+        self.device = "cued"
+        self.finished = threading.Event()
+        self._audio = np.concatenate([audio, np.zeros(int(tail_s * RATE), np.float32)])
+        self._position = 0
+        self._lock = threading.Lock()
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+
+    def stop(self) -> None:
+        self.finished.set()
+
+    def cue(self, speech: np.ndarray, *, then_s: float) -> None:
+        """Say ``speech`` now, then ``then_s`` of silence, and no more."""
+        with self._lock:
+            at = self._position
+            self._audio = np.concatenate(
+                [self._audio[:at], speech, np.zeros(int(then_s * RATE), np.float32)]
+            )
+
+    def read(self, timeout: float = 0.1):
+        from vistavox.pipelines.audio.microphone import BLOCK, MicBlock
+
+        with self._lock:
+            if self._position >= self._audio.size:
+                self.finished.set()
+                block = None
+            else:
+                due = self._t0 + (self._position + BLOCK) / RATE
+                block = self._audio[self._position : self._position + BLOCK].astype(np.float32)
+        if block is None or due - time.monotonic() > timeout:
+            time.sleep(timeout)
+            return None
+        time.sleep(max(0.0, due - time.monotonic()))
+        with self._lock:
+            start_s = self._position / RATE
+            self._position += block.size
+        now = time.monotonic()
+        return MicBlock(block, start_s, now, now - block.size / RATE)
+
+
+def test_stop_said_as_the_first_reply_begins_is_heard_and_cuts_it_off(models, tmp_path):
+    """The user says "Stop." the moment the assistant starts its first reply, through
+    headphones (its voice cannot reach the microphone, which the engine does not know
+    yet): the words are the user's turn and the reply is cut off. (The canceller's
+    hold-off at the start of a reply took the "Stop." as nothing.)"""
+    from vistavox.pipelines.audio.speaker import RecordingSpeaker
+    from vistavox.pipelines.conversation import Conversation, EngineSettings
+    from vistavox.pipelines.events import EventBus, EventLog, FinalTranscript, ReplyFinished
+
+    question = _speech(models, "Tell me a long story about a dragon and a knight.")
+    mic = _CuedMicrophone(np.concatenate([np.zeros(RATE, np.float32), question]), tail_s=60)
+    bus = EventBus()
+    log = EventLog(bus)
+    speaker = RecordingSpeaker(source_rate=models.tts.sample_rate)
+    conversation = Conversation(models, mic, speaker, settings=EngineSettings(), bus=bus)
+    conversation.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not speaker.busy and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert speaker.busy, "the first reply never began"
+        mic.cue(_speech(models, "Stop."), then_s=6.0)
+        mic.finished.wait(120)
+        deadline = time.monotonic() + 60
+        while not conversation.is_idle() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        conversation.stop()
+    heard = [e.text for e in log.of_type(FinalTranscript)]
+    assert len(heard) == 2 and "stop" in heard[1].lower(), heard
+    assert log.of_type(ReplyFinished)[0].interrupted
