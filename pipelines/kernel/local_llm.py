@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import llama_cpp
+import llama_cpp._internals as llama_internals
 import numpy as np
 from llama_cpp import Llama, LlamaGrammar
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -93,6 +94,45 @@ class _StoppableLlama(Llama):
                 raise Preempted("the model is wanted for a reply")
             super().eval(tokens[start : start + self.STEP_TOKENS])
         return None
+
+    def second_context(self, *, threads: int, n_batch: int) -> _StoppableLlama:
+        """Another context on these weights, with a cache of its own. It shares the loaded
+        model (loading the file again kept a second copy of the weights llama.cpp repacks
+        in memory: hundreds of MB for the 1.5B, and seconds to make)."""
+        # (the model, tokenizer, chat format and metadata shared; copy.copy would pickle
+        # it, and Llama's pickling loads the file again)
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin._stack = contextlib.ExitStack()
+        params = llama_cpp.llama_context_params.from_buffer_copy(self.context_params)
+        params.n_batch = params.n_ubatch = n_batch
+        params.n_threads = params.n_threads_batch = threads
+        twin.context_params = params
+        twin.n_batch, twin.n_threads, twin.n_threads_batch = n_batch, threads, threads
+        twin._ctx = twin._stack.enter_context(
+            contextlib.closing(
+                llama_internals.LlamaContext(model=self._model, params=params, verbose=False)
+            )
+        )
+        twin._batch = twin._stack.enter_context(
+            contextlib.closing(
+                llama_internals.LlamaBatch(
+                    n_tokens=n_batch, embd=0, n_seq_max=params.n_ctx, verbose=False
+                )
+            )
+        )
+        twin._candidates = llama_internals.LlamaTokenDataArray(n_vocab=self._n_vocab)
+        twin.input_ids = np.ndarray((self._n_ctx,), dtype=np.intc)
+        twin.scores = np.ndarray((n_batch, self._n_vocab), dtype=np.single)
+        twin.n_tokens = 0
+        twin._requires_eval = True
+        twin._mirostat_mu = ctypes.c_float(10.0)
+        twin._sampler = None
+        twin._chat_handlers = dict(self._chat_handlers)
+        twin.stop_check = None
+        twin.reused_by_shift = 0
+        twin._weights_owner = self  # (its model is freed with this object)
+        return twin
 
 
 def _copy_cache(source: _StoppableLlama, target: _StoppableLlama) -> bool:
@@ -178,7 +218,10 @@ class LocalLlm:
                 # It reads in steps anyway; a small batch keeps its buffers small (the
                 # logits kept per batch token are the vocabulary's size each).
                 step = _StoppableLlama.STEP_TOKENS
-                self._scratch = self._load(1, 1, n_batch=step, n_ubatch=step)
+                if self.chat_handler is None:
+                    self._scratch = self._llama.second_context(threads=1, n_batch=step)
+                else:  # (a vision model's context reads images through its handler)
+                    self._scratch = self._load(1, 1, n_batch=step, n_ubatch=step)
                 # (a step in the app's memory: its cache fills as background work uses it)
                 _log.info("a second context is made for background work")
             return self._scratch
