@@ -11,6 +11,7 @@ import threading
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from vistavox.pipelines.scheduling import SOON, lower_this_thread
 from vistavox.pipelines.vision.screenshot import ScreenshotError, capture_screen
 
 # Time for the compositor to take the hidden window off the screen before the grab.
@@ -61,6 +62,7 @@ class ScreenCapture(QObject):
         ).start()
 
     def _grab(self, region: Region | None) -> None:
+        lower_this_thread(SOON)  # (the window comes first, as for ImageWriter)
         image, error = None, ""
         try:
             image = capture_screen(region=region, settle_s=0)

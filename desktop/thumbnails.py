@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 
 from vistavox.pipelines.errors import VistavoxError
 from vistavox.pipelines.files import write_atomic
+from vistavox.pipelines.scheduling import SOON, lower_this_thread
 
 MAX_SIZE = (512, 192)
 
@@ -62,6 +63,7 @@ class Thumbnailer(QObject):
         threading.Thread(target=self._make, args=(Path(source), fetch), daemon=True).start()
 
     def _make(self, source: Path, fetch: Callable[[], bytes | None] | None) -> None:
+        lower_this_thread(SOON)  # (the window comes first, as for ImageWriter)
         try:
             if fetch is not None and not source.exists():
                 data = fetch()

@@ -27,8 +27,12 @@ MILESTONES = ("SpeechStarted", "SpeechEnded", "FinalTranscript", "Interrupted", 
 SCENARIOS: dict[str, list[tuple[float, str | None]]] = {
     # (silence before, words said); the reply to each question ends before the next.
     "two_questions": [(1.0, "What is the capital of France?"), (9.0, "How are you today?")],
-    # The user cuts a long reply off.
-    "barge_in": [(1.0, "Tell me a long story about a dragon and a knight."), (3.0, "Stop.")],
+    # The user cuts a long reply off (before it is heard or as it begins: longer than the
+    # hold-off at its start, see Gate).
+    "barge_in": [
+        (1.0, "Tell me a long story about a dragon and a knight."),
+        (3.0, "Stop, stop talking now."),
+    ],
     # ... later, while it is being said: held as possible echo, judged the user's.
     "stop_while_speaking": [
         (1.0, "Tell me a long story about a dragon and a knight."),

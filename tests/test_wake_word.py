@@ -183,14 +183,13 @@ def test_the_assistants_own_voice_does_not_wake_any_word(tts):
 
 # --- the gate: asleep, awake after the word, a follow-up after a reply ------------------
 def _frames(audio: np.ndarray, start_s: float, *, audible: bool = False):
-    """Frames of ``audio`` through speakers whose echo is known to come back."""
     from vistavox.pipelines.conversation.capture import CapturedFrame
 
     audio = audio[: audio.size // FRAME * FRAME]
     for i in range(0, audio.size, FRAME):
         frame = audio[i : i + FRAME]
         end_s = start_s + (i + FRAME) / RATE
-        yield CapturedFrame(frame, frame.copy(), end_s, end_s, audible, True, True)
+        yield CapturedFrame(frame, frame.copy(), end_s, end_s, audible, True)
 
 
 def test_the_gate_takes_speech_only_after_the_word_and_for_a_follow_up(tts):

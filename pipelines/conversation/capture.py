@@ -30,7 +30,6 @@ class CapturedFrame:
     captured_at: float  # time.monotonic() when its last sample was captured
     assistant_audible: bool  # the assistant's voice (or its echo tail) may be in it
     echo_path: bool  # its voice may come back into the microphone (False: known not to)
-    echo_heard: bool = False  # its voice is known to come back (speakers, not headphones)
 
 
 class Capture:
@@ -64,21 +63,14 @@ class Capture:
         self._cleaned = np.concatenate([self._cleaned, cleaned])
         self._raw = np.concatenate([self._raw, raw])
         audible = self.echo is not None and self.echo.reference_level_db() > _AUDIBLE_DB
-        path = None if self.echo is None else self.echo.echo_path()
-        echo_path, echo_heard = path is not False, path is True
+        echo_path = self.echo is None or self.echo.echo_path() is not False
         block_end_s = block.start_s + block.samples.size / SPEECH_RATE
         while self._cleaned.size >= FRAME:
             cancelled, self._cleaned = self._cleaned[:FRAME], self._cleaned[FRAME:]
             raw_frame, self._raw = self._raw[:FRAME], self._raw[FRAME:]
             end_s = block_end_s - self._cleaned.size / SPEECH_RATE
             yield CapturedFrame(
-                raw_frame,
-                cancelled,
-                end_s,
-                to_monotonic(end_s, block),
-                audible,
-                echo_path,
-                echo_heard,
+                raw_frame, cancelled, end_s, to_monotonic(end_s, block), audible, echo_path
             )
 
     def _warn_if_behind(self, block: MicBlock, now: float) -> None:

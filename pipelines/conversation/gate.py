@@ -126,10 +126,8 @@ class Gate:
 
     def _holding_off(self, frame: CapturedFrame, in_speech: bool, audible: bool) -> bool:
         """The canceller adapts during the first moments of the assistant's voice; a turn
-        cannot start then where its voice is known to come back (speakers). Until that is
-        known, speech there is held and judged by its words like any speech over the
-        assistant (see EchoJudge): a "Stop." said with headphones as the first reply began
-        was lost. The hold-off starts when the assistant starts talking after a real
+        cannot start then (unless its voice is known not to come back, as with
+        headphones). The hold-off starts when the assistant starts talking after a real
         silence, not at every gap between its phrases: the canceller stays adapted through
         short gaps, and a user who talks into one must still be heard at once."""
         s = self.settings
@@ -146,7 +144,7 @@ class Gate:
             self._audible_since is not None
             and frame.end_s - self._audible_since < s.barge_in_holdoff_s
             and not in_speech
-            and frame.echo_heard
+            and frame.echo_path
         )
 
     def _follows_speaker(self) -> str:
