@@ -27,6 +27,17 @@ EVAL_DIR = Path(os.environ.get("VISTAVOX_EVAL_DIR", REPO.parent / "shared" / "ev
 ARTIFACTS = Path(os.environ.get("VISTAVOX_TEST_ARTIFACTS", REPO / "tests" / "artifacts"))
 
 
+def play_out(conversation, mic, *, play_s: float = 120, idle_s: float = 60) -> None:
+    """Wait until a file-driven microphone has played everything, then until the
+    conversation is idle again (each within its limit: a test asserts what was heard)."""
+    import time
+
+    mic.finished.wait(play_s)
+    deadline = time.monotonic() + idle_s
+    while not conversation.is_idle() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def user_speech(tts, text: str, rate: float = 1.0, to_rate: int = 16_000):
     """``text`` as a test's user says it, the same way every run (float32 at ``to_rate``).
     The voice's own variation is off: with it each take of a sentence differs in rhythm

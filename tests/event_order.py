@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from tests.conftest import user_speech
+from tests.conftest import play_out, user_speech
 
 RATE = 16_000
 GOLDEN = Path(__file__).parent / "data" / "event_order"
@@ -100,10 +99,7 @@ def run(models, name: str, workdir: Path, trace: list | None = None) -> list[str
         conversation.on_listened = lambda heard, actions: trace.append(trace_line(heard, actions))
     conversation.start()
     try:
-        mic.finished.wait(120)
-        deadline = time.monotonic() + 60
-        while not conversation.is_idle() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        play_out(conversation, mic)
     finally:
         conversation.stop()
     return milestones(log.events)

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import user_speech, word_error_rate
+from tests.conftest import play_out, user_speech, word_error_rate
 
 RATE = 16_000
 
@@ -308,10 +308,7 @@ def test_a_sentence_with_pauses_loses_no_words_where_no_echo_comes_back(models, 
     conversation, mic, log = _conversation(models, tmp_path / "jfk.wav")
     conversation.start()
     try:
-        mic.finished.wait(90)
-        deadline = time.monotonic() + 60
-        while not conversation.is_idle() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        play_out(conversation, mic, play_s=90)
     finally:
         conversation.stop()
     heard = normalise_words(" ".join(e.text for e in log.of_type(FinalTranscript)))
@@ -389,10 +386,7 @@ def test_speech_begun_as_the_first_reply_begins_is_heard_and_cuts_it_off(models,
             time.sleep(0.005)
         assert speaker.busy, "the first reply never began"
         mic.cue(_speech(models, "Stop, stop talking now."), then_s=6.0)
-        mic.finished.wait(120)
-        deadline = time.monotonic() + 60
-        while not conversation.is_idle() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        play_out(conversation, mic)
     finally:
         conversation.stop()
     heard = [e.text for e in log.of_type(FinalTranscript)]
