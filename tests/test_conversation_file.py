@@ -316,51 +316,21 @@ def test_a_sentence_with_pauses_loses_no_words_where_no_echo_comes_back(models, 
     assert "ask what you can do for your country" in heard, heard
 
 
-class _CuedMicrophone:
-    """A microphone in real time that hears ``audio``, then silence, and whatever is
-    ``cue``d from the moment it is cued (as a user who speaks at a moment of the reply)."""
+def _cued_microphone(path):
+    """A FileMicrophone (``path`` in real time, then its tail of silence) whose ``cue``
+    makes the user say something from the moment it is called, as at a moment of the
+    reply."""
+    from vistavox.pipelines.audio.microphone import FileMicrophone
 
-    def __init__(self, audio: np.ndarray, *, tail_s: float):
-        self.device = "cued"
-        self.finished = threading.Event()
-        self._audio = np.concatenate([audio, np.zeros(int(tail_s * RATE), np.float32)])
-        self._position = 0
-        self._lock = threading.Lock()
-        self._t0 = 0.0
-
-    def start(self) -> None:
-        self._t0 = time.monotonic()
-
-    def stop(self) -> None:
-        self.finished.set()
-
-    def cue(self, speech: np.ndarray, *, then_s: float) -> None:
-        """Say ``speech`` now, then ``then_s`` of silence, and no more."""
-        with self._lock:
-            at = self._position
-            self._audio = np.concatenate(
-                [self._audio[:at], speech, np.zeros(int(then_s * RATE), np.float32)]
+    class CuedMicrophone(FileMicrophone):
+        def cue(self, speech: np.ndarray, *, then_s: float) -> None:
+            """Say ``speech`` now, then ``then_s`` of silence, and no more."""
+            at = self._position  # (read() swaps in the new audio between two blocks)
+            self.audio = np.concatenate(
+                [self.audio[:at], speech, np.zeros(int(then_s * RATE), np.float32)]
             )
 
-    def read(self, timeout: float = 0.1):
-        from vistavox.pipelines.audio.microphone import BLOCK, MicBlock
-
-        with self._lock:
-            if self._position >= self._audio.size:
-                self.finished.set()
-                block = None
-            else:
-                due = self._t0 + (self._position + BLOCK) / RATE
-                block = self._audio[self._position : self._position + BLOCK].astype(np.float32)
-        if block is None or due - time.monotonic() > timeout:
-            time.sleep(timeout)
-            return None
-        time.sleep(max(0.0, due - time.monotonic()))
-        with self._lock:
-            start_s = self._position / RATE
-            self._position += block.size
-        now = time.monotonic()
-        return MicBlock(block, start_s, now, now - block.size / RATE)
+    return CuedMicrophone(path, tail_s=60)
 
 
 def test_speech_begun_as_the_first_reply_begins_is_heard_and_cuts_it_off(models, tmp_path):
@@ -369,12 +339,14 @@ def test_speech_begun_as_the_first_reply_begins_is_heard_and_cuts_it_off(models,
     yet): the reply is cut off and the words after the canceller's hold-off (the first
     half second of a reply, see Gate) are the user's turn. (A word said wholly inside the
     hold-off is not heard: README, "Barge-in".)"""
+    from vistavox.pipelines.audio.files import write_wav
     from vistavox.pipelines.audio.speaker import RecordingSpeaker
     from vistavox.pipelines.conversation import Conversation, EngineSettings
     from vistavox.pipelines.events import EventBus, EventLog, FinalTranscript, ReplyFinished
 
     question = _speech(models, "Tell me a long story about a dragon and a knight.")
-    mic = _CuedMicrophone(np.concatenate([np.zeros(RATE, np.float32), question]), tail_s=60)
+    write_wav(tmp_path / "q.wav", np.concatenate([np.zeros(RATE, np.float32), question]), RATE)
+    mic = _cued_microphone(tmp_path / "q.wav")
     bus = EventBus()
     log = EventLog(bus)
     speaker = RecordingSpeaker(source_rate=models.tts.sample_rate)
