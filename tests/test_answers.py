@@ -73,6 +73,37 @@ def test_with_nothing_usable_the_assistant_says_so(store):
     assert reply.text == NO_GOOD_ANSWER
 
 
+def test_a_reply_that_says_the_question_back_is_never_heard(store):
+    """A spoken turn says exactly what it streams. A reply that only says the question back
+    (the 1.5B did, to 4 of 20 recordings) is held until it says something else, so when it
+    is cut and asked again, the user hears the answer alone; when the second try is no
+    better, they hear that there is no good answer, which is what is stored."""
+    from vistavox.pipelines.kernel.kernel import NO_GOOD_ANSWER
+
+    kernel = _kernel(LeakyLlm("Go forward 10 meters.", "Sure, I'll go forward 10 meters."), store)
+    conversation = kernel.start_conversation()
+    heard: list[str] = []
+    draft = kernel.draft_answer(conversation, "Go forward 10 meters.", on_token=heard.append)
+    assert "".join(heard) == draft.text == "Sure, I'll go forward 10 meters."
+
+    kernel = _kernel(LeakyLlm("In this regard.", "In this regard."), store)
+    heard.clear()
+    draft = kernel.draft_answer(conversation, "in this regard.", on_token=heard.append)
+    assert "".join(heard) == draft.text == NO_GOOD_ANSWER
+
+
+def test_an_earlier_answer_begun_again_is_not_heard_before_the_cut(store):
+    """A reply that opens with an earlier answer's sentence is cut whole; its opening words
+    are held until they say something else, so none of them was already spoken."""
+    earlier = "If he had married a more pleasant woman, he might have been more respectable."
+    kernel = _kernel(LeakyLlm(earlier, earlier, "He might have become friendlier."), store)
+    conversation = kernel.start_conversation()
+    kernel.draft_answer(conversation, "Had he married a more amiable woman?").commit(conversation)
+    heard: list[str] = []
+    draft = kernel.draft_answer(conversation, "Was he amiable himself?", on_token=heard.append)
+    assert "".join(heard) == draft.text == "He might have become friendlier."
+
+
 def test_a_model_that_cannot_follow_tools_is_not_shown_the_protocol(store, tmp_path):
     from vistavox.pipelines.tools.defaults import default_registry
 

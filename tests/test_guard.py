@@ -156,6 +156,24 @@ def test_a_reply_that_only_says_the_question_back_is_not_an_answer() -> None:
     assert guard.judge("You're welcome, any time!", final=True).reason == ""
 
 
+def test_a_reply_is_held_while_it_may_still_only_say_the_question_back() -> None:
+    """Shown words cannot be taken back (a spoken reply has said them): while a reply is
+    the question's words in its order, nothing is shown; its first word of its own (or
+    one out of order) shows all of it."""
+    guard = ReplyGuard([SYSTEM], question="What is the capital of France?")
+    assert guard.judge("The capital of Fr").safe == 0
+    assert guard.judge("The capital of France is").safe == len("The capital of France is")
+    assert guard.judge("The capital of France, Par").safe == len("The capital of France, Par")
+    assert guard.judge("Paris").safe == len("Paris")
+
+
+def test_a_sentence_opening_like_an_earlier_answer_is_held_until_it_differs() -> None:
+    guard = ReplyGuard([SYSTEM], ["If he had married a pleasant woman, he would be kind."])
+    assert guard.judge("Yes. If he had married a pl").safe == len("Yes. ")
+    assert guard.judge("Yes. If he had married a nice").safe == len("Yes. If he had married a nice")
+    assert guard.judge("Yes. He was").safe == len("Yes. He was")
+
+
 def test_a_reply_opening_with_an_earlier_answer_is_not_this_questions_answer() -> None:
     guard = ReplyGuard([SYSTEM], ["Shakespeare wrote Hamlet."], question="fun fact about octopuses")
     verdict = guard.judge("Shakespeare wrote Hamlet. It took 72 minutes to calculate.", final=True)

@@ -111,6 +111,14 @@ def _sentences(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _unfinished_sentence_start(text: str) -> int:
+    """Where the sentence that ``text`` ends in, still unfinished, begins (``len(text)``
+    when it ends with a finished one)."""
+    finished = [m.end() for m in _SENTENCE.finditer(text)]
+    end = finished[-1] if finished else 0
+    return end + len(text[end:]) - len(text[end:].lstrip())
+
+
 def _sentence_start(text: str, position: int) -> int:
     """Where the sentence holding ``position`` begins."""
     cut = max(text.rfind(mark, 0, position) for mark in (". ", "! ", "? ", "\n"))
@@ -137,6 +145,13 @@ class ReplyGuard:
         self._earlier_sentences = {
             key for e in earlier for _, key in _sentences(e) if key.count(" ") >= 2
         }
+        # Every opening of those sentences, word by word: a sentence that begins like one
+        # is held back until it says something else.
+        self._earlier_openings: dict[tuple[str, ...], set[str]] = {}
+        for key in self._earlier_sentences:
+            said = key.split()
+            for n, word in enumerate(said):
+                self._earlier_openings.setdefault(tuple(said[:n]), set()).add(word)
         self.tools_run = tools_run
         self._question = [w for w, _ in _words(question)]
         self._asks_numbers = any(c.isdigit() for c in question)
@@ -194,13 +209,50 @@ class ReplyGuard:
             return Verdict(position, reason)
         if final:
             return Verdict(len(text))
-        return Verdict(_undecided_from(text))
+        return Verdict(min(_undecided_from(text), self._may_be_cut_from(text, words)))
+
+    def _may_be_cut_from(self, text: str, words: list[tuple[str, int]]) -> int:
+        """Where the part of an unfinished reply that its end may still cut begins: all of
+        it while it says nothing but the question's words, and the unfinished sentence
+        while it opens like an earlier answer's sentence (else ``len(text)``). Shown, that
+        part could not be taken back: a spoken reply said the question back, then the
+        answer asked again after it."""
+        said = [w for w, _ in words]
+        if said and self._may_echo(said):
+            return 0
+        start = _unfinished_sentence_start(text)
+        opening = [w for w, at in words if at >= start]
+        if opening and self._may_open_earlier(opening):
+            return start
+        return len(text)
+
+    def _may_echo(self, said: list[str]) -> bool:
+        """``said`` (its last word perhaps unfinished) may still end as an echo."""
+        return _said_back(said, self._question, last_unfinished=True)
+
+    def _may_open_earlier(self, opening: list[str]) -> bool:
+        """``opening`` (its last word perhaps unfinished) may still become an earlier
+        answer's sentence."""
+        following = self._earlier_openings.get(tuple(opening[:-1]), ())
+        return any(word.startswith(opening[-1]) for word in following)
 
     def _echoes(self, words: list[str]) -> bool:
-        """The reply says back the question's words and nothing of its own ("thanks a
-        million." to "thanks a million")."""
-        asked = set(self._question)
-        return bool(asked) and len(words) <= len(self._question) and set(words) <= asked
+        """The reply says back the question's words in its order, perhaps leaving some
+        out, and nothing of its own ("thanks a million." to "thanks a million")."""
+        return _said_back(words, self._question, last_unfinished=False)
+
+
+def _said_back(said: list[str], question: list[str], *, last_unfinished: bool) -> bool:
+    """``said`` is ``question``'s words in order, some perhaps left out (``last_unfinished``:
+    its last word may be the start of one)."""
+    if not said or not question:
+        return False
+    asked = iter(question)
+    for i, word in enumerate(said):
+        partial = last_unfinished and i == len(said) - 1
+        if not any(w.startswith(word) if partial else w == word for w in asked):
+            return False
+    return True
 
 
 def _second_time(words: list[tuple[str, int]], n: int) -> int | None:

@@ -448,7 +448,14 @@ class Kernel:
         results: list = []
         guard = self._guard(plan, results)
         stop = StopSignal(cancel)
-        out = GuardedOutput(guard, on_token, stop)
+        shown: list[str] = []  # what the user has seen or heard of the answer
+
+        def show(piece: str) -> None:
+            shown.append(piece)
+            if on_token is not None:
+                on_token(piece)
+
+        out = GuardedOutput(guard, show, stop)
         if self.native_tools():
             self._native_tool_loop(plan, key, untrusted, out.feed, stop, results)
         elif self._tool_specs():
@@ -460,14 +467,18 @@ class Kernel:
         answer, reason = out.finish()
         if reason and not usable(answer):
             _log.info("reply cut (%s); asking again without the history", reason)
-            answer = self._fresh_answer(plan, key, results, guard, on_token, cancel)
+            answer = self._fresh_answer(plan, key, results, guard, show, cancel)
             if cancel is not None and cancel.is_set():
                 return answer, results, True
         # A sum the model stated is computed again, and a total of the data's numbers is
         # the total they make: its arithmetic is a guess, and data may state a false total.
         data = "\n".join([_text_of(plan.messages[-1]), *(r.content for r in results)])
         answer = correct_totals(correct_sums(answer), data) if answer else answer
-        return answer or _grounded_fallback(results), results, False
+        if not answer:
+            answer = _grounded_fallback(results)
+            if not "".join(shown).strip():  # (a spoken turn says only what it streams)
+                show(answer)
+        return answer, results, False
 
     def _guard(self, plan: ContextPlan, results: list) -> ReplyGuard:
         """A guard for this turn: the prompt's own text, the earlier answers to other
