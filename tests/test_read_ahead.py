@@ -1,7 +1,8 @@
 """What the model has cached for a conversation stays for its next turn: a prompt read ahead
 on the model's second context is handed to the main one, and the turn after reads only its
 question; a spoken turn that comes first, or an answer asked again without the history,
-leaves the conversation's prompt cached (with the real model)."""
+leaves the conversation's prompt cached; the second context reads on every core when someone
+waits for it; a reply's native memory is freed by the model's thread (with the real model)."""
 
 from __future__ import annotations
 
@@ -145,3 +146,58 @@ def test_an_answer_asked_again_without_the_history_leaves_the_conversation_cache
     draft = kernel.draft_answer(conversation, "Is it going to rain?")
     assert max(read) < 40, f"read {max(read)} tokens at once"
     assert draft.text.strip()
+
+
+def test_a_reply_asked_again_reads_on_every_core_and_background_work_on_one(tool_llm, monkeypatch):
+    """The second context serves background work (on one thread, leaving a core to speech)
+    and a reply asked again, which the user waits for: that one reads its prompt with the
+    main context's threads (on one it took the 1.5B twice as long), then the second
+    context is back on one thread."""
+    import llama_cpp
+
+    scratch = tool_llm._scratch_llama()
+    seen: list[tuple[int, int]] = []
+    evaluate = scratch.eval
+
+    def counting(tokens):
+        context = scratch._ctx.ctx
+        seen.append((llama_cpp.llama_n_threads(context), llama_cpp.llama_n_threads_batch(context)))
+        return evaluate(tokens)
+
+    monkeypatch.setattr(scratch, "eval", counting)
+    main = tool_llm._llama
+    every_core = (main.n_threads, main.n_threads_batch)
+
+    answer = "".join(tool_llm.stream_chat([SYSTEM, QUESTION], max_tokens=8, scratch=True))
+    assert "Ada" in answer
+    assert set(seen) == {every_core}
+
+    seen.clear()
+    other = {"role": "user", "content": "Where do I live?"}
+    tool_llm.read_ahead([SYSTEM, other])
+    assert set(seen) == {(1, 1)}
+
+
+def test_a_finished_reply_leaves_nothing_for_the_collector_to_free_on_another_thread(tool_llm):
+    """Each reply's sampler (llama.cpp memory behind a reference cycle) is freed by the
+    model's own thread when the next reply starts: left to the garbage collector, it was
+    freed on whichever thread allocated next, in a soak the window's, while it laid out a
+    reply."""
+    import gc
+
+    from llama_cpp._internals import LlamaSampler
+
+    def unfreed() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, LlamaSampler) and o.sampler)
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = unfreed()
+        for question in ("What is my name?", "Where do I live?", "What do I like?"):
+            messages = [SYSTEM, {"role": "user", "content": question}]
+            "".join(tool_llm.stream_chat(messages, max_tokens=4))
+        after = unfreed()
+    finally:
+        gc.enable()
+    assert after <= before + 1  # the last reply's, freed when the next one starts

@@ -58,6 +58,15 @@ class _StoppableLlama(Llama):
     shifts_cache = True  # off where a chat handler reads images into the cache itself
     reused_by_shift = 0  # prompt tokens not read again thanks to a shift, since loading
 
+    def _init_sampler(self, *args, **kwargs):
+        # The reply before this one's sampler is freed here, on the model's thread: left to
+        # llama-cpp-python, it sits in a reference cycle until the collector frees it on
+        # whichever thread allocates next, the window's among them (seen in a soak).
+        if self._sampler is not None:
+            self._sampler.close()
+            self._sampler = None
+        return super()._init_sampler(*args, **kwargs)
+
     def generate(self, tokens: Sequence[int], *args, **kwargs):
         if kwargs.get("reset", True):
             self._shift_cache_for(tokens)
@@ -305,7 +314,7 @@ class LocalLlm:
                 self._grammars[grammar] = compiled
         llama = self._scratch_llama() if scratch else self._llama
         gate = self._gate.background() if background else self._gate.foreground()
-        with gate, self._threads(threads if not scratch else None):
+        with gate, self._threads(llama, threads, background=background):
             llama.stop_check = self._gate.wanted if background else None
             try:
                 yield from self._stream(
@@ -376,18 +385,25 @@ class LocalLlm:
             return _copy_cache(scratch, main)
 
     @contextlib.contextmanager
-    def _threads(self, threads: int | None):
-        """Generate with ``threads`` for the duration (back to the default after)."""
-        if not threads or threads == self._llama.n_threads:
+    def _threads(self, llama: _StoppableLlama, threads: int | None, *, background: bool):
+        """Run on ``llama`` with ``threads`` generation threads for the duration (default:
+        the settings'), back to its own after. The second context keeps its one thread for
+        background work; someone waiting on it (a reply asked again) gets the main
+        context's threads, so its prompt is read on every core, not at half speed."""
+        if llama is not self._llama and background:
             yield
             return
-        context = self._llama._ctx.ctx  # the public API sets threads only at load time
-        batch = self._llama.n_threads_batch
-        llama_cpp.llama_set_n_threads(context, threads, batch)
+        want = (threads or self._llama.n_threads, self._llama.n_threads_batch)
+        own = (llama.n_threads, llama.n_threads_batch)
+        if want == own:
+            yield
+            return
+        context = llama._ctx.ctx  # the public API sets threads only at load time
+        llama_cpp.llama_set_n_threads(context, *want)
         try:
             yield
         finally:
-            llama_cpp.llama_set_n_threads(context, self._llama.n_threads, batch)
+            llama_cpp.llama_set_n_threads(context, *own)
 
     def _explain(self, exc: ValueError) -> Exception:
         """llama.cpp reports a broken vision projector or an oversized prompt as ValueError:
