@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QTimer, QUrl, Signal, Slot
@@ -45,9 +46,8 @@ class StallMonitor(QObject):
     own work, waiting for a CPU (the machine is busy), or asleep (the GIL, a lock, I/O).
 
     With VISTAVOX_STALL_STACKS set to a file, every thread's stack is written there when
-    the GUI thread is blocked longer than SLOW_MS, while it still is (faulthandler's
-    watchdog runs without the GIL): what the other threads were doing, the one holding the
-    GIL among them."""
+    the GUI thread is blocked longer than SLOW_MS, while it still is (``StackWatch``): what
+    the other threads were doing."""
 
     PERIOD_MS = 5
     SLOW_MS = 50  # blocks longer than this are kept (a user sees a frame freeze)
@@ -65,12 +65,8 @@ class StallMonitor(QObject):
         self.timer.timeout.connect(self.tick)
         self.timer.start(self.PERIOD_MS)
         stacks = os.environ.get("VISTAVOX_STALL_STACKS")
-        self.stacks = open(stacks, "a", buffering=1) if stacks else None  # noqa: SIM115
-        self._arm()
-
-    def _arm(self) -> None:
-        if self.stacks is not None:  # re-armed each tick: it fires only if the GUI is late
-            faulthandler.dump_traceback_later(self.SLOW_MS / 1000, file=self.stacks)
+        if stacks:
+            StackWatch(lambda: self.last, Path(stacks), self.SLOW_MS / 1000).start()
 
     @Slot()
     def tick(self) -> None:
@@ -84,12 +80,45 @@ class StallMonitor(QObject):
             )
             self.causes.append({"worked_ms": worked, "queued_ms": queued})
         self.last, self.last_sched = now, sched
-        self._arm()
 
     def reset(self) -> None:
         self.longest = 0.0
         self.slow, self.causes = [], []
         self.last, self.last_sched = time.monotonic(), _schedstat()
+
+
+class StackWatch(threading.Thread):
+    """Writes every thread's stack to ``path`` once the GUI thread's last tick is
+    ``slow_s`` old, while it is blocked, with how long it had been when the stacks were
+    taken. It reads them holding the GIL (``sys._current_frames``), so a block inside a
+    native call that keeps the GIL shows what ran after it. faulthandler's watchdog, used
+    before, reads them without the GIL and crashed the app in a soak hour (a segfault
+    while it read the GUI thread's frames as they changed)."""
+
+    POLL_S = 0.02
+
+    def __init__(self, last_tick, path: Path, slow_s: float):
+        super().__init__(name="stall-stacks", daemon=True)
+        self.last_tick, self.path, self.slow_s = last_tick, path, slow_s
+
+    def run(self) -> None:
+        written_for = None
+        with self.path.open("a", buffering=1) as out:
+            while True:
+                time.sleep(self.POLL_S)
+                last = self.last_tick()
+                late = time.monotonic() - last
+                if late < self.slow_s or last == written_for:
+                    continue
+                written_for = last
+                names = {t.ident: t.name for t in threading.enumerate()}
+                out.write(f"Stalled {1000 * late:.0f} ms\n")
+                for ident, frame in sys._current_frames().items():
+                    if ident == self.ident:
+                        continue
+                    gui = " (GUI)" if ident == threading.main_thread().ident else ""
+                    out.write(f"Thread {names.get(ident, ident)}{gui}:\n")
+                    out.write("".join(traceback.format_stack(frame)) + "\n")
 
 
 def _schedstat() -> tuple[int, int]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from tests.audio_rig import PulseRig
 from tests.benchmarks.stats import print_table
 from tests.conftest import EVAL_DIR
-from tests.desktop_rig import App, VirtualScreen
+from tests.desktop_rig import App, AppDidNotShow, VirtualScreen
 from tests.desktop_soak import (
     SLOW_MS,
     SOAK_LLM,
@@ -98,10 +98,16 @@ def _drive(app: App, rig, photos, speech, duration_s: float) -> tuple[Soak, int 
         while time.monotonic() - begun < duration_s:
             end = soak.run_cycle()
             _progress(soak.log, end, time.monotonic() - begun)
+    except (AppDidNotShow, BrokenPipeError):
+        if app.proc.poll() is None:
+            raise
+        # The app ended by itself (a crash): the figures so far are kept, with its exit code.
+        print(f"the app ended by itself (exit code {app.proc.returncode})", flush=True)
     finally:
         sampler.stop()
     ran_s = time.monotonic() - begun
-    return soak, soak.quit(), ran_s
+    ended = app.proc.poll()
+    return soak, soak.quit() if ended is None else ended, ran_s
 
 
 def _progress(log: SoakLog, end, elapsed_s: float) -> None:
