@@ -4,6 +4,7 @@ images as thumbnails, the spoken part of a reply marked. Pure functions (no widg
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.etree import ElementTree as etree
@@ -70,15 +71,25 @@ class ChatEntry:
     streaming: bool = False
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's converter: building one (its extensions and patterns) costs more than
+    converting a short reply, and a converter is not to be shared between threads."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(
+            extensions=_MARKDOWN_EXTENSIONS, extension_configs=_MARKDOWN_CONFIG
+        )
+    return converter
+
+
 @lru_cache(maxsize=1024)
 def markdown_to_html(text: str) -> str:
     """Markdown (with fenced code) → HTML; raw HTML in the text is shown, not run. Cached:
     the view re-renders often while a reply streams, and old messages do not change."""
-    return markdown.markdown(
-        html.escape(text, quote=False),
-        extensions=_MARKDOWN_EXTENSIONS,
-        extension_configs=_MARKDOWN_CONFIG,
-    )
+    return _converter().reset().convert(html.escape(text, quote=False))
 
 
 def entry_html(entry: ChatEntry, dark: bool) -> str:

@@ -163,6 +163,16 @@ def test_remote_images_and_links_in_replies_are_shown_as_text():
     assert "click here (https://evil.example/login)" in shown
 
 
+def test_one_message_cannot_define_what_anothers_words_link_to():
+    """Messages are converted one after another by the same converter: a link definition
+    planted in one (a page's text quoted in a reply) must not carry into the next."""
+    from vistavox.desktop.rendering import markdown_to_html
+
+    markdown_to_html("Quoted from the page:\n\n[bank]: https://evil.example/login\n")
+    shown = markdown_to_html("Open your [bank] app and check.")
+    assert "evil.example" not in shown and "[bank]" in shown
+
+
 def _kernel(llm, store, registry, tools=("web_fetch", "python", "calculator")):
     from vistavox.pipelines.kernel.kernel import Kernel
     from vistavox.pipelines.kernel.personas import Persona
