@@ -8,7 +8,6 @@ grew with the conversation; now it is one page whatever the length.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 from PySide6.QtCore import QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -18,10 +17,6 @@ from .conversation_document import ConversationDocument
 from .rendering import EARLIER_LINK, ChatEntry, conversation_style, earlier_html, entry_html
 
 PAGE = 30  # messages laid out when a conversation opens, and added per step back
-# A conversation opens with its newest few messages; the rest of its first page follows a few
-# at a time, each step its own turn of the event loop, so that laying out a page of long
-# replies with highlighted code never holds the window in one piece.
-FIRST_STEP = 6
 _OPENED_SCHEMES = ("http", "https", "mailto")
 
 
@@ -40,8 +35,6 @@ class ConversationView(QTextBrowser):
         self._dark = False
         self._updating = False
         self._first_shown = 0  # index of the first message laid out (those before: hidden)
-        self._filled_to = 0  # the first message of the opening page, laid out step by step
-        self._opening = 0  # counts openings, so that a step of an earlier one stops
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
     def show_entries(
@@ -52,22 +45,12 @@ class ConversationView(QTextBrowser):
         bar = self.verticalScrollBar()
         at_end = opened or bar.value() >= bar.maximum() - 4
         if opened:
-            self._opening += 1
-            self._first_shown = max(0, len(entries) - FIRST_STEP)
-            self._filled_to = max(0, len(entries) - PAGE)
-            QTimer.singleShot(0, partial(self._fill, self._opening))
+            self._first_shown = max(0, len(entries) - PAGE)
         self._first_shown = min(self._first_shown, len(entries))
         self._entries, self._dark = entries, dark
         self._lay_out()
         if at_end:
             bar.setValue(bar.maximum())
-
-    def _fill(self, opening: int) -> None:
-        """Lay out the next few messages of the page an opening began with."""
-        if opening != self._opening or self._first_shown <= self._filled_to:
-            return
-        self._step_back(max(self._filled_to, self._first_shown - FIRST_STEP))
-        QTimer.singleShot(0, partial(self._fill, opening))
 
     @property
     def hidden_count(self) -> int:
@@ -78,14 +61,9 @@ class ConversationView(QTextBrowser):
         """Lay out the page of messages before those shown, keeping in view what was."""
         if self._first_shown == 0:
             return
-        self._opening += 1  # (a page still being filled is now this page)
-        self._step_back(max(0, min(self._first_shown, self._filled_to) - PAGE))
-
-    def _step_back(self, first: int) -> None:
-        """Lay out the messages from ``first`` on, keeping in view what was."""
         bar = self.verticalScrollBar()
         from_end = bar.maximum() - bar.value()
-        self._first_shown = first
+        self._first_shown = max(0, self._first_shown - PAGE)
         self._lay_out()
         bar.setValue(bar.maximum() - from_end)
 

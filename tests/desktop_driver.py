@@ -73,12 +73,16 @@ class StallMonitor(QObject):
         now, sched = time.monotonic(), _schedstat()
         late = now - self.last - self.PERIOD_MS / 1000
         self.longest = max(self.longest, late)
+        slowest = EventTimes.take()
         if late * 1000 > self.SLOW_MS and len(self.slow) < self.KEEP:
             self.slow.append(round(late * 1000, 1))
             worked, queued = (
                 round((b - a) / 1e6, 1) for a, b in zip(self.last_sched, sched, strict=True)
             )
-            self.causes.append({"worked_ms": worked, "queued_ms": queued})
+            cause: dict[str, float | str] = {"worked_ms": worked, "queued_ms": queued}
+            if slowest is not None:
+                cause["event"], cause["event_ms"] = slowest[1], round(slowest[0], 1)
+            self.causes.append(cause)
         self.last, self.last_sched = now, sched
 
     def reset(self) -> None:
@@ -119,6 +123,53 @@ class StackWatch(threading.Thread):
                     gui = " (GUI)" if ident == threading.main_thread().ident else ""
                     out.write(f"Thread {names.get(ident, ident)}{gui}:\n")
                     out.write("".join(traceback.format_stack(frame)) + "\n")
+
+
+class EventTimes:
+    """With VISTAVOX_STALL_EVENTS set, the application times every event the GUI thread
+    dispatches (``QApplication.notify``, outermost only): a slow block is then named by
+    its slowest event, e.g. "Paint → QWidget qt_scrollarea_viewport" or "Timer → QTimer",
+    which a stack taken after the block cannot show. Off by default: a Python call per
+    event is itself work on the GUI thread."""
+
+    slowest: list = [0.0, ""]  # ms and name of the slowest event since the last take()
+
+    @classmethod
+    def take(cls) -> tuple[float, str] | None:
+        if not cls.slowest[1]:
+            return None
+        ms, name = cls.slowest
+        cls.slowest = [0.0, ""]
+        return ms, name
+
+    @classmethod
+    def install(cls) -> None:
+        """Make the app's QApplication one that times its events (before it is built)."""
+        import PySide6.QtWidgets as widgets
+
+        base, gui = widgets.QApplication, threading.main_thread().ident
+        nested = [False]
+
+        class TimedApplication(base):
+            def notify(self, receiver, event) -> bool:  # noqa: N802 - Qt's name
+                if nested[0] or threading.get_ident() != gui:
+                    return super().notify(receiver, event)
+                nested[0] = True
+                kind = event.type()  # (read now: the event may be gone after dispatch)
+                start = time.perf_counter()
+                try:
+                    return super().notify(receiver, event)
+                finally:
+                    nested[0] = False
+                    ms = (time.perf_counter() - start) * 1000
+                    if ms > cls.slowest[0]:
+                        try:
+                            who = f"{type(receiver).__name__} {receiver.objectName()}"
+                        except RuntimeError:  # (the receiver was deleted by the event)
+                            who = "(deleted)"
+                        cls.slowest = [ms, f"{getattr(kind, 'name', kind)} → {who.strip()}"]
+
+        widgets.QApplication = TimedApplication
 
 
 def _schedstat() -> tuple[int, int]:
@@ -307,6 +358,8 @@ def main() -> int:
 
         tracemalloc.start(1)
     faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack
+    if os.environ.get("VISTAVOX_STALL_EVENTS"):
+        EventTimes.install()
     from vistavox.desktop.app import build
 
     db = Path(sys.argv[sys.argv.index("--db") + 1]) if "--db" in sys.argv else None

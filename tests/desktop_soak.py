@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -160,7 +161,7 @@ class CycleEnd:
     slow_blocks_by_step: dict[str, list[float]] = field(default_factory=dict)
     thread_names: list[str] = field(default_factory=list)  # Python's threads, by name
     # each slow block's GUI-thread time: worked on a CPU, queued for one (see StallMonitor)
-    slow_block_causes: list[dict[str, float]] = field(default_factory=list)
+    slow_block_causes: list[dict[str, float | str]] = field(default_factory=list)
 
 
 @dataclass
@@ -603,6 +604,7 @@ def figures(log: SoakLog, warmup_s: float) -> dict[str, object]:
         "gui_blocks_over_50ms_by_step": _by_step(log.cycles),
         "gui_blocks_over_50ms_by_step_after_warmup": _by_step(rested),
         "gui_blocks_after_warmup_by_cause": _by_cause(rested),
+        "gui_blocks_after_warmup_by_event": _by_event(rested),
         "requests": len(log.requests),
         "requests_answered": log.answered,
         "turns_answered": sum(
@@ -642,6 +644,15 @@ def _by_cause(cycles: list[CycleEnd]) -> dict[str, int]:
             else:
                 counts["asleep"] += 1
     return counts
+
+
+def _by_event(cycles: list[CycleEnd]) -> dict[str, int]:
+    """Slow GUI blocks by their slowest event, where the app timed its events
+    (VISTAVOX_STALL_EVENTS; see tests/desktop_driver.py:EventTimes)."""
+    events: Counter[str] = Counter()
+    for cycle in cycles:
+        events.update(str(c["event"]) for c in cycle.slow_block_causes if "event" in c)
+    return dict(events.most_common())
 
 
 def results(log: SoakLog) -> dict[str, list]:
